@@ -1,0 +1,500 @@
+// extract_bench: quality and speed of article extraction on the shared corpora.
+//
+//   extract_bench score [aeb|fundus]   quality: scrapinghub-aeb shingle F1 (the
+//                                      benchmark's metric), fundus title / date /
+//                                      authors / body F1
+//   extract_bench speed [--no-peer]    pages/s and p50/p99 per page: newsd's
+//                                      extraction, gumbo vs libxml2 parse, and
+//                                      readability-lxml (bench/readability_peer.py)
+//                                      on the same pages, with the ratio
+//   extract_bench dump aeb|fundus      one line per page: id, F1, title (for tuning)
+//   --parser gumbo|libxml2             the HTML parser for score/dump and the full run
+//
+// Options: --shared DIR (default $NEWSD_SHARED_DIR, else ../shared beside the repository), --peer PATH
+// (readability_peer.py), --python PATH (default /usr/bin/python3).
+// libxml2 is loaded with dlopen so that the benchmark needs no extra link.
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <gumbo.h>
+
+#include "parsers/article_extractor.hpp"
+#include "parsers/html_document.hpp"
+#include "parsers/html_text.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+struct Page {
+  std::string id;
+  std::string path;
+  std::string url;
+  std::string bytes;
+  json::value expected;  // aeb: articleBody string; fundus: the version object
+};
+
+std::string read_gzip(const std::string& path) {
+  std::string command = "gzip -dc '" + path + "'";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), &pclose);
+  std::string out;
+  if (!pipe) return out;
+  char buffer[1 << 16];
+  std::size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe.get())) > 0) out.append(buffer, n);
+  return out;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<Page> load_aeb(const fs::path& shared) {
+  fs::path dir = shared / "corpora/articles/scrapinghub-aeb";
+  auto truth = json::parse(read_text((dir / "ground-truth.json").string())).as_object();
+  std::vector<Page> pages;
+  for (const auto& [key, value] : truth) {
+    Page page;
+    page.id = std::string(key);
+    page.path = (dir / "html" / (page.id + ".html.gz")).string();
+    page.url = std::string(value.as_object().at("url").as_string());
+    page.expected = value.as_object().at("articleBody");
+    page.bytes = read_gzip(page.path);
+    pages.push_back(std::move(page));
+  }
+  return pages;
+}
+
+std::vector<Page> load_fundus(const fs::path& shared) {
+  fs::path dir = shared / "corpora/articles/fundus";
+  auto manifest = json::parse(read_text((dir / "manifest.json").string())).as_object();
+  std::map<std::string, json::value> expected_files;
+  std::vector<Page> pages;
+  for (const auto& c : manifest.at("cases").as_array()) {
+    const auto& entry = c.as_object();
+    std::string expected = std::string(entry.at("expected").as_string());
+    auto hash = expected.find('#');
+    std::string file = expected.substr(0, hash);
+    if (!expected_files.count(file)) expected_files[file] = json::parse(read_text((dir / file).string()));
+    Page page;
+    page.id = std::string(entry.at("html").as_string());
+    page.path = (dir / page.id).string();
+    page.url = std::string(entry.at("url").as_string());
+    page.expected = expected_files[file].as_object().at(expected.substr(hash + 1));
+    page.bytes = read_gzip(page.path);
+    pages.push_back(std::move(page));
+  }
+  return pages;
+}
+
+// \w of Python's re for one code point, closely enough for the metric:
+// letters, digits, marks and '_' count; punctuation, symbols and spaces do not.
+bool is_word_code_point(char32_t cp) {
+  if (cp < 0x80) return (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || cp == '_';
+  if (cp <= 0xBF) return cp == 0xAA || cp == 0xB5 || cp == 0xBA || cp == 0xB2 || cp == 0xB3 || cp == 0xB9 ||
+                         (cp >= 0xBC && cp <= 0xBE);
+  if (cp == 0xD7 || cp == 0xF7) return false;
+  if (cp >= 0x2000 && cp <= 0x2BFF) return (cp >= 0x2070 && cp <= 0x209F) || (cp >= 0x2150 && cp <= 0x218F);
+  if (cp >= 0x3000 && cp <= 0x303F) return cp == 0x3005 || cp == 0x3006 || cp == 0x3007;
+  if (cp >= 0xFE30 && cp <= 0xFE4F) return false;
+  if (cp >= 0xFF00 && cp <= 0xFF0F) return false;
+  if (cp == 0x060C || cp == 0x061B || cp == 0x061F || (cp >= 0x066A && cp <= 0x066D) || cp == 0x06D4) return false;
+  if (cp >= 0x2E00 && cp <= 0x2E7F) return false;
+  if (cp >= 0x1F000) return false;
+  if (cp == 0xFFFD || cp == 0xFEFF) return false;
+  return true;
+}
+
+std::vector<std::string> tokenize(std::string_view text) {
+  std::vector<std::string> tokens;
+  std::string current;
+  for (std::size_t i = 0; i < text.size();) {
+    auto c = static_cast<unsigned char>(text[i]);
+    std::size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    char32_t cp = c < 0x80 ? c : c < 0xE0 ? (c & 0x1F) : c < 0xF0 ? (c & 0x0F) : (c & 0x07);
+    for (std::size_t k = 1; k < len && i + k < text.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    if (is_word_code_point(cp)) {
+      current.append(text.substr(i, len));
+    } else if (!current.empty()) {
+      tokens.push_back(std::move(current));
+      current.clear();
+    }
+    i += len;
+  }
+  if (!current.empty()) tokens.push_back(std::move(current));
+  return tokens;
+}
+
+std::map<std::string, int> shingles(std::string_view text) {
+  auto tokens = tokenize(text);
+  std::map<std::string, int> out;
+  if (tokens.empty()) return out;
+  std::size_t n = tokens.size() < 4 ? 1 : tokens.size() - 3;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string key;
+    for (std::size_t k = i; k < std::min(i + 4, tokens.size()); ++k) key += tokens[k] + '\x1f';
+    ++out[key];
+  }
+  return out;
+}
+
+// True positive / false positive / false negative shingle shares of one page.
+struct Overlap {
+  double tp = 0, fp = 0, fn = 0;
+  double precision() const { return tp + fp > 0 ? tp / (tp + fp) : 0; }
+  double recall() const { return tp + fn > 0 ? tp / (tp + fn) : 0; }
+  double f1() const {
+    double p = precision(), r = recall();
+    return p + r > 0 ? 2 * p * r / (p + r) : 0;
+  }
+};
+
+Overlap overlap(std::string_view truth, std::string_view prediction) {
+  auto t = shingles(truth), p = shingles(prediction);
+  Overlap o;
+  for (const auto& [k, n] : p) {
+    auto it = t.find(k);
+    int common = it == t.end() ? 0 : std::min(n, it->second);
+    o.tp += common;
+    o.fp += n - common;
+  }
+  for (const auto& [k, n] : t) {
+    auto it = p.find(k);
+    o.fn += n - (it == p.end() ? 0 : std::min(n, it->second));
+  }
+  double sum = o.tp + o.fp + o.fn;
+  if (sum > 0) {
+    o.tp /= sum;
+    o.fp /= sum;
+    o.fn /= sum;
+  }
+  return o;
+}
+
+// The parser every measurement uses unless it names one (--parser).
+newsd::parsers::HtmlParser g_parser = newsd::parsers::HtmlOptions{}.parser;
+
+newsd::parsers::Article extract(const Page& page) {
+  newsd::parsers::PageInput input;
+  input.bytes = page.bytes;
+  input.url = page.url;
+  input.fetched_at = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  newsd::parsers::ExtractOptions options;
+  options.html.parser = g_parser;
+  auto result = newsd::parsers::extract_article(input, options);
+  return result.article ? *result.article : newsd::parsers::Article{};
+}
+
+std::string str(const json::value& v) { return v.is_string() ? std::string(v.get_string()) : std::string{}; }
+
+std::string fundus_body(const json::object& expected) {
+  std::string body;
+  const auto* body_value = expected.if_contains("body");
+  if (body_value == nullptr || !body_value->is_object() || !body_value->as_object().contains("sections")) return body;
+  for (const auto& section : body_value->as_object().at("sections").as_array())
+    for (const auto& paragraph : section.as_object().at("paragraphs").as_array()) {
+      if (!body.empty()) body += "\n\n";
+      body += str(paragraph);
+    }
+  return body;
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
+int score_aeb(const std::vector<Page>& pages, bool dump) {
+  double precision = 0, recall = 0;
+  Overlap pooled;
+  for (const auto& page : pages) {
+    auto article = extract(page);
+    auto o = overlap(str(page.expected), article.body);
+    precision += o.precision();
+    recall += o.recall();
+    pooled.tp += o.tp;
+    pooled.fp += o.fp;
+    pooled.fn += o.fn;
+    if (dump) std::printf("%s\tP=%.3f\tR=%.3f\t%s\n", page.id.substr(0, 12).c_str(), o.precision(), o.recall(), article.extraction.method.c_str());
+  }
+  double n = static_cast<double>(pages.size());
+  double p = precision / n, r = recall / n;
+  std::printf("scrapinghub-aeb: %zu pages  precision %.4f  recall %.4f  F1 %.4f  (pooled tp/fp/fn F1 %.4f)\n",
+              pages.size(), p, r, 2 * p * r / (p + r), pooled.f1());
+  return 0;
+}
+
+int score_fundus(const std::vector<Page>& pages, bool dump) {
+  int titles = 0, dates = 0, days = 0, dated = 0, authors = 0, authored = 0;
+  double f1 = 0;
+  int with_body = 0;
+  for (const auto& page : pages) {
+    auto article = extract(page);
+    const auto& expected = page.expected.as_object();
+    std::string title = expected.contains("title") ? newsd::parsers::normalize_whitespace(str(expected.at("title"))) : "";
+    bool title_ok = title == article.title;
+    titles += title_ok;
+    std::string date = expected.contains("publishing_date") ? str(expected.at("publishing_date")) : "";
+    bool date_ok = false;
+    if (!date.empty()) {
+      ++dated;
+      std::string ours = article.published_at ? newsd::parsers::format_rfc3339(*article.published_at) : "";
+      // "2024-05-03 16:19:08+00:00" vs "2024-05-03T16:19:08Z"
+      std::string theirs = date.substr(0, 10) + "T" + date.substr(11, 8) + "Z";
+      date_ok = ours == theirs;
+      dates += date_ok;
+      days += !ours.empty() && ours.substr(0, 10) == theirs.substr(0, 10);
+    }
+    std::vector<std::string> want;
+    if (const auto* list = expected.if_contains("authors"); list != nullptr && list->is_array())
+      for (const auto& a : list->get_array()) want.push_back(lower(str(a)));
+    if (!want.empty()) {
+      ++authored;
+      std::vector<std::string> got;
+      for (const auto& a : article.authors) got.push_back(lower(a));
+      std::sort(want.begin(), want.end());
+      std::sort(got.begin(), got.end());
+      authors += want == got;
+    }
+    std::string body = fundus_body(expected);
+    if (!body.empty()) {
+      ++with_body;
+      f1 += overlap(body, article.body).f1();
+    }
+    if (dump)
+      std::printf("%s\ttitle=%d\tdate=%d\tF1=%.3f\t%s\t|\t%s\n", page.id.c_str(), title_ok, date_ok,
+                  body.empty() ? 0.0 : overlap(body, article.body).f1(), article.title.c_str(), title.c_str());
+  }
+  auto pct = [](int a, int b) { return b == 0 ? 0.0 : 100.0 * a / b; };
+  std::printf("fundus: %zu pages  title exact %.1f%% (%d)  date exact %.1f%% / same day %.1f%% (of %d dated)  "
+              "authors exact %.1f%% (of %d)  body F1 %.4f (of %d)\n",
+              pages.size(), pct(titles, static_cast<int>(pages.size())), titles, pct(dates, dated), pct(days, dated),
+              dated, pct(authors, authored), authored, with_body ? f1 / with_body : 0.0, with_body);
+  return 0;
+}
+
+struct Timing {
+  std::vector<double> ms;
+  double total_s = 0;
+  void report(const char* name, std::size_t bytes) const {
+    auto sorted = ms;
+    std::sort(sorted.begin(), sorted.end());
+    auto at = [&](double q) { return sorted[std::min(sorted.size() - 1, static_cast<std::size_t>(q * static_cast<double>(sorted.size())))]; };
+    std::printf("  %-28s %8.1f pages/s  %7.1f MB/s  p50 %6.2f ms  p99 %6.2f ms  max %6.2f ms\n", name,
+                static_cast<double>(ms.size()) / total_s, static_cast<double>(bytes) / total_s / 1e6, at(0.5), at(0.99),
+                sorted.back());
+  }
+};
+
+// Each page is timed `rounds` times and its fastest run kept: the machine is
+// shared, and the minimum is the figure least disturbed by other work.
+template <typename F>
+Timing time_pages(const std::vector<Page>& pages, int rounds, F&& work) {
+  Timing timing;
+  for (const auto& page : pages) {
+    double best = 1e300;
+    for (int round = 0; round < rounds; ++round) {
+      auto start = Clock::now();
+      work(page);
+      best = std::min(best, std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    }
+    timing.ms.push_back(best);
+    timing.total_s += best / 1000.0;
+  }
+  return timing;
+}
+
+// libxml2's HTML parser, loaded at run time.
+class LibXml2 {
+ public:
+  LibXml2() : handle_(dlopen("libxml2.so.2", RTLD_NOW)) {
+    if (handle_ == nullptr) return;
+    read_ = reinterpret_cast<ReadMemory>(dlsym(handle_, "htmlReadMemory"));
+    free_ = reinterpret_cast<FreeDoc>(dlsym(handle_, "xmlFreeDoc"));
+  }
+  ~LibXml2() {
+    if (handle_ != nullptr) dlclose(handle_);
+  }
+  LibXml2(const LibXml2&) = delete;
+  LibXml2& operator=(const LibXml2&) = delete;
+  bool ok() const { return read_ != nullptr && free_ != nullptr; }
+  void parse(const std::string& bytes) const {
+    // HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET | HTML_PARSE_COMPACT
+    void* doc = read_(bytes.data(), static_cast<int>(bytes.size()), nullptr, "UTF-8", 1 | 32 | 64 | 2048 | 65536);
+    if (doc != nullptr) free_(doc);
+  }
+
+ private:
+  using ReadMemory = void* (*)(const char*, int, const char*, const char*, int);
+  using FreeDoc = void (*)(void*);
+  void* handle_;
+  ReadMemory read_ = nullptr;
+  FreeDoc free_ = nullptr;
+};
+
+struct PeerResult {
+  double pages_per_s = 0, p50 = 0, p99 = 0;
+  bool ok = false;
+};
+
+PeerResult run_peer(const std::string& python, const std::string& peer, const std::vector<Page>& pages) {
+  fs::path list = fs::temp_directory_path() / ("extract_bench_pages_" + std::to_string(getpid()) + ".txt");
+  {
+    std::ofstream out(list);
+    for (const auto& page : pages) out << page.path << "\n";
+  }
+  std::string command = python + " '" + peer + "' '" + list.string() + "'";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), &pclose);
+  std::string output;
+  char buffer[4096];
+  std::size_t n;
+  while (pipe && (n = fread(buffer, 1, sizeof buffer, pipe.get())) > 0) output.append(buffer, n);
+  pipe.reset();
+  fs::remove(list);
+  PeerResult result;
+  boost::system::error_code ec;
+  auto value = json::parse(output, ec);
+  if (ec || !value.is_object()) return result;
+  const auto& o = value.as_object();
+  result.pages_per_s = o.at("pages_per_s").to_number<double>();
+  result.p50 = o.at("p50_ms").to_number<double>();
+  result.p99 = o.at("p99_ms").to_number<double>();
+  result.ok = true;
+  return result;
+}
+
+int speed(const std::vector<Page>& pages, const std::string& label, bool with_peer, const std::string& python,
+          const std::string& peer) {
+  std::size_t bytes = 0;
+  for (const auto& p : pages) bytes += p.bytes.size();
+  std::printf("%s: %zu pages, %.1f MB\n", label.c_str(), pages.size(), static_cast<double>(bytes) / 1e6);
+  const int rounds = 3;
+  for (const auto& page : pages) (void)extract(page);  // warm caches
+  auto full = time_pages(pages, rounds, [](const Page& page) { (void)extract(page); });
+  full.report("newsd extract (full)", bytes);
+  for (auto parser : {newsd::parsers::HtmlParser::gumbo, newsd::parsers::HtmlParser::libxml2}) {
+    if (!newsd::parsers::html_parser_available(parser)) continue;
+    newsd::parsers::HtmlOptions html;
+    html.parser = parser;
+    time_pages(pages, rounds, [&](const Page& page) { (void)newsd::parsers::parse_html(page.bytes, "", html); })
+        .report(parser == newsd::parsers::HtmlParser::gumbo ? "  decode+gumbo+pugixml" : "  decode+libxml2+pugixml", bytes);
+  }
+  {
+    // Extraction alone, on documents parsed beforehand.
+    std::vector<std::unique_ptr<newsd::parsers::HtmlDocument>> documents;
+    newsd::parsers::HtmlOptions html;
+    html.parser = g_parser;
+    for (const auto& page : pages) documents.push_back(newsd::parsers::parse_html(page.bytes, "", html).document);
+    std::size_t index = 0;
+    std::vector<Page> indices(pages.size());
+    for (std::size_t i = 0; i < pages.size(); ++i) indices[i].id = std::to_string(i);
+    time_pages(indices, rounds, [&](const Page& page) {
+      index = std::stoul(page.id);
+      if (!documents[index]) return;
+      newsd::parsers::PageInput input;
+      input.url = pages[index].url;
+      (void)newsd::parsers::extract_article_from_dom(*documents[index], input, {});
+    }).report("  extraction on a parsed DOM", bytes);
+  }
+  auto gumbo = time_pages(pages, rounds, [](const Page& page) {
+    GumboOutput* output = gumbo_parse_with_options(&kGumboDefaultOptions, page.bytes.data(), page.bytes.size());
+    gumbo_destroy_output(&kGumboDefaultOptions, output);
+  });
+  gumbo.report("  gumbo parse only", bytes);
+  LibXml2 libxml2;
+  if (libxml2.ok()) {
+    auto xml = time_pages(pages, rounds, [&](const Page& page) { libxml2.parse(page.bytes); });
+    xml.report("  libxml2 htmlReadMemory only", bytes);
+    std::vector<Page> stripped(pages.size());
+    std::size_t stripped_bytes = 0;
+    for (std::size_t i = 0; i < pages.size(); ++i) {
+      stripped[i].bytes = newsd::parsers::drop_raw_text_content(pages[i].bytes);
+      stripped_bytes += stripped[i].bytes.size();
+    }
+    std::printf("  after dropping script/style/svg/comment content: %.1f MB\n", static_cast<double>(stripped_bytes) / 1e6);
+    time_pages(stripped, rounds, [](const Page& page) {
+      GumboOutput* output = gumbo_parse_with_options(&kGumboDefaultOptions, page.bytes.data(), page.bytes.size());
+      gumbo_destroy_output(&kGumboDefaultOptions, output);
+    }).report("  gumbo parse only (dropped)", stripped_bytes);
+    time_pages(stripped, rounds, [&](const Page& page) { libxml2.parse(page.bytes); })
+        .report("  libxml2 only (dropped)", stripped_bytes);
+  } else {
+    std::printf("  libxml2: libxml2.so.2 not loadable\n");
+  }
+  if (with_peer) {
+    auto result = run_peer(python, peer, pages);
+    if (result.ok) {
+      double ours = static_cast<double>(full.ms.size()) / full.total_s;
+      std::printf("  %-28s %8.1f pages/s  p50 %6.2f ms  p99 %6.2f ms\n", "readability-lxml (peer)", result.pages_per_s,
+                  result.p50, result.p99);
+      std::printf("  ratio newsd / readability-lxml: %.1fx pages/s\n", ours / result.pages_per_s);
+    } else {
+      std::printf("  readability-lxml peer failed to run (%s %s)\n", python.c_str(), peer.c_str());
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  // The shared folder sits beside the repository (see README); $NEWSD_SHARED_DIR overrides.
+  fs::path shared = fs::path(__FILE__).parent_path() / "../../shared";
+  if (const char* env = std::getenv("NEWSD_SHARED_DIR"); env != nullptr && *env != '\0') shared = env;
+  std::string python = "/usr/bin/python3";
+  std::string peer = (fs::path(__FILE__).parent_path() / "readability_peer.py").string();
+  bool with_peer = true;
+  std::vector<std::string> positional;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--shared" && i + 1 < args.size()) shared = args[++i];
+    else if (args[i] == "--peer" && i + 1 < args.size()) peer = args[++i];
+    else if (args[i] == "--python" && i + 1 < args.size()) python = args[++i];
+    else if (args[i] == "--no-peer") with_peer = false;
+    else if (args[i] == "--parser" && i + 1 < args.size()) {
+      ++i;
+      g_parser = args[i] == "gumbo" ? newsd::parsers::HtmlParser::gumbo : newsd::parsers::HtmlParser::libxml2;
+    }
+    else if (args[i] == "-h" || args[i] == "--help") {
+      std::printf("usage: extract_bench [score|speed|dump] [aeb|fundus] [--shared DIR] [--parser gumbo|libxml2] [--no-peer] [--peer PATH] [--python PATH]\n");
+      return 0;
+    } else positional.push_back(args[i]);
+  }
+  std::string mode = positional.empty() ? "all" : positional[0];
+  std::string corpus = positional.size() > 1 ? positional[1] : "both";
+  bool aeb = corpus == "both" || corpus == "aeb";
+  bool fundus = corpus == "both" || corpus == "fundus";
+  std::vector<Page> aeb_pages, fundus_pages;
+  if (aeb) aeb_pages = load_aeb(shared);
+  if (fundus) fundus_pages = load_fundus(shared);
+  if (mode == "score" || mode == "all" || mode == "dump") {
+    bool dump = mode == "dump";
+    if (aeb) score_aeb(aeb_pages, dump);
+    if (fundus) score_fundus(fundus_pages, dump);
+  }
+  if (mode == "speed" || mode == "all") {
+    if (aeb) speed(aeb_pages, "scrapinghub-aeb", with_peer, python, peer);
+    if (fundus) speed(fundus_pages, "fundus", with_peer, python, peer);
+  }
+  return 0;
+}

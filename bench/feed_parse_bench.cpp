@@ -1,0 +1,203 @@
+// Feed parsing throughput: parse_feed() on every gofeed corpus input and on a
+// generated WordPress-style Arabic feed of more than 5 MB, then Python
+// feedparser (bench/feedparser_peer.py) on the same files in the same run,
+// and the ratio.
+//
+//   feed_parse_bench [--seconds S] [--shared DIR] [--no-peer]
+//
+// The peer runs under $NEWSD_PYTHON, else /usr/bin/python3 (Debian's
+// python3-feedparser).
+//
+// S (default 2) is the minimum time spent on each measurement; DIR is the
+// shared data folder (default: ../shared next to the source tree, or
+// $NEWSD_SHARED_DIR).
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <boost/json/parse.hpp>
+
+#include "parsers/feed.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// Every input of the gofeed test data (XML inputs, and JSON Feed inputs; the
+// other .json files are expectations).
+std::vector<fs::path> corpus_files(const fs::path& shared) {
+  std::vector<fs::path> files;
+  const fs::path root = shared / "corpora/feeds/gofeed/testdata";
+  for (const auto& entry : fs::recursive_directory_iterator(root)) {
+    if (!entry.is_regular_file()) continue;
+    const fs::path& path = entry.path();
+    const bool json_input = path.parent_path().filename() == "json" && path.extension() == ".json" &&
+                            !path.stem().string().ends_with("_expected");
+    if (path.extension() == ".xml" || json_input) files.push_back(path);
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// A WordPress RSS 2.0 feed like wafaamagazine.com/feed, with as many items as
+// it takes to pass min_bytes.
+std::string generate_big_feed(std::size_t min_bytes) {
+  std::string feed =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\" "
+      "xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\" "
+      "xmlns:atom=\"http://www.w3.org/2005/Atom\" xmlns:media=\"http://search.yahoo.com/mrss/\">\n<channel>\n"
+      "<title>مجلة وفاء wafaamagazine</title><link>https://wafaamagazine.com</link>\n"
+      "<atom:link href=\"https://wafaamagazine.com/feed\" rel=\"self\" type=\"application/rss+xml\" />\n"
+      "<description>مجلة وفاء wafaamagazine</description><language>ar</language>\n"
+      "<lastBuildDate>Wed, 19 May 2021 21:15:02 +0000</lastBuildDate>\n";
+  const std::string paragraph =
+      "<p>أكد كل من وزير الخارجية الأميركي أنتوني بلينكن ونظيره الروسي سيرغي لافروف على وجود خلافات بين "
+      "بلديهما لكنهما تحدثا عن ضرورة العمل معا في بعض القضايا، وذلك لدى بدء محادثاتهما في أيسلندا مساء "
+      "الأربعاء &#8220;الخلافات القوية&#8221;&nbsp;&hellip;</p>\n";
+  for (int n = 0; feed.size() < min_bytes; ++n) {
+    const std::string id = std::to_string(300000 + n);
+    feed += "<item>\n<title>بلينكن ولافروف يؤكدان على ضرورة الحوار رغم &#8220;الخلافات القوية&#8221; " + id +
+            "</title>\n<link>https://wafaamagazine.com/archives/" + id + "</link>\n" +
+            "<comments>https://wafaamagazine.com/archives/" + id + "#respond</comments>\n" +
+            "<dc:creator><![CDATA[مجلة وفاء wafaamagazine]]></dc:creator>\n" +
+            "<pubDate>Wed, 19 May 2021 " + std::to_string(10 + n % 14) + ":12:41 +0000</pubDate>\n" +
+            "<category><![CDATA[آخر الأخبار]]></category><category><![CDATA[عربي ودولي]]></category>\n" +
+            "<guid isPermaLink=\"false\">https://wafaamagazine.com/?p=" + id + "</guid>\n" +
+            "<description><![CDATA[أكد كل من وزير الخارجية الأميركي أنتوني بلينكن&#8230;]]></description>\n" +
+            "<content:encoded><![CDATA[<p><img src=\"https://wafaamagazine.com/wp-content/uploads/2021/05/img-" + id +
+            ".jpg\" /></p>\n" + paragraph + paragraph + paragraph + paragraph + "]]></content:encoded>\n" +
+            "<media:thumbnail url=\"/wp-content/uploads/2021/05/thumb-" + id + ".jpg\"/>\n</item>\n";
+  }
+  feed += "</channel>\n</rss>\n";
+  return feed;
+}
+
+struct Rate {
+  double feeds_per_s = 0;
+  double mb_per_s = 0;
+  std::size_t items = 0;  // items seen in the last round (a sanity check)
+};
+
+Rate measure(const std::vector<std::string>& payloads, double seconds, const newsd::parsers::FeedSource& source) {
+  Rate rate;
+  std::size_t feeds = 0, bytes = 0;
+  const auto start = Clock::now();
+  double elapsed = 0;
+  do {
+    std::size_t items = 0;
+    for (const std::string& payload : payloads) {
+      const newsd::parsers::FeedResult result = newsd::parsers::parse_feed(payload, source);
+      if (result.feed) items += result.feed->items.size();
+      bytes += payload.size();
+    }
+    rate.items = items;
+    feeds += payloads.size();
+    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  } while (elapsed < seconds);
+  rate.feeds_per_s = static_cast<double>(feeds) / elapsed;
+  rate.mb_per_s = static_cast<double>(bytes) / elapsed / 1e6;
+  return rate;
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  double seconds = 2.0;
+  bool run_peer = true;
+  fs::path shared = std::getenv("NEWSD_SHARED_DIR") ? fs::path(std::getenv("NEWSD_SHARED_DIR"))
+                                                     : fs::path(__FILE__).parent_path().parent_path().parent_path() / "shared";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--seconds" && i + 1 < argc) seconds = std::atof(argv[++i]);
+    else if (arg == "--shared" && i + 1 < argc) shared = argv[++i];
+    else if (arg == "--no-peer") run_peer = false;
+    else {
+      std::cerr << "usage: feed_parse_bench [--seconds S] [--shared DIR] [--no-peer]\n";
+      return 2;
+    }
+  }
+
+  const std::vector<fs::path> files = corpus_files(shared);
+  if (files.empty()) {
+    std::cerr << "no corpus under " << shared << "\n";
+    return 1;
+  }
+  std::vector<std::string> corpus;
+  std::size_t corpus_bytes = 0;
+  for (const fs::path& file : files) {
+    corpus.push_back(read_file(file));
+    corpus_bytes += corpus.back().size();
+  }
+  const std::vector<std::string> big{generate_big_feed(5u << 20 | 1u << 18)};
+
+  const Rate corpus_rate = measure(corpus, seconds, {});
+  const Rate big_rate = measure(big, seconds, {.url = "https://wafaamagazine.com/feed"});
+  std::printf("newsd corpus: %zu files, %.2f MB: %.0f feeds/s, %.1f MB/s\n", corpus.size(), corpus_bytes / 1e6,
+              corpus_rate.feeds_per_s, corpus_rate.mb_per_s);
+  std::printf("newsd big feed: %.2f MB, %zu items: %.1f MB/s (%.1f feeds/s)\n", big[0].size() / 1e6, big_rate.items,
+              big_rate.mb_per_s, big_rate.feeds_per_s);
+  if (!run_peer) return 0;
+
+  // The peer reads the same bytes from files: the corpus in place, the big feed from a temporary copy.
+  const fs::path dir = fs::temp_directory_path() / ("newsd_feed_bench_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  {
+    std::ofstream list(dir / "corpus.txt");
+    for (const fs::path& file : files) list << file.string() << "\n";
+    std::ofstream(dir / "big.xml", std::ios::binary) << big[0];
+  }
+  const fs::path peer = fs::path(__FILE__).parent_path() / "feedparser_peer.py";
+  // Debian's python3-feedparser lives with the system interpreter, which a
+  // pyenv shim earlier in PATH would hide.
+  const char* python_env = std::getenv("NEWSD_PYTHON");
+  const std::string python = python_env ? python_env : fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+  const std::string command = shell_quote(python) + " " + shell_quote(peer.string()) + " --seconds " + std::to_string(seconds) +
+                              " --corpus " + shell_quote((dir / "corpus.txt").string()) + " --big " +
+                              shell_quote((dir / "big.xml").string());
+  std::string output;
+  if (FILE* pipe = popen(command.c_str(), "r")) {
+    char buffer[4096];
+    while (std::fgets(buffer, sizeof buffer, pipe)) output += buffer;
+    pclose(pipe);
+  }
+  fs::remove_all(dir);
+  boost::system::error_code error;
+  const boost::json::value peer_result = boost::json::parse(output, error);
+  if (error || !peer_result.is_object()) {
+    std::cerr << "feedparser peer failed: " << output << "\n";
+    return 1;
+  }
+  const auto& p = peer_result.as_object();
+  const double peer_feeds = p.at("corpus_feeds_per_s").to_number<double>();
+  const double peer_corpus_mb = p.at("corpus_mb_per_s").to_number<double>();
+  const double peer_big_mb = p.at("big_mb_per_s").to_number<double>();
+  std::printf("feedparser %s corpus: %.0f feeds/s, %.2f MB/s\n", p.at("version").as_string().c_str(), peer_feeds,
+              peer_corpus_mb);
+  std::printf("feedparser big feed: %.2f MB/s\n", peer_big_mb);
+  std::printf("ratio newsd/feedparser: corpus %.0fx feeds/s, big feed %.0fx MB/s\n",
+              corpus_rate.feeds_per_s / peer_feeds, big_rate.mb_per_s / peer_big_mb);
+  return 0;
+}

@@ -1,0 +1,375 @@
+#include "daemon/config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <boost/url/parse.hpp>
+#include <toml++/toml.h>
+
+namespace newsd::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Reads one TOML table into a struct: typed getters that record a located
+// error instead of throwing, and a final check that every key was known.
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string name, const std::string& file,
+              std::vector<ConfigError>& errors)
+      : table_(table), name_(std::move(name)), file_(file), errors_(errors) {}
+
+  void error_at(const toml::source_region& where, std::string message) {
+    errors_.push_back({file_, static_cast<int>(where.begin.line),
+                       static_cast<int>(where.begin.column), std::move(message)});
+  }
+
+  const toml::node* take(std::string_view key) {
+    seen_.insert(std::string(key));
+    return table_.get(key);
+  }
+
+  void string(std::string_view key, std::string& out) {
+    if (auto* node = take(key)) {
+      if (auto v = node->value<std::string>(); v && node->is_string())
+        out = *v;
+      else
+        expected(key, *node, "a string");
+    }
+  }
+
+  void boolean(std::string_view key, bool& out) {
+    if (auto* node = take(key)) {
+      if (node->is_boolean())
+        out = *node->value<bool>();
+      else
+        expected(key, *node, "true or false");
+    }
+  }
+
+  void integer(std::string_view key, std::int64_t& out, std::int64_t min, std::int64_t max) {
+    if (auto* node = take(key)) {
+      auto v = node->is_integer() ? node->value<std::int64_t>() : std::nullopt;
+      if (!v || *v < min || *v > max)
+        expected(key, *node,
+                 "an integer from " + std::to_string(min) + " to " + std::to_string(max));
+      else
+        out = *v;
+    }
+  }
+
+  void duration(std::string_view key, std::chrono::milliseconds& out,
+                std::chrono::milliseconds min) {
+    auto* node = take(key);
+    if (!node) return;
+    std::optional<std::chrono::milliseconds> value;
+    if (node->is_string())
+      value = parse_duration(*node->value<std::string>());
+    else if (node->is_integer())
+      value = std::chrono::seconds(*node->value<std::int64_t>());
+    if (!value || *value < min) {
+      expected(key, *node,
+               "a duration such as \"250ms\", \"60s\", \"5m\" or \"1h\" (at least " +
+                   std::to_string(min.count()) + "ms)");
+      return;
+    }
+    out = *value;
+  }
+
+  void path(std::string_view key, std::filesystem::path& out, const std::filesystem::path& base) {
+    std::string text;
+    bool present = table_.contains(key);
+    string(key, text);
+    if (!present || text.empty()) return;
+    std::filesystem::path p(text);
+    out = p.is_absolute() ? p : base / p;
+  }
+
+  const toml::table* table(std::string_view key) {
+    auto* node = take(key);
+    if (!node) return nullptr;
+    if (!node->is_table()) {
+      expected(key, *node, "a table ([" + qualified(key) + "])");
+      return nullptr;
+    }
+    return node->as_table();
+  }
+
+  void expected(std::string_view key, const toml::node& node, const std::string& what) {
+    error_at(node.source(), qualified(key) + ": expected " + what);
+  }
+
+  // Every key the reader did not ask for is a mistake (a typo, usually).
+  void reject_unknown() {
+    for (auto&& [key, node] : table_) {
+      if (!seen_.contains(std::string(key.str())))
+        error_at(key.source(), "unknown key '" + qualified(key.str()) + "'");
+    }
+  }
+
+  std::string qualified(std::string_view key) const {
+    return name_.empty() ? std::string(key) : name_ + "." + std::string(key);
+  }
+
+ private:
+  const toml::table& table_;
+  std::string name_;
+  const std::string& file_;
+  std::vector<ConfigError>& errors_;
+  std::set<std::string> seen_;
+};
+
+bool valid_source_id(std::string_view id) {
+  return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](unsigned char c) {
+           return std::isalnum(c) || c == '.' || c == '_' || c == '-';
+         });
+}
+
+bool valid_topic(std::string_view topic) {
+  return !topic.empty() && topic.size() <= 249 &&
+         std::all_of(topic.begin(), topic.end(), [](unsigned char c) {
+           return std::isalnum(c) || c == '.' || c == '_' || c == '-';
+         });
+}
+
+bool valid_listen(std::string_view listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  auto port = listen.substr(colon + 1);
+  if (port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); }))
+    return false;
+  return std::stoi(std::string(port)) <= 65535;
+}
+
+bool valid_source_url(std::string_view url) {
+  auto parsed = boost::urls::parse_absolute_uri(url);
+  if (!parsed) return false;
+  auto scheme = parsed->scheme_id();
+  if (scheme == boost::urls::scheme::file) return !parsed->path().empty();
+  return (scheme == boost::urls::scheme::http || scheme == boost::urls::scheme::https) &&
+         !parsed->host().empty();
+}
+
+// "file:relative/path" names a file beside the config; make it absolute.
+std::string resolve_file_url(const std::string& url, const std::filesystem::path& base_dir) {
+  auto parsed = boost::urls::parse_absolute_uri(url);
+  if (!parsed || parsed->scheme_id() != boost::urls::scheme::file || parsed->has_authority() ||
+      parsed->path().starts_with("/"))
+    return url;
+  return "file://" + (base_dir / std::string(parsed->path())).lexically_normal().string();
+}
+
+void read_source(const toml::table& table, int index, const std::string& file,
+                 const std::filesystem::path& base_dir, std::vector<ConfigError>& errors,
+                 std::vector<SourceConfig>& sources) {
+  TableReader reader(table, "sources[" + std::to_string(index) + "]", file, errors);
+  SourceConfig source;
+  source.line = static_cast<int>(table.source().begin.line);
+  auto missing = [&](std::string_view key) {
+    reader.error_at(table.source(), reader.qualified(key) + ": missing; expected a string");
+  };
+
+  if (!table.contains("id")) missing("id");
+  reader.string("id", source.id);
+  if (table.contains("id") && !valid_source_id(source.id))
+    reader.expected("id", *table.get("id"), "an id of letters, digits, '.', '_' or '-'");
+
+  std::string kind = "feed";
+  reader.string("kind", kind);
+  if (kind == "feed")
+    source.kind = SourceKind::feed;
+  else if (kind == "html")
+    source.kind = SourceKind::html;
+  else
+    reader.expected("kind", *table.get("kind"), "\"feed\" or \"html\"");
+
+  if (!table.contains("url")) missing("url");
+  reader.string("url", source.url);
+  if (table.contains("url") && !valid_source_url(source.url))
+    reader.expected("url", *table.get("url"), "an absolute http://, https:// or file:// URL");
+  source.url = resolve_file_url(source.url, base_dir);
+
+  reader.duration("interval", source.interval, 1s);
+  reader.boolean("fetch_articles", source.fetch_articles);
+  reader.string("template", source.template_name);
+  reader.string("topic", source.topic);
+  if (table.contains("topic") && !valid_topic(source.topic))
+    reader.expected("topic", *table.get("topic"), "a Kafka topic name ([A-Za-z0-9._-]+)");
+  reader.boolean("allow_private_networks", source.allow_private_networks);
+  reader.reject_unknown();
+
+  for (const auto& other : sources) {
+    if (!source.id.empty() && other.id == source.id)
+      reader.error_at(table.source(), reader.qualified("id") + ": duplicate source id '" +
+                                          source.id + "' (first defined on line " +
+                                          std::to_string(other.line) + ")");
+  }
+  sources.push_back(std::move(source));
+}
+
+void read_kafka(const toml::table& table, const std::string& file,
+                std::vector<ConfigError>& errors, KafkaConfig& kafka) {
+  TableReader reader(table, "kafka", file, errors);
+  reader.string("brokers", kafka.brokers);
+  if (kafka.brokers.empty()) reader.expected("brokers", *table.get("brokers"), "\"embedded\" or host:port[,host:port...]");
+  reader.string("topic", kafka.topic);
+  if (table.contains("topic") && !valid_topic(kafka.topic))
+    reader.expected("topic", *table.get("topic"), "a Kafka topic name ([A-Za-z0-9._-]+)");
+  reader.string("compression", kafka.compression);
+  static const std::set<std::string> codecs{"none", "gzip", "snappy", "lz4", "zstd"};
+  if (table.contains("compression") && !codecs.contains(kafka.compression))
+    reader.expected("compression", *table.get("compression"),
+                    "one of none, gzip, snappy, lz4, zstd");
+  reader.duration("flush_timeout", kafka.flush_timeout, 0ms);
+  reader.duration("delivery_timeout", kafka.delivery_timeout, 1s);
+  if (const auto* props = reader.table("properties")) {
+    for (auto&& [key, node] : *props) {
+      if (auto v = node.value<std::string>(); v && node.is_string())
+        kafka.properties[std::string(key.str())] = *v;
+      else
+        reader.error_at(node.source(), "kafka.properties." + std::string(key.str()) +
+                                           ": expected a string (librdkafka setting value)");
+    }
+  }
+  reader.reject_unknown();
+}
+
+void read_fetch(const toml::table& table, const std::string& file,
+                std::vector<ConfigError>& errors, FetchConfig& fetch) {
+  TableReader reader(table, "fetch", file, errors);
+  reader.string("user_agent", fetch.user_agent);
+  reader.boolean("allow_private_networks", fetch.allow_private_networks);
+  reader.duration("connect_timeout", fetch.connect_timeout, 1ms);
+  reader.duration("timeout", fetch.timeout, 1ms);
+  reader.integer("max_body_bytes", fetch.max_body_bytes, 1024, std::int64_t(1) << 32);
+  reader.reject_unknown();
+}
+
+}  // namespace
+
+std::string ConfigError::to_string() const {
+  std::ostringstream out;
+  out << file;
+  if (line > 0) out << ':' << line << ':' << column;
+  out << ": " << message;
+  return out.str();
+}
+
+std::string_view to_string(SourceKind kind) {
+  return kind == SourceKind::feed ? "feed" : "html";
+}
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  std::chrono::milliseconds total{0};
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t start = i;
+    std::int64_t number = 0;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+      number = number * 10 + (text[i] - '0');
+      if (number > 10'000'000'000LL) return std::nullopt;
+      ++i;
+    }
+    if (i == start) return std::nullopt;
+    std::size_t unit_start = i;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    auto unit = text.substr(unit_start, i - unit_start);
+    if (unit == "ms")
+      total += std::chrono::milliseconds(number);
+    else if (unit == "s")
+      total += std::chrono::seconds(number);
+    else if (unit == "m")
+      total += std::chrono::minutes(number);
+    else if (unit == "h")
+      total += std::chrono::hours(number);
+    else if (unit == "d")
+      total += std::chrono::hours(24 * number);
+    else
+      return std::nullopt;
+  }
+  return total;
+}
+
+ConfigLoad parse_config(std::string_view text, const std::string& file,
+                        const std::filesystem::path& base_dir) {
+  ConfigLoad load;
+  toml::table root;
+  try {
+    root = toml::parse(text, file);
+  } catch (const toml::parse_error& e) {
+    load.errors.push_back({file, static_cast<int>(e.source().begin.line),
+                           static_cast<int>(e.source().begin.column),
+                           "not valid TOML: " + std::string(e.description())});
+    return load;
+  }
+
+  Config config;
+  config.path = file;
+  auto& errors = load.errors;
+  TableReader reader(root, "", file, errors);
+  reader.path("state_dir", config.state_dir, base_dir);
+  reader.path("templates_dir", config.templates_dir, base_dir);
+
+  if (const auto* http = reader.table("http")) {
+    TableReader r(*http, "http", file, errors);
+    r.string("listen", config.http.listen);
+    if (http->contains("listen") && !valid_listen(config.http.listen))
+      r.expected("listen", *http->get("listen"), "host:port, such as \"127.0.0.1:9464\"");
+    r.reject_unknown();
+  }
+  if (const auto* kafka = reader.table("kafka")) read_kafka(*kafka, file, errors, config.kafka);
+  if (const auto* fetch = reader.table("fetch")) read_fetch(*fetch, file, errors, config.fetch);
+  if (const auto* log = reader.table("log")) {
+    TableReader r(*log, "log", file, errors);
+    r.string("level", config.log.level);
+    static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
+    if (log->contains("level") && !levels.contains(config.log.level))
+      r.expected("level", *log->get("level"), "one of trace, debug, info, warn, error, off");
+    r.reject_unknown();
+  }
+
+  if (const auto* node = reader.take("sources")) {
+    const auto* array = node->as_array();
+    if (!array || !array->is_array_of_tables()) {
+      reader.expected("sources", *node, "an array of tables ([[sources]])");
+    } else {
+      int index = 0;
+      for (const auto& element : *array)
+        read_source(*element.as_table(), index++, file, base_dir, errors, config.sources);
+    }
+  }
+  if (config.sources.empty() && errors.empty())
+    errors.push_back({file, 0, 0, "no [[sources]] defined; expected at least one"});
+  reader.reject_unknown();
+
+  std::sort(errors.begin(), errors.end(), [](const ConfigError& a, const ConfigError& b) {
+    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+  });
+  if (errors.empty()) load.config = std::move(config);
+  return load;
+}
+
+ConfigLoad load_config(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::error_code dir_ec;
+  if (!in || std::filesystem::is_directory(path, dir_ec)) {
+    ConfigLoad load;
+    std::error_code ec;
+    std::string why = !std::filesystem::exists(path, ec)       ? "does not exist"
+                      : std::filesystem::is_directory(path, ec) ? "is a directory"
+                                                                : "cannot be read (permission?)";
+    load.errors.push_back({path.string(), 0, 0, "config file " + why});
+    return load;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto base = std::filesystem::absolute(path).parent_path();
+  return parse_config(text.str(), path.string(), base);
+}
+
+}  // namespace newsd::daemon

@@ -1,0 +1,287 @@
+#include "daemon/extract_command.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <boost/json/serialize.hpp>
+#include <curl/curl.h>
+
+#include "parsers/article_extractor.hpp"
+#include "parsers/site_template.hpp"
+
+namespace newsd::daemon {
+namespace {
+
+namespace fs = std::filesystem;
+using parsers::ExtractOptions;
+using parsers::PageInput;
+
+constexpr std::string_view kUsage =
+    "usage: newsd extract [--url URL] [--templates DIR] FILE|URL...\n"
+    "\n"
+    "Extracts the article of each page and prints its record (newsd.article.v1)\n"
+    "as one JSON object per line, in input order. An input that fails gets a\n"
+    "line {\"input\": ..., \"error\": ...}. Exit status: 0 all extracted, 1 some\n"
+    "failed, 2 usage or template error.\n"
+    "\n"
+    "  --url URL        the page's URL (its identity, and the host templates match);\n"
+    "                   without it the page's <link rel=canonical> is its URL\n"
+    "  --templates DIR  site templates (*.toml); default: $NEWSD_TEMPLATES, else a\n"
+    "                   templates/ folder beside or above the newsd binary, else\n"
+    "                   ./templates\n"
+    "  -h, --help       this text\n";
+
+struct Options {
+  std::string url;
+  std::string templates_dir;
+  std::vector<std::string> inputs;
+};
+
+bool is_url(std::string_view input) { return input.rfind("http://", 0) == 0 || input.rfind("https://", 0) == 0; }
+
+// Owns a libcurl easy handle for one synchronous fetch.
+class EasyFetch {
+ public:
+  EasyFetch() : handle_(curl_easy_init()) {}
+  ~EasyFetch() {
+    if (handle_ != nullptr) curl_easy_cleanup(handle_);
+  }
+  EasyFetch(const EasyFetch&) = delete;
+  EasyFetch& operator=(const EasyFetch&) = delete;
+
+  struct Response {
+    std::string body;
+    std::string content_type;
+    std::string effective_url;
+  };
+
+  // The page, or the reason it could not be fetched in `error`.
+  std::optional<Response> get(const std::string& url, std::size_t max_bytes, std::string& error) {
+    if (handle_ == nullptr) {
+      error = "libcurl could not be initialised";
+      return std::nullopt;
+    }
+    Sink sink{{}, max_bytes};
+    curl_easy_setopt(handle_, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(handle_, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(handle_, CURLOPT_MAXREDIRS, 10L);
+    curl_easy_setopt(handle_, CURLOPT_CONNECTTIMEOUT, 15L);
+    curl_easy_setopt(handle_, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(handle_, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(handle_, CURLOPT_USERAGENT, "newsd-extract/1.0 (+https://example.org/newsd)");
+    curl_easy_setopt(handle_, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(handle_, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(handle_, CURLOPT_WRITEFUNCTION, &Sink::write);
+    curl_easy_setopt(handle_, CURLOPT_WRITEDATA, &sink);
+    CURLcode code = curl_easy_perform(handle_);
+    if (code != CURLE_OK) {
+      error = code == CURLE_WRITE_ERROR && sink.body.size() >= max_bytes
+                  ? "page larger than " + std::to_string(max_bytes) + " bytes"
+                  : std::string("fetch failed: ") + curl_easy_strerror(code);
+      return std::nullopt;
+    }
+    long status = 0;
+    curl_easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 400) {
+      error = "HTTP status " + std::to_string(status);
+      return std::nullopt;
+    }
+    Response response;
+    response.body = std::move(sink.body);
+    const char* content_type = nullptr;
+    if (curl_easy_getinfo(handle_, CURLINFO_CONTENT_TYPE, &content_type) == CURLE_OK && content_type != nullptr)
+      response.content_type = content_type;
+    const char* effective = nullptr;
+    if (curl_easy_getinfo(handle_, CURLINFO_EFFECTIVE_URL, &effective) == CURLE_OK && effective != nullptr)
+      response.effective_url = effective;
+    return response;
+  }
+
+ private:
+  struct Sink {
+    std::string body;
+    std::size_t max_bytes;
+    static std::size_t write(char* data, std::size_t size, std::size_t count, void* user) {
+      auto* self = static_cast<Sink*>(user);
+      std::size_t n = size * count;
+      if (self->body.size() + n > self->max_bytes) return 0;  // aborts the transfer: over the size cap
+      self->body.append(data, n);
+      return n;
+    }
+  };
+  CURL* handle_;
+};
+
+std::optional<std::string> read_file(const std::string& path, std::size_t max_bytes, std::string& error) {
+  std::ifstream in;
+  std::istream* stream = &std::cin;
+  if (path != "-") {
+    std::error_code ec;
+    auto size = fs::file_size(path, ec);
+    if (ec) {
+      error = "cannot read " + path + ": " + ec.message();
+      return std::nullopt;
+    }
+    if (size > max_bytes) {
+      error = "page of " + std::to_string(size) + " bytes exceeds the limit of " + std::to_string(max_bytes);
+      return std::nullopt;
+    }
+    in.open(path, std::ios::binary);
+    if (!in) {
+      error = "cannot open " + path;
+      return std::nullopt;
+    }
+    stream = &in;
+  }
+  std::string bytes((std::istreambuf_iterator<char>(*stream)), std::istreambuf_iterator<char>());
+  return bytes;
+}
+
+// --templates, $NEWSD_TEMPLATES, then a templates/ folder beside or above the
+// binary (a build tree or an install's share/newsd), then ./templates.
+std::optional<fs::path> find_templates_dir(const std::string& requested) {
+  if (!requested.empty()) return fs::path(requested);
+  if (const char* env = std::getenv("NEWSD_TEMPLATES"); env != nullptr && *env != '\0') return fs::path(env);
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    fs::path dir = exe.parent_path();
+    for (int up = 0; up < 4 && !dir.empty(); ++up, dir = dir.parent_path()) {
+      for (const fs::path& candidate : {dir / "templates", dir / "share" / "newsd" / "templates"})
+        if (fs::is_directory(candidate, ec)) return candidate;
+      if (dir == dir.root_path()) break;
+    }
+  }
+  if (fs::is_directory("templates", ec)) return fs::path("templates");
+  return std::nullopt;
+}
+
+// Every *.toml in the folder, in name order; all errors are collected.
+parsers::SiteTemplateSet load_templates(const fs::path& dir, std::vector<std::string>& errors) {
+  parsers::SiteTemplateSet set;
+  std::error_code ec;
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(dir, ec))
+    if (entry.path().extension() == ".toml") files.push_back(entry.path());
+  if (ec) {
+    errors.push_back(dir.string() + ": " + ec.message());
+    return set;
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& file : files) {
+    std::ifstream in(file, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto parsed = parsers::parse_site_template(text, file.string());
+    if (parsed.site_template) set.add(std::move(*parsed.site_template));
+    errors.insert(errors.end(), parsed.errors.begin(), parsed.errors.end());
+  }
+  return set;
+}
+
+std::string error_line(const std::string& input, const std::string& error) {
+  boost::json::object line{{"input", input}, {"error", error}};
+  return boost::json::serialize(line);
+}
+
+}  // namespace
+
+int run_extract_command(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (arg == "--url" || arg == "--templates") {
+      if (i + 1 >= argc) {
+        std::cerr << "newsd extract: " << arg << " needs a value\n" << kUsage;
+        return 2;
+      }
+      (arg == "--url" ? options.url : options.templates_dir) = argv[++i];
+    } else if (arg.rfind("--url=", 0) == 0) {
+      options.url = std::string(arg.substr(6));
+    } else if (arg.rfind("--templates=", 0) == 0) {
+      options.templates_dir = std::string(arg.substr(12));
+    } else if (arg.size() > 1 && arg[0] == '-' && arg != "-") {
+      std::cerr << "newsd extract: unknown option " << arg << "\n" << kUsage;
+      return 2;
+    } else {
+      options.inputs.emplace_back(arg);
+    }
+  }
+  if (options.inputs.empty()) {
+    std::cerr << "newsd extract: no input given\n" << kUsage;
+    return 2;
+  }
+  if (!options.url.empty() && !is_url(options.url)) {
+    std::cerr << "newsd extract: --url must be an absolute http(s) URL, got " << options.url << "\n";
+    return 2;
+  }
+
+  parsers::SiteTemplateSet templates;
+  if (auto dir = find_templates_dir(options.templates_dir)) {
+    std::vector<std::string> errors;
+    templates = load_templates(*dir, errors);
+    if (!errors.empty()) {
+      for (const auto& e : errors) std::cerr << e << "\n";
+      return 2;
+    }
+  } else if (!options.templates_dir.empty()) {
+    std::cerr << "newsd extract: no templates folder " << options.templates_dir << "\n";
+    return 2;
+  }
+
+  ExtractOptions extract_options;
+  extract_options.templates = &templates;
+  auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  bool any_failed = false;
+  std::unique_ptr<EasyFetch> fetch;
+  for (const auto& input : options.inputs) {
+    std::string error;
+    PageInput page;
+    page.fetched_at = now;
+    std::optional<std::string> bytes;
+    if (is_url(input)) {
+      if (!fetch) fetch = std::make_unique<EasyFetch>();
+      if (auto response = fetch->get(input, extract_options.html.max_bytes, error)) {
+        bytes = std::move(response->body);
+        page.content_type = std::move(response->content_type);
+        page.url = response->effective_url.empty() ? input : response->effective_url;
+      }
+    } else {
+      bytes = read_file(input, extract_options.html.max_bytes, error);
+    }
+    if (!options.url.empty()) {
+      page.url = options.url;
+      page.url_is_final = true;
+    }
+    if (!bytes) {
+      std::cout << error_line(input, error) << "\n";
+      any_failed = true;
+      continue;
+    }
+    page.bytes = *bytes;
+    auto result = parsers::extract_article(page, extract_options);
+    if (!result.article) {
+      std::cout << error_line(input, std::string(parsers::to_string(result.error)) + ": " + result.detail) << "\n";
+      any_failed = true;
+      continue;
+    }
+    std::cout << boost::json::serialize(parsers::article_record(*result.article)) << "\n";
+  }
+  std::cout.flush();
+  return any_failed ? 1 : 0;
+}
+
+}  // namespace newsd::daemon

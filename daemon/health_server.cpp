@@ -1,0 +1,113 @@
+#include "daemon/health_server.hpp"
+
+#include <stdexcept>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+namespace newsd::daemon {
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+tcp::endpoint parse_listen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) throw std::runtime_error("http.listen: expected host:port");
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host == "localhost") host = "127.0.0.1";
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) throw std::runtime_error("http.listen: '" + host + "' is not an IP address");
+  return {address, static_cast<unsigned short>(std::stoi(listen.substr(colon + 1)))};
+}
+
+http::response<http::string_body> respond(const http::request<http::string_body>& request,
+                                          const HealthServer::ReadinessCheck& readiness) {
+  http::response<http::string_body> response;
+  response.version(request.version());
+  response.keep_alive(request.keep_alive());
+  response.set(http::field::content_type, "text/plain; charset=utf-8");
+  response.set(http::field::cache_control, "no-store");
+  std::string_view target = request.target();
+  target = target.substr(0, target.find('?'));
+  if (request.method() != http::verb::get && request.method() != http::verb::head) {
+    response.result(http::status::method_not_allowed);
+    response.body() = "only GET\n";
+  } else if (target == "/healthz") {
+    response.result(http::status::ok);
+    response.body() = "ok\n";
+  } else if (target == "/readyz") {
+    auto reasons = readiness ? readiness() : std::vector<std::string>{};
+    response.result(reasons.empty() ? http::status::ok : http::status::service_unavailable);
+    if (reasons.empty()) response.body() = "ready\n";
+    for (const auto& reason : reasons) response.body() += reason + "\n";
+  } else {
+    response.result(http::status::not_found);
+    response.body() = "not found\n";
+  }
+  response.prepare_payload();
+  return response;
+}
+
+asio::awaitable<void> serve(tcp::socket socket, HealthServer::ReadinessCheck readiness) {
+  boost::beast::tcp_stream stream(std::move(socket));
+  boost::beast::flat_buffer buffer;
+  for (;;) {
+    stream.expires_after(std::chrono::seconds(30));
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(64 * 1024);
+    auto [read_ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
+    if (read_ec) break;
+    auto response = respond(parser.get(), readiness);
+    bool keep_alive = response.keep_alive();
+    auto [write_ec, written] = co_await http::async_write(stream, response, use_tuple);
+    if (write_ec || !keep_alive) break;
+  }
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+}  // namespace
+
+HealthServer::HealthServer(asio::io_context& io, const std::string& listen, ReadinessCheck readiness)
+    : io_(io), acceptor_(io), readiness_(std::move(readiness)) {
+  auto endpoint = parse_listen(listen);
+  boost::system::error_code ec;
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) throw std::runtime_error("http.listen " + listen + ": " + ec.message());
+}
+
+void HealthServer::start() {
+  asio::co_spawn(
+      io_,
+      [this]() -> asio::awaitable<void> {
+        for (;;) {
+          auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
+          if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+          if (ec) continue;
+          asio::co_spawn(io_, serve(std::move(socket), readiness_), asio::detached);
+        }
+      },
+      asio::detached);
+}
+
+void HealthServer::stop() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+}  // namespace newsd::daemon

@@ -1,0 +1,763 @@
+// HttpFetcher on libcurl's multi_socket API (see http_fetcher.hpp).
+//
+// The libcurl edge is a handful of noexcept C callbacks; each translates into
+// a call on Impl, which only ever runs on the io_context thread. Completion
+// handlers are always posted, never invoked inline, so caller code never runs
+// inside libcurl or inside one of our loops over transfers.
+#include "fetchers/http_fetcher.hpp"
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstring>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <stdexcept>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <curl/curl.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace newsd::fetchers {
+namespace {
+
+namespace asio = boost::asio;
+using FetchHandler = asio::any_completion_handler<void(FetchResponse)>;
+
+struct CurlMultiDeleter {
+  void operator()(CURLM* multi) const noexcept { curl_multi_cleanup(multi); }
+};
+struct CurlEasyDeleter {
+  void operator()(CURL* easy) const noexcept { curl_easy_cleanup(easy); }
+};
+struct CurlSlistDeleter {
+  void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
+};
+using CurlMultiPtr = std::unique_ptr<CURLM, CurlMultiDeleter>;
+using CurlEasyPtr = std::unique_ptr<CURL, CurlEasyDeleter>;
+using CurlSlistPtr = std::unique_ptr<curl_slist, CurlSlistDeleter>;
+
+// curl_global_init is not thread-safe and must run before any other curl
+// call; every fetcher in the process shares this one initialisation.
+void init_curl_once() {
+  static std::once_flag once;
+  static CURLcode result = CURLE_OK;
+  std::call_once(once, [] { result = curl_global_init(CURL_GLOBAL_DEFAULT); });
+  if (result != CURLE_OK) {
+    throw std::runtime_error(std::string("curl_global_init failed: ") + curl_easy_strerror(result));
+  }
+}
+
+bool in_v4_range(std::uint32_t address, std::uint32_t network, int prefix) {
+  const std::uint32_t mask = prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - prefix);
+  return (address & mask) == (network & mask);
+}
+
+bool is_blocked_v4(const asio::ip::address_v4& address) {
+  struct Range {
+    std::uint32_t network;
+    int prefix;
+  };
+  static constexpr Range kBlocked[] = {
+      {0x00000000, 8},   // 0.0.0.0/8 "this network"; 0.0.0.0 reaches the local host
+      {0x0A000000, 8},   // 10/8 private
+      {0x64400000, 10},  // 100.64/10 carrier-grade NAT
+      {0x7F000000, 8},   // 127/8 loopback
+      {0xA9FE0000, 16},  // 169.254/16 link-local, incl. the 169.254.169.254 metadata service
+      {0xAC100000, 12},  // 172.16/12 private
+      {0xC0000000, 24},  // 192.0.0/24 IETF protocol assignments
+      {0xC0A80000, 16},  // 192.168/16 private
+      {0xC6120000, 15},  // 198.18/15 benchmarking
+      {0xE0000000, 4},   // 224/4 multicast
+      {0xF0000000, 4},   // 240/4 reserved, incl. broadcast
+  };
+  const std::uint32_t value = address.to_uint();
+  for (const Range& range : kBlocked) {
+    if (in_v4_range(value, range.network, range.prefix)) return true;
+  }
+  return false;
+}
+
+asio::ip::address_v4 v4_at(const asio::ip::address_v6::bytes_type& bytes, std::size_t offset) {
+  return asio::ip::address_v4(asio::ip::address_v4::bytes_type{
+      bytes[offset], bytes[offset + 1], bytes[offset + 2], bytes[offset + 3]});
+}
+
+bool is_blocked_v6(const asio::ip::address_v6& address) {
+  const auto bytes = address.to_bytes();
+  if (address.is_unspecified() || address.is_loopback()) return true;
+  if ((bytes[0] & 0xfe) == 0xfc) return true;                         // fc00::/7 unique local
+  if (bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80) return true;     // fe80::/10 link-local
+  if (bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0xc0) return true;     // fec0::/10 site-local
+  if (bytes[0] == 0xff) return true;                                  // ff00::/8 multicast
+  // Forms that carry an IPv4 address and can reach it: the kernel connects
+  // ::ffff:127.0.0.1 to loopback, a NAT64 or 6to4 gateway forwards to it.
+  const auto all_zero = [&](std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i) {
+      if (bytes[i] != 0) return false;
+    }
+    return true;
+  };
+  if (address.is_v4_mapped()) return is_blocked_v4(v4_at(bytes, 12));
+  if (all_zero(0, 12)) return is_blocked_v4(v4_at(bytes, 12));        // ::a.b.c.d compatible
+  if (bytes[0] == 0x00 && bytes[1] == 0x64 && bytes[2] == 0xff && bytes[3] == 0x9b &&
+      all_zero(4, 12)) {
+    return is_blocked_v4(v4_at(bytes, 12));                           // 64:ff9b::/96 NAT64
+  }
+  if (bytes[0] == 0x20 && bytes[1] == 0x02) return is_blocked_v4(v4_at(bytes, 2));  // 2002::/16 6to4
+  return false;
+}
+
+std::optional<asio::ip::address> address_of(const curl_sockaddr& socket_address) {
+  if (socket_address.family == AF_INET && socket_address.addrlen >= sizeof(sockaddr_in)) {
+    sockaddr_in in{};
+    std::memcpy(&in, &socket_address.addr, sizeof in);
+    return asio::ip::address_v4(ntohl(in.sin_addr.s_addr));
+  }
+  if (socket_address.family == AF_INET6 && socket_address.addrlen >= sizeof(sockaddr_in6)) {
+    sockaddr_in6 in6{};
+    std::memcpy(&in6, &socket_address.addr, sizeof in6);
+    asio::ip::address_v6::bytes_type bytes{};
+    std::memcpy(bytes.data(), &in6.sin6_addr, bytes.size());
+    return asio::ip::address_v6(bytes, in6.sin6_scope_id);
+  }
+  return std::nullopt;
+}
+
+bool has_line_break(std::string_view text) {
+  return text.find_first_of("\r\n") != std::string_view::npos;
+}
+
+// One socket curl asked us to watch. Shared with the pending waits, so a
+// readiness handler that fires after curl dropped the socket (or after the fd
+// number was closed and reused for a new connection) finds `released` set and
+// leaves the new owner of that number alone.
+struct SocketWatch {
+  SocketWatch(asio::io_context& io, curl_socket_t socket) : descriptor(io), fd(socket) {}
+  ~SocketWatch() { release(); }
+  SocketWatch(const SocketWatch&) = delete;
+  SocketWatch& operator=(const SocketWatch&) = delete;
+
+  // curl owns the fd: stop watching it without closing it.
+  void release() {
+    released = true;
+    if (descriptor.is_open()) descriptor.release();
+  }
+
+  asio::posix::stream_descriptor descriptor;
+  curl_socket_t fd;
+  int wanted = 0;  // CURL_POLL_IN / CURL_POLL_OUT bits curl asked for last
+  bool read_armed = false;
+  bool write_armed = false;
+  bool released = false;
+};
+
+enum class Direction { read, write };
+
+// One transfer in flight: its easy handle, the awaiting handler and what the
+// curl callbacks collected so far. Owned by Impl::transfers_; CURLOPT_PRIVATE
+// and the per-transfer callback data point at it, so it never moves.
+struct Transfer {
+  // Boost 1.81's any_completion_handler move assignment recurses forever
+  // (it forwards an lvalue to its own converting constructor), so the
+  // handler is only ever move-constructed.
+  Transfer(asio::io_context& io, FetchHandler h) : handler(std::move(h)), work(io.get_executor()) {}
+
+  std::uint64_t id = 0;
+  FetchHandler handler;
+  asio::cancellation_slot cancellation;
+  // A suspended awaiter is not work by itself; keep run() from returning.
+  asio::executor_work_guard<asio::io_context::executor_type> work;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  bool allow_private_networks = false;
+  std::size_t max_body_bytes = 0;
+  bool body_too_large = false;
+  bool out_of_memory = false;
+  std::string blocked_detail;  // set when the SSRF guard refused an address
+  FetchResponse response;
+  std::array<char, CURL_ERROR_SIZE> error_buffer{};
+  CurlSlistPtr headers;
+  CurlEasyPtr easy;  // declared last: cleaned up before the header list it points at
+};
+
+FetchError classify(CURLcode code, const Transfer& transfer) {
+  switch (code) {
+    case CURLE_OK:
+      return FetchError::none;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+      return FetchError::invalid_url;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      return FetchError::resolve;
+    case CURLE_COULDNT_CONNECT:
+      // Refusing every address in opensocket surfaces as a connect failure.
+      return transfer.blocked_detail.empty() ? FetchError::connect : FetchError::blocked_address;
+    case CURLE_ABORTED_BY_CALLBACK:
+      // The pre-request check refused a reused connection to a private peer.
+      return transfer.blocked_detail.empty() ? FetchError::other : FetchError::blocked_address;
+    case CURLE_OPERATION_TIMEDOUT:
+      return FetchError::timeout;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CLIENTCERT:
+    case CURLE_USE_SSL_FAILED:
+      return FetchError::tls;
+    case CURLE_FILESIZE_EXCEEDED:
+      return FetchError::too_large;
+    case CURLE_WRITE_ERROR:
+      return transfer.body_too_large ? FetchError::too_large : FetchError::other;
+    case CURLE_TOO_MANY_REDIRECTS:
+      return FetchError::too_many_redirects;
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_GOT_NOTHING:
+    case CURLE_BAD_CONTENT_ENCODING:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_HTTP3:
+    case CURLE_RANGE_ERROR:
+    case CURLE_UNRECOVERABLE_POLL:
+      return FetchError::protocol;
+    default:
+      return FetchError::other;
+  }
+}
+
+std::string header_value(CURL* easy, const char* name) {
+  curl_header* header = nullptr;
+  // request -1: the last response, i.e. the one after every redirect.
+  if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &header) == CURLHE_OK && header != nullptr &&
+      header->value != nullptr) {
+    return header->value;
+  }
+  return {};
+}
+
+}  // namespace
+
+const char* to_string(FetchError error) {
+  switch (error) {
+    case FetchError::none: return "none";
+    case FetchError::invalid_url: return "invalid_url";
+    case FetchError::resolve: return "resolve";
+    case FetchError::connect: return "connect";
+    case FetchError::timeout: return "timeout";
+    case FetchError::tls: return "tls";
+    case FetchError::too_large: return "too_large";
+    case FetchError::too_many_redirects: return "too_many_redirects";
+    case FetchError::blocked_address: return "blocked_address";
+    case FetchError::protocol: return "protocol";
+    case FetchError::cancelled: return "cancelled";
+    case FetchError::other: return "other";
+  }
+  return "unknown";
+}
+
+bool is_blocked_address(const boost::asio::ip::address& address) {
+  return address.is_v4() ? is_blocked_v4(address.to_v4()) : is_blocked_v6(address.to_v6());
+}
+
+// The multi handle, the sockets and the one timer curl asked us to watch,
+// and every transfer in flight. Owned by HttpFetcher. Handlers that may run
+// after it is gone hold a weak_ptr to `alive_` and check it first.
+struct HttpFetcher::Impl {
+  struct Alive {};
+
+  Impl(asio::io_context& io, FetchOptions options)
+      : io_(io), options_(std::move(options)), timer_(io) {
+    init_curl_once();
+    multi_.reset(curl_multi_init());
+    if (!multi_) throw std::runtime_error("curl_multi_init failed");
+    curl_multi_setopt(multi_.get(), CURLMOPT_SOCKETFUNCTION, &Impl::on_socket);
+    curl_multi_setopt(multi_.get(), CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi_.get(), CURLMOPT_TIMERFUNCTION, &Impl::on_timer);
+    curl_multi_setopt(multi_.get(), CURLMOPT_TIMERDATA, this);
+  }
+
+  ~Impl() {
+    shutdown();
+    // Closes the cached connections; curl reports them through the callbacks
+    // above, which still find every member alive.
+    multi_.reset();
+    for (auto& entry : watches_) entry.second->release();
+    watches_.clear();
+  }
+
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  std::weak_ptr<Alive> token() const { return alive_; }
+
+  void start(FetchHandler handler, FetchRequest request) {
+    auto transfer = std::make_unique<Transfer>(io_, std::move(handler));
+    transfer->id = ++next_id_;
+    if (stopped_) {
+      transfer->response.error = FetchError::cancelled;
+      transfer->response.error_detail = "fetcher shut down";
+      complete(*transfer);
+      return;
+    }
+    if (auto error = configure(*transfer, request)) {
+      transfer->response.error = error->first;
+      transfer->response.error_detail = std::move(error->second);
+      complete(*transfer);
+      return;
+    }
+    if (const CURLMcode rc = curl_multi_add_handle(multi_.get(), transfer->easy.get()); rc != CURLM_OK) {
+      transfer->response.error = FetchError::other;
+      transfer->response.error_detail = curl_multi_strerror(rc);
+      complete(*transfer);
+      return;
+    }
+    transfer->cancellation = asio::get_associated_cancellation_slot(transfer->handler);
+    if (transfer->cancellation.is_connected()) {
+      // The emitter may be anywhere; the abort itself must not run inside
+      // whatever curl or asio call emitted it, so it is posted.
+      transfer->cancellation.assign(
+          [&io = io_, self = this, alive = token(), id = transfer->id](asio::cancellation_type) {
+            asio::post(io, [self, alive, id] {
+              if (!alive.expired()) self->abort(id, "cancelled by the caller");
+            });
+          });
+    }
+    const std::uint64_t id = transfer->id;
+    transfers_.emplace(id, std::move(transfer));
+  }
+
+  void shutdown() {
+    stopped_ = true;
+    auto transfers = std::exchange(transfers_, {});
+    for (auto& entry : transfers) {
+      Transfer& transfer = *entry.second;
+      curl_multi_remove_handle(multi_.get(), transfer.easy.get());
+      transfer.response = cancelled_response(transfer, "fetcher shut down");
+      complete(transfer);
+    }
+  }
+
+  std::size_t in_flight() const { return transfers_.size(); }
+
+ private:
+  using ConfigError = std::optional<std::pair<FetchError, std::string>>;
+
+  ConfigError configure(Transfer& transfer, const FetchRequest& request) {
+    transfer.allow_private_networks = options_.allow_private_networks || request.allow_private_networks;
+    transfer.max_body_bytes =
+        options_.max_body_bytes > 0 ? static_cast<std::size_t>(options_.max_body_bytes) : 0;
+
+    CurlSlistPtr headers;
+    const auto add_header = [&](const std::string& line) {
+      curl_slist* head = curl_slist_append(headers.get(), line.c_str());
+      if (head == nullptr) return false;
+      headers.release();
+      headers.reset(head);
+      return true;
+    };
+    std::vector<std::string> lines = request.extra_headers;
+    if (!request.if_none_match.empty()) lines.push_back("If-None-Match: " + request.if_none_match);
+    if (!request.if_modified_since.empty()) lines.push_back("If-Modified-Since: " + request.if_modified_since);
+    for (const std::string& line : lines) {
+      // Validators come from earlier responses: never let one smuggle a header in.
+      if (has_line_break(line)) {
+        return std::pair{FetchError::other, "request header contains a line break: " + line};
+      }
+      if (!add_header(line)) return std::pair{FetchError::other, std::string("out of memory")};
+    }
+    if (has_line_break(options_.user_agent)) {
+      return std::pair{FetchError::other, std::string("user agent contains a line break")};
+    }
+
+    CurlEasyPtr easy(curl_easy_init());
+    if (!easy) return std::pair{FetchError::other, std::string("curl_easy_init failed")};
+    CURL* e = easy.get();
+    CURLcode rc = CURLE_OK;
+    const auto check = [&rc](CURLcode result) {
+      if (rc == CURLE_OK) rc = result;
+    };
+    check(curl_easy_setopt(e, CURLOPT_URL, request.url.c_str()));
+    check(curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https"));
+    check(curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"));
+    check(curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L));
+    check(curl_easy_setopt(e, CURLOPT_MAXREDIRS, options_.max_redirects));
+    check(curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""));
+    check(curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS)));
+    check(curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L));
+    check(curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count())));
+    check(curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.total_timeout.count())));
+    check(curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_bytes));
+    check(curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options_.low_speed_time.count())));
+    if (options_.max_body_bytes > 0) {
+      check(curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options_.max_body_bytes)));
+    }
+    check(curl_easy_setopt(e, CURLOPT_USERAGENT, options_.user_agent.c_str()));
+    check(curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers.get()));
+    check(curl_easy_setopt(e, CURLOPT_ERRORBUFFER, transfer.error_buffer.data()));
+    check(curl_easy_setopt(e, CURLOPT_PRIVATE, static_cast<void*>(&transfer)));
+    check(curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Impl::on_body));
+    check(curl_easy_setopt(e, CURLOPT_WRITEDATA, static_cast<void*>(&transfer)));
+    check(curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &Impl::on_open_socket));
+    check(curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, static_cast<void*>(&transfer)));
+    // A cached connection may be closed long after its transfer is gone, so
+    // the close callback gets the fetcher, not the transfer.
+    check(curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, &Impl::on_close_socket));
+    check(curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this)));
+    check(curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &Impl::on_prerequest));
+    check(curl_easy_setopt(e, CURLOPT_PREREQDATA, static_cast<void*>(&transfer)));
+    if (rc != CURLE_OK) {
+      return std::pair{FetchError::other, std::string("curl_easy_setopt failed: ") + curl_easy_strerror(rc)};
+    }
+    transfer.headers = std::move(headers);
+    transfer.easy = std::move(easy);
+    return std::nullopt;
+  }
+
+  FetchResponse cancelled_response(Transfer& transfer, const char* why) {
+    FetchResponse response;
+    response.error = FetchError::cancelled;
+    response.error_detail = why;
+    response.elapsed = elapsed_since(transfer.started);
+    return response;
+  }
+
+  static std::chrono::milliseconds elapsed_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  }
+
+  // Hands transfer.response to the awaiter, exactly once, on the awaiter's
+  // executor and never inline.
+  void complete(Transfer& transfer) {
+    if (transfer.cancellation.is_connected()) transfer.cancellation.clear();
+    if (!transfer.handler) return;
+    FetchHandler handler = std::move(transfer.handler);
+    // Posted through the io_context, then dispatched onto the handler's own
+    // executor (a strand, the coroutine's executor), as asio's post() does.
+    auto executor = asio::get_associated_executor(handler, io_.get_executor());
+    asio::post(io_, asio::bind_executor(executor, [handler = std::move(handler),
+                                                   response = std::move(transfer.response)]() mutable {
+                 std::move(handler)(std::move(response));
+               }));
+  }
+
+  void abort(std::uint64_t id, const char* why) {
+    auto node = transfers_.extract(id);
+    if (node.empty()) return;
+    Transfer& transfer = *node.mapped();
+    curl_multi_remove_handle(multi_.get(), transfer.easy.get());
+    transfer.response = cancelled_response(transfer, why);
+    complete(transfer);
+  }
+
+  void finish(CURL* easy, CURLcode code) {
+    char* raw = nullptr;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &raw);
+    if (raw == nullptr) return;
+    auto node = transfers_.extract(reinterpret_cast<Transfer*>(raw)->id);
+    if (node.empty()) return;
+    Transfer& transfer = *node.mapped();
+    curl_multi_remove_handle(multi_.get(), easy);
+
+    FetchResponse& response = transfer.response;
+    long status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    response.status = status;
+    char* effective_url = nullptr;
+    if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &effective_url) == CURLE_OK && effective_url != nullptr) {
+      response.effective_url = effective_url;
+    }
+    response.content_type = header_value(easy, "Content-Type");
+    response.content_location = header_value(easy, "Content-Location");
+    response.etag = header_value(easy, "ETag");
+    response.last_modified = header_value(easy, "Last-Modified");
+    response.retry_after = header_value(easy, "Retry-After");
+    response.cache_control = header_value(easy, "Cache-Control");
+    response.expires = header_value(easy, "Expires");
+    response.elapsed = elapsed_since(transfer.started);
+
+    if (code != CURLE_OK) {
+      response.error = classify(code, transfer);
+      // A cut-off body must never pass for the document.
+      response.body.clear();
+      response.body.shrink_to_fit();
+      if (response.error == FetchError::blocked_address) {
+        response.error_detail = transfer.blocked_detail;
+      } else if (transfer.body_too_large) {
+        response.error_detail = "body exceeds " + std::to_string(transfer.max_body_bytes) + " bytes";
+      } else if (transfer.out_of_memory) {
+        response.error_detail = "out of memory while storing the body";
+      } else if (transfer.error_buffer[0] != '\0') {
+        response.error_detail = transfer.error_buffer.data();
+      } else {
+        response.error_detail = curl_easy_strerror(code);
+      }
+    }
+    complete(transfer);
+  }
+
+  void drain_completions() {
+    int queued = 0;
+    while (CURLMsg* message = curl_multi_info_read(multi_.get(), &queued)) {
+      if (message->msg != CURLMSG_DONE) continue;
+      // The message dies with the handle's removal: copy what we need first.
+      CURL* easy = message->easy_handle;
+      const CURLcode code = message->data.result;
+      finish(easy, code);
+    }
+  }
+
+  void socket_action(curl_socket_t fd, int events) {
+    int running = 0;
+    if (const CURLMcode rc = curl_multi_socket_action(multi_.get(), fd, events, &running); rc != CURLM_OK) {
+      spdlog::warn("http fetcher: curl_multi_socket_action: {}", curl_multi_strerror(rc));
+    }
+    drain_completions();
+  }
+
+  // --- sockets -------------------------------------------------------------
+
+  void watch(curl_socket_t fd, int what) {
+    auto found = watches_.find(fd);
+    if (what == CURL_POLL_REMOVE) {
+      if (found != watches_.end()) {
+        found->second->release();
+        watches_.erase(found);
+      }
+      return;
+    }
+    if (found == watches_.end()) {
+      auto created = std::make_shared<SocketWatch>(io_, fd);
+      boost::system::error_code ec;
+      created->descriptor.assign(fd, ec);
+      if (ec) {
+        // The transfer then ends on curl's own timeout instead of hanging.
+        spdlog::warn("http fetcher: cannot watch socket {}: {}", fd, ec.message());
+        return;
+      }
+      found = watches_.emplace(fd, std::move(created)).first;
+    }
+    const std::shared_ptr<SocketWatch>& socket = found->second;
+    socket->wanted = what;
+    if ((what & CURL_POLL_IN) && !socket->read_armed) arm(socket, Direction::read);
+    if ((what & CURL_POLL_OUT) && !socket->write_armed) arm(socket, Direction::write);
+  }
+
+  void forget(curl_socket_t fd) {
+    if (auto found = watches_.find(fd); found != watches_.end()) {
+      found->second->release();
+      watches_.erase(found);
+    }
+  }
+
+  static bool ready_now(curl_socket_t fd, Direction direction) {
+    pollfd probe{fd, static_cast<short>(direction == Direction::read ? POLLIN : POLLOUT), 0};
+    return ::poll(&probe, 1, 0) > 0 && probe.revents != 0;
+  }
+
+  // Asio's reactor is edge-triggered and its waits are never speculative:
+  // readiness that arrived while no wait was queued (curl reads at most one
+  // buffer per call, or the socket was readable when first watched) would
+  // never be reported. Probing first gives curl the level-triggered
+  // semantics it expects.
+  void arm(const std::shared_ptr<SocketWatch>& socket, Direction direction) {
+    (direction == Direction::read ? socket->read_armed : socket->write_armed) = true;
+    if (ready_now(socket->fd, direction)) {
+      asio::post(io_, [self = this, alive = token(), socket, direction] {
+        if (!alive.expired()) self->on_ready(socket, direction, {});
+      });
+      return;
+    }
+    socket->descriptor.async_wait(
+        direction == Direction::read ? asio::posix::stream_descriptor::wait_read
+                                     : asio::posix::stream_descriptor::wait_write,
+        [self = this, alive = token(), socket, direction](boost::system::error_code ec) {
+          if (!alive.expired()) self->on_ready(socket, direction, ec);
+        });
+  }
+
+  void on_ready(const std::shared_ptr<SocketWatch>& socket, Direction direction, boost::system::error_code ec) {
+    (direction == Direction::read ? socket->read_armed : socket->write_armed) = false;
+    if (socket->released || ec == asio::error::operation_aborted) return;
+    const int flag = direction == Direction::read ? CURL_POLL_IN : CURL_POLL_OUT;
+    // curl lost interest since this wait began; it re-arms when it asks again.
+    if ((socket->wanted & flag) == 0) return;
+    int events = direction == Direction::read ? CURL_CSELECT_IN : CURL_CSELECT_OUT;
+    if (ec) events |= CURL_CSELECT_ERR;
+    socket_action(socket->fd, events);
+    // Re-arming after an error would spin; curl's timer ends such a transfer.
+    if (!ec && !socket->released && (socket->wanted & flag) != 0 &&
+        !(direction == Direction::read ? socket->read_armed : socket->write_armed)) {
+      arm(socket, direction);
+    }
+  }
+
+  // --- curl's timer --------------------------------------------------------
+
+  void set_timer(long timeout_ms) {
+    const std::uint64_t generation = ++timer_generation_;
+    timer_.cancel();
+    if (timeout_ms < 0) return;
+    // Never drive curl from inside its own callback: even "now" is posted.
+    if (timeout_ms == 0) {
+      asio::post(io_, [self = this, alive = token(), generation] {
+        if (!alive.expired() && generation == self->timer_generation_) self->on_timeout();
+      });
+      return;
+    }
+    timer_.expires_after(std::chrono::milliseconds(timeout_ms));
+    timer_.async_wait([self = this, alive = token(), generation](boost::system::error_code ec) {
+      // A cancel does not recall a completion already queued: the
+      // generation tells a stale expiry from the current one.
+      if (ec || alive.expired() || generation != self->timer_generation_) return;
+      self->on_timeout();
+    });
+  }
+
+  void on_timeout() { socket_action(CURL_SOCKET_TIMEOUT, 0); }
+
+  // --- C callbacks: no exception may cross them ----------------------------
+
+  static int on_socket(CURL*, curl_socket_t fd, int what, void* clientp, void*) noexcept {
+    try {
+      static_cast<Impl*>(clientp)->watch(fd, what);
+    } catch (const std::exception& e) {
+      spdlog::warn("http fetcher: socket callback: {}", e.what());
+    } catch (...) {
+      spdlog::warn("http fetcher: socket callback failed");
+    }
+    // -1 would make curl fail every transfer on the multi handle, not just this one.
+    return 0;
+  }
+
+  static int on_timer(CURLM*, long timeout_ms, void* clientp) noexcept {
+    try {
+      static_cast<Impl*>(clientp)->set_timer(timeout_ms);
+    } catch (const std::exception& e) {
+      spdlog::warn("http fetcher: timer callback: {}", e.what());
+    } catch (...) {
+      spdlog::warn("http fetcher: timer callback failed");
+    }
+    return 0;
+  }
+
+  static size_t on_body(char* data, size_t size, size_t count, void* userdata) noexcept {
+    auto& transfer = *static_cast<Transfer*>(userdata);
+    const std::size_t length = size * count;
+    std::string& body = transfer.response.body;
+    if (transfer.max_body_bytes != 0 && length > transfer.max_body_bytes - body.size()) {
+      transfer.body_too_large = true;
+      return 0;
+    }
+    try {
+      body.append(data, length);
+    } catch (const std::bad_alloc&) {
+      transfer.out_of_memory = true;
+      return 0;
+    }
+    return length;
+  }
+
+  static bool refuse(Transfer& transfer, const std::optional<asio::ip::address>& peer, const char* what) noexcept {
+    if (transfer.allow_private_networks) return false;
+    if (peer && !is_blocked_address(*peer)) return false;
+    try {
+      transfer.blocked_detail = std::string("refused ") + what + " " +
+                                (peer ? peer->to_string() : std::string("non-IP address")) +
+                                ": private, loopback or link-local networks are not allowed";
+    } catch (...) {
+      transfer.blocked_detail = "refused a private address";
+    }
+    return true;
+  }
+
+  // Every new connection, for the first request and each redirect, is
+  // checked here before a single packet leaves.
+  static curl_socket_t on_open_socket(void* clientp, curlsocktype purpose, curl_sockaddr* address) noexcept {
+    auto& transfer = *static_cast<Transfer*>(clientp);
+    if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKET_BAD;
+    if (refuse(transfer, address_of(*address), "to connect to")) return CURL_SOCKET_BAD;
+    return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+  }
+
+  // A reused connection skips on_open_socket; this runs before every request
+  // and catches a connection to a private peer opened by a permitted transfer.
+  static int on_prerequest(void* clientp, char* primary_ip, char*, int, int) noexcept {
+    auto& transfer = *static_cast<Transfer*>(clientp);
+    if (transfer.allow_private_networks) return CURL_PREREQFUNC_OK;
+    boost::system::error_code ec;
+    const auto peer = asio::ip::make_address(primary_ip != nullptr ? primary_ip : "", ec);
+    const std::optional<asio::ip::address> parsed = ec ? std::nullopt : std::optional(peer);
+    return refuse(transfer, parsed, "a request to") ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+  }
+
+  static int on_close_socket(void* clientp, curl_socket_t fd) noexcept {
+    try {
+      static_cast<Impl*>(clientp)->forget(fd);
+    } catch (...) {
+      // forget() only erases; nothing to recover.
+    }
+    return ::close(fd);
+  }
+
+  asio::io_context& io_;
+  FetchOptions options_;
+  std::shared_ptr<Alive> alive_ = std::make_shared<Alive>();
+  asio::steady_timer timer_;
+  std::uint64_t timer_generation_ = 0;
+  std::unordered_map<curl_socket_t, std::shared_ptr<SocketWatch>> watches_;
+  std::unordered_map<std::uint64_t, std::unique_ptr<Transfer>> transfers_;
+  std::uint64_t next_id_ = 0;
+  bool stopped_ = false;
+  CurlMultiPtr multi_;
+};
+
+HttpFetcher::HttpFetcher(boost::asio::io_context& io, FetchOptions options)
+    : impl_(std::make_unique<Impl>(io, std::move(options))) {}
+
+HttpFetcher::~HttpFetcher() = default;
+
+boost::asio::awaitable<FetchResponse> HttpFetcher::fetch(FetchRequest request) {
+  Impl* impl = impl_.get();
+  co_return co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(FetchResponse)>(
+      [impl](auto handler, FetchRequest moved_request) {
+        impl->start(FetchHandler(std::move(handler)), std::move(moved_request));
+      },
+      boost::asio::use_awaitable, std::move(request));
+}
+
+void HttpFetcher::shutdown() { impl_->shutdown(); }
+
+std::size_t HttpFetcher::in_flight() const { return impl_->in_flight(); }
+
+}  // namespace newsd::fetchers

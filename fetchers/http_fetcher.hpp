@@ -1,0 +1,107 @@
+#pragma once
+// HttpFetcher: every HTTP(S) transfer of newsd, on one libcurl multi handle
+// driven by a Boost.Asio io_context through the multi_socket API (curl names
+// the sockets to watch and when its timer fires; asio waits). Thousands of
+// transfers in flight on one thread, no thread per request.
+//
+// Owned by the daemon; lives on one io_context and must only be used from
+// that context's thread. fetch() completions run on that thread too.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+
+namespace newsd::fetchers {
+
+struct FetchOptions {
+  std::string user_agent = "newsd";
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds total_timeout{30'000};
+  // A transfer slower than low_speed_bytes per second for low_speed_time is aborted.
+  long low_speed_bytes = 1;
+  std::chrono::seconds low_speed_time{20};
+  std::int64_t max_body_bytes = 16 * 1024 * 1024;  // after decompression
+  long max_redirects = 5;
+  // Refuse connections to loopback, private, link-local and metadata addresses.
+  bool allow_private_networks = false;
+};
+
+struct FetchRequest {
+  std::string url;                 // http:// or https:// only
+  std::string if_none_match;       // ETag from the previous 200, sent as If-None-Match
+  std::string if_modified_since;   // Last-Modified from the previous 200
+  std::vector<std::string> extra_headers;  // "Name: value"
+  bool allow_private_networks = false;     // per-source override (OR-ed with the global option)
+};
+
+// Why a transfer produced no HTTP response.
+enum class FetchError {
+  none,
+  invalid_url,      // not http(s), or unparsable
+  resolve,          // DNS failure
+  connect,          // connection refused / unreachable
+  timeout,          // connect, total or low-speed timeout
+  tls,              // certificate or handshake failure
+  too_large,        // body over max_body_bytes (after decompression)
+  too_many_redirects,
+  blocked_address,  // resolved to a private/loopback address without permission
+  protocol,         // malformed response, bad chunked encoding, reset connection...
+  cancelled,        // the fetcher shut down
+  other,
+};
+
+const char* to_string(FetchError error);
+
+// True for the addresses the SSRF guard refuses without allow_private_networks:
+// unspecified, loopback, private, CGNAT, link-local (cloud metadata), unique
+// local, multicast and reserved ranges, and IPv6 forms that embed such an IPv4
+// address (IPv4-mapped, IPv4-compatible, NAT64, 6to4).
+bool is_blocked_address(const boost::asio::ip::address& address);
+
+struct FetchResponse {
+  FetchError error = FetchError::none;
+  std::string error_detail;        // curl's message when error != none
+  long status = 0;                 // HTTP status (0 when no response)
+  std::string effective_url;       // after redirects
+  std::string body;                // decompressed
+  std::string content_type;
+  std::string content_location;
+  std::string etag;
+  std::string last_modified;
+  std::string retry_after;
+  std::string cache_control;
+  std::string expires;
+  std::chrono::milliseconds elapsed{0};
+
+  bool ok() const { return error == FetchError::none; }
+};
+
+class HttpFetcher {
+ public:
+  HttpFetcher(boost::asio::io_context& io, FetchOptions options);
+  ~HttpFetcher();
+  HttpFetcher(const HttpFetcher&) = delete;
+  HttpFetcher& operator=(const HttpFetcher&) = delete;
+
+  // Starts one transfer; completes when it ends, with a response or an error
+  // value (never an exception). Must be awaited on the io_context's thread.
+  boost::asio::awaitable<FetchResponse> fetch(FetchRequest request);
+
+  // Aborts every transfer in flight; their awaiters complete with `cancelled`.
+  // Final: fetches started afterwards complete with `cancelled` at once.
+  void shutdown();
+
+  std::size_t in_flight() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace newsd::fetchers

@@ -1,0 +1,72 @@
+#include "parsers/feed_article.hpp"
+
+#include <boost/url/parse.hpp>
+
+#include "parsers/article_identity.hpp"
+#include "parsers/html_text.hpp"
+
+namespace newsd::parsers {
+namespace {
+
+bool usable_url(std::string_view url) {
+  auto parsed = boost::urls::parse_absolute_uri(url);
+  return parsed && (parsed->scheme_id() == boost::urls::scheme::http ||
+                    parsed->scheme_id() == boost::urls::scheme::https) &&
+         !parsed->host().empty();
+}
+
+std::string primary_language(std::string_view language) {
+  // Feeds write "ar", "ar-LB", "en_US"; BCP 47 wants '-'.
+  std::string out(language);
+  for (auto& c : out)
+    if (c == '_') c = '-';
+  return out;
+}
+
+}  // namespace
+
+Article article_from_feed_item(const Feed& feed, const FeedItem& item, std::string_view source,
+                               std::string_view feed_url, TimePoint fetched_at) {
+  Article article;
+  article.source = source;
+  article.feed_url = feed_url;
+  article.feed_guid = item.guid;
+  article.fetched_at = fetched_at;
+  article.title = normalize_whitespace(item.title);
+
+  std::string link = item.link;
+  if (!usable_url(link) && item.guid_is_permalink && usable_url(item.guid)) link = item.guid;
+  if (usable_url(link)) {
+    article.url = canonical_url(link);
+    article.id = hex_digest(article.url);
+  } else if (!item.guid.empty()) {
+    article.id = article_id_for_guid(source, item.guid);
+  } else if (!article.title.empty()) {
+    article.id = article_id_for_guid(source, "title:" + article.title);
+  }
+
+  const std::string& html = !item.content.empty() ? item.content : item.summary;
+  article.body = html_fragment_to_text(html);
+  if (!item.summary.empty()) article.summary = html_fragment_to_text(item.summary);
+  for (const auto& author : item.authors)
+    article.authors.push_back(!author.name.empty() ? author.name : author.email);
+  if (item.published) article.published_at = item.published->value;
+  if (item.updated) article.updated_at = item.updated->value;
+  article.language = primary_language(!item.language.empty() ? item.language : feed.language);
+  article.tags = item.categories;
+  article.image = item.image;
+  if (article.image.empty()) {
+    for (const auto& enclosure : item.enclosures) {
+      if (enclosure.type.starts_with("image/")) {
+        article.image = enclosure.url;
+        break;
+      }
+    }
+  }
+  article.site_name = normalize_whitespace(feed.title);
+  article.extraction.method = "feed";
+  if (!article.body.empty()) article.content_hash = content_hash(article.body);
+  return article;
+}
+
+}  // namespace newsd::parsers

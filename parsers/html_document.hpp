@@ -1,0 +1,104 @@
+#pragma once
+// HtmlDocument: an HTML page turned into a pugixml DOM that XPath can query.
+// parse_html() decodes the bytes to UTF-8 in the WHATWG order (BOM, HTTP
+// charset, <meta charset> / http-equiv in the first bytes, then uchardet),
+// parses them as HTML5 with gumbo and copies the tree into pugixml. The
+// caller owns the returned document; nothing refers back to the input bytes.
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <pugixml.hpp>
+
+namespace newsd::parsers {
+
+// Which HTML parser builds the tree. Both end in the same pugixml DOM.
+enum class HtmlParser {
+  gumbo,    // HTML5 tree construction (the spec's algorithm); about a third of libxml2's speed
+  libxml2,  // libxml2's HTML parser (HTML4-era repair rules); the default where it is built in
+};
+
+// True when this build has the libxml2 parser (HtmlParser::libxml2 falls back to gumbo otherwise).
+bool html_parser_available(HtmlParser parser);
+
+// How pages are parsed, and the bounds that keep hostile pages (10 MB of
+// tags, 10,000 nested levels, binary served as text/html) from costing
+// unbounded time or memory.
+struct HtmlOptions {
+  std::size_t max_bytes = 16u << 20;      // larger inputs are refused (too_large)
+  std::size_t max_depth = 256;            // deeper elements are flattened into their ancestor at this depth
+  std::size_t max_nodes = 1'000'000;      // elements + texts copied into the DOM; the rest is dropped
+  HtmlParser parser = HtmlParser::libxml2;
+};
+
+// Where the charset decision came from, for logs and the extraction detail.
+enum class CharsetSource { bom, http, meta, detected, assumed };
+std::string_view to_string(CharsetSource source);
+
+struct CharsetDecision {
+  std::string charset;   // lower-case label, e.g. "utf-8", "windows-1256"
+  CharsetSource source = CharsetSource::assumed;
+};
+
+// The charset of page bytes in the WHATWG order. Pure.
+CharsetDecision detect_html_charset(std::string_view bytes, std::string_view content_type);
+
+enum class HtmlError {
+  empty,        // no bytes
+  too_large,    // more than HtmlOptions::max_bytes
+  binary,       // the bytes are not text (NULs, image/zip/pdf magic...)
+  unparsable,   // the HTML parser gave up (out of memory)
+};
+std::string_view to_string(HtmlError error);
+
+struct HtmlDocument {
+  pugi::xml_document dom;      // <html> is dom.document_element()
+  CharsetDecision charset;
+  bool flattened = false;      // nesting deeper than max_depth was flattened
+  bool truncated = false;      // max_nodes was reached; the tail of the page is missing
+  std::size_t node_count = 0;
+};
+
+struct HtmlParseResult {
+  std::unique_ptr<HtmlDocument> document;  // set on success
+  HtmlError error{};                       // meaningful only when !document
+  std::string detail;
+};
+
+// Decodes and parses a page. content_type is the HTTP Content-Type (may be empty).
+HtmlParseResult parse_html(std::string_view bytes, std::string_view content_type,
+                           const HtmlOptions& options = {});
+
+// Already-UTF-8 markup into a DOM (used for fragments and by tests).
+HtmlParseResult parse_html_utf8(std::string_view utf8, const HtmlOptions& options = {});
+
+// The markup with the content of script (except JSON-LD), style, svg,
+// noscript and template elements and of comments removed, the elements
+// themselves kept with their attributes. None of it is ever article text,
+// and it is often most of a page's bytes, which the HTML5 tokenizer would
+// otherwise walk one character at a time.
+std::string drop_raw_text_content(std::string_view utf8);
+
+// Text of a DOM subtree as one line: entities already decoded by the parser,
+// directional marks stripped, whitespace normalised. Skips script/style etc.
+std::string dom_text(pugi::xml_node node);
+
+// Text of a DOM subtree as paragraphs: block elements (p, div, li, h1-h6,
+// br, ...) end a paragraph; each paragraph whitespace-normalised, empty ones
+// dropped. `skip` (optional) says which elements to leave out entirely.
+using NodeFilter = bool (*)(pugi::xml_node, const void* context);
+std::vector<std::string> dom_paragraphs(pugi::xml_node node, NodeFilter skip = nullptr,
+                                        const void* context = nullptr);
+
+// True for elements that never hold readable text (script, style, svg, ...).
+bool is_non_content_element(std::string_view name);
+
+// True for elements that start a new paragraph in rendered text.
+bool is_block_element(std::string_view name);
+
+// Removes bidi control marks (LRM, RLM, embeddings, isolates) and BOMs.
+std::string strip_directional_marks(std::string_view text);
+
+}  // namespace newsd::parsers

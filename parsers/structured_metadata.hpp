@@ -1,0 +1,43 @@
+#pragma once
+// StructuredMetadata: what a page says about itself in machine-readable form
+// — JSON-LD (NewsArticle, Article, ReportageNewsArticle, ... also inside
+// @graph), OpenGraph and article:* meta, Dublin Core, itemprop microdata,
+// <time datetime>, <html lang>, <link rel=canonical>. Each field holds the
+// most trustworthy source's value; empty when the page says nothing. Pure.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <pugixml.hpp>
+
+#include "parsers/feed.hpp"
+
+namespace newsd::parsers {
+
+struct StructuredMetadata {
+  std::string title;             // JSON-LD headline, og:title, twitter:title, dc.title, itemprop headline
+  std::string document_title;    // <title>
+  std::string body;              // JSON-LD articleBody (plain text, as published)
+  std::string description;       // og:description, description, JSON-LD description
+  std::vector<std::string> authors;
+  std::optional<TimePoint> published_at;
+  std::optional<TimePoint> updated_at;
+  std::string section;
+  std::vector<std::string> breadcrumbs;  // JSON-LD BreadcrumbList
+  std::vector<std::string> tags;
+  std::string image;
+  std::string site_name;
+  std::string language;          // primary BCP 47 subtag, lower-case ("ar", "en")
+  std::string canonical_url;     // <link rel=canonical>, else og:url (as written; may be relative)
+  bool has_article_jsonld = false;  // a JSON-LD object of an article type was found
+};
+
+StructuredMetadata read_structured_metadata(const pugi::xml_document& dom);
+
+// "ar_LB", "en-US", "EN" -> "ar", "en"; empty when it is not a language tag.
+std::string primary_language(std::string_view tag);
+
+// Splits a byline ("By A and B", "A, B & C") into names; drops URLs and handles.
+std::vector<std::string> split_authors(std::string_view byline);
+
+}  // namespace newsd::parsers

@@ -1,0 +1,392 @@
+#include "parsers/xml_recovery.hpp"
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+#include <vector>
+
+#include "parsers/html_entities.hpp"
+
+namespace newsd::parsers {
+namespace {
+
+// What windows-1252 puts at 0x80..0x9F; HTML reads &#128;..&#159; this way.
+constexpr std::array<char32_t, 32> kWindows1252C1{{
+    0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD, 0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178,
+}};
+
+void append_utf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+bool is_xml_char(char32_t cp) {
+  return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) || (cp >= 0xE000 && cp <= 0xFFFD) ||
+         (cp >= 0x10000 && cp <= 0x10FFFF);
+}
+
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool starts_with_ci(std::string_view text, std::size_t pos, std::string_view prefix) {
+  if (text.size() - pos < prefix.size()) return false;
+  for (std::size_t k = 0; k < prefix.size(); ++k) {
+    char c = text[pos + k];
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    if (c != prefix[k]) return false;
+  }
+  return true;
+}
+
+// Copies the input to the output lazily: nothing is copied until the first repair.
+class Rewriter {
+ public:
+  explicit Rewriter(std::string_view in) : in_(in) {}
+  void replace(std::size_t from, std::size_t to, std::string_view with) {
+    if (!changed_) out_.reserve(in_.size() + 64);
+    changed_ = true;
+    out_.append(in_.substr(copied_, from - copied_));
+    out_.append(with);
+    copied_ = to;
+  }
+  bool changed() const { return changed_; }
+  std::string finish() {
+    out_.append(in_.substr(copied_));
+    return std::move(out_);
+  }
+
+ private:
+  std::string_view in_;
+  std::string out_;
+  std::size_t copied_ = 0;
+  bool changed_ = false;
+};
+
+struct RepairCounts {
+  int html_entities = 0;
+  int bare_ampersands = 0;
+  int bad_char_refs = 0;
+};
+
+// End of the construct starting at text[pos] == '<' that must be skipped
+// untouched, or pos + 1 when it is ordinary markup.
+std::size_t skip_markup(std::string_view text, std::size_t pos) {
+  auto skip_to = [&](std::string_view terminator, std::size_t from) {
+    const std::size_t end = text.find(terminator, from);
+    return end == std::string_view::npos ? text.size() : end + terminator.size();
+  };
+  if (text.compare(pos, 9, "<![CDATA[") == 0) return skip_to("]]>", pos + 9);
+  if (text.compare(pos, 4, "<!--") == 0) return skip_to("-->", pos + 4);
+  if (text.compare(pos, 2, "<?") == 0) return skip_to("?>", pos + 2);
+  if (starts_with_ci(text, pos, "<!DOCTYPE")) {
+    int depth = 0;
+    char quote = 0;
+    for (std::size_t i = pos + 9; i < text.size(); ++i) {
+      const char c = text[i];
+      if (quote) {
+        if (c == quote) quote = 0;
+      } else if (c == '"' || c == '\'') {
+        quote = c;
+      } else if (c == '[') {
+        ++depth;
+      } else if (c == ']') {
+        --depth;
+      } else if (c == '>' && depth <= 0) {
+        return i + 1;
+      }
+    }
+    return text.size();
+  }
+  return pos + 1;
+}
+
+// Repairs the reference starting at text[pos] == '&'; returns where scanning resumes.
+std::size_t repair_reference(std::string_view text, std::size_t pos, Rewriter& rewriter, RepairCounts& counts) {
+  std::size_t i = pos + 1;
+  if (i < text.size() && text[i] == '#') {
+    ++i;
+    const bool hex = i < text.size() && (text[i] == 'x' || text[i] == 'X');
+    if (hex) ++i;
+    const std::size_t digits_start = i;
+    char32_t cp = 0;
+    while (i < text.size() && i - digits_start < 8) {
+      const char c = text[i];
+      int d = -1;
+      if (c >= '0' && c <= '9') d = c - '0';
+      else if (hex && c >= 'a' && c <= 'f') d = c - 'a' + 10;
+      else if (hex && c >= 'A' && c <= 'F') d = c - 'A' + 10;
+      if (d < 0) break;
+      cp = cp * (hex ? 16 : 10) + static_cast<char32_t>(d);
+      ++i;
+    }
+    if (i == digits_start || i >= text.size() || text[i] != ';') {
+      rewriter.replace(pos, pos + 1, "&amp;");
+      ++counts.bare_ampersands;
+      return pos + 1;
+    }
+    if (cp >= 0x80 && cp <= 0x9F) {
+      std::string utf8;
+      append_utf8(utf8, kWindows1252C1[cp - 0x80]);
+      rewriter.replace(pos, i + 1, utf8);
+      ++counts.bad_char_refs;
+    } else if (!is_xml_char(cp)) {
+      rewriter.replace(pos, i + 1, "");
+      ++counts.bad_char_refs;
+    }
+    return i + 1;
+  }
+  while (i < text.size() && i - pos <= 32 && is_name_char(text[i])) ++i;
+  const std::string_view name = text.substr(pos + 1, i - pos - 1);
+  if (name.empty() || i >= text.size() || text[i] != ';') {
+    rewriter.replace(pos, pos + 1, "&amp;");
+    ++counts.bare_ampersands;
+    return pos + 1;
+  }
+  if (name == "amp" || name == "lt" || name == "gt" || name == "quot" || name == "apos") return i + 1;
+  if (auto utf8 = html_entity(name)) {
+    // &LT; and friends stand for markup characters, which must stay escaped.
+    std::string_view with = *utf8;
+    if (with == "<") with = "&lt;";
+    else if (with == ">") with = "&gt;";
+    else if (with == "&") with = "&amp;";
+    else if (with == "\"") with = "&quot;";
+    else if (with == "'") with = "&apos;";
+    rewriter.replace(pos, i + 1, with);
+    ++counts.html_entities;
+  } else {
+    rewriter.replace(pos, pos + 1, "&amp;");
+    ++counts.bare_ampersands;
+  }
+  return i + 1;
+}
+
+// Where the document really starts: junk before the XML declaration (or, with
+// no declaration, before the first tag) is dropped.
+std::size_t document_start(std::string_view text) {
+  const std::size_t first_tag = text.find('<');
+  if (first_tag == std::string_view::npos) return 0;
+  // What a well-formed document starts with: a declaration, a comment, a
+  // DOCTYPE, or a feed's root element.
+  const std::string_view head = text.substr(first_tag);
+  for (std::string_view start : {"<?", "<!", "<rss", "<feed", "<rdf:RDF", "<RDF"})
+    if (head.starts_with(start)) return first_tag;
+  // A PHP warning printed before the feed is markup itself ("<b>Warning</b>"),
+  // so look a little further for the declaration.
+  const std::size_t declaration = text.substr(0, 4096).find("<?xml");
+  if (declaration != std::string_view::npos) return declaration;
+  return first_tag;
+}
+
+bool is_blank(std::string_view s) {
+  for (char c : s)
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
+  return true;
+}
+
+void add_note(std::string& notes, std::string_view note) {
+  if (!notes.empty()) notes.append("; ");
+  notes.append(note);
+}
+
+bool is_tag_name_start(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
+         static_cast<unsigned char>(c) >= 0x80;
+}
+
+bool is_tag_name_end(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '/' || c == '>';
+}
+
+// HTML elements that never have content; feeds with unescaped HTML leave them
+// open. (Not <source>: RSS has an element of that name with content.)
+bool is_html_void_element(std::string_view name) {
+  static constexpr std::array<std::string_view, 12> kVoid{
+      {"area", "base", "br", "col", "embed", "hr", "img", "input", "meta", "param", "track", "wbr"}};
+  std::string lower(name);
+  for (char& c : lower)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return std::find(kVoid.begin(), kVoid.end(), lower) != kVoid.end();
+}
+
+// The '>' closing the tag that starts at text[pos], skipping quoted attribute
+// values; npos when the document ends first.
+std::size_t tag_end(std::string_view text, std::size_t pos) {
+  char quote = 0;
+  for (std::size_t i = pos; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote) {
+      if (c == quote) quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '>') {
+      return i;
+    } else if (c == '<') {
+      return std::string_view::npos;  // an unterminated tag running into the next one
+    }
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
+XmlRepair balance_tags(std::string_view text) {
+  XmlRepair result;
+  result.text.reserve(text.size() + 256);
+  struct OpenElement {
+    std::string_view name;
+    bool has_children;
+  };
+  std::vector<OpenElement> open;
+  int dropped = 0, closed = 0, escaped = 0;
+  bool truncated = false;
+  std::size_t copied = 0;
+  std::size_t i = 0;
+  auto copy_to = [&](std::size_t end) {
+    result.text.append(text.substr(copied, end - copied));
+    copied = end;
+  };
+  auto close_element = [&](std::string_view name) {
+    result.text.append("</");
+    result.text.append(name);
+    result.text.append(">");
+  };
+  while ((i = text.find('<', i)) != std::string_view::npos) {
+    const std::size_t next = skip_markup(text, i);
+    if (next != i + 1) {  // comment, CDATA, PI or DOCTYPE
+      const bool unterminated = next >= text.size() &&
+                                (text.compare(i, 9, "<![CDATA[") == 0 ? !text.ends_with("]]>")
+                                 : text.compare(i, 4, "<!--") == 0    ? !text.ends_with("-->")
+                                                                      : text.back() != '>');
+      if (unterminated) {
+        copy_to(i);
+        copied = text.size();
+        truncated = true;
+        break;
+      }
+      i = next;
+      continue;
+    }
+    const bool is_end = i + 1 < text.size() && text[i + 1] == '/';
+    const std::size_t name_start = i + (is_end ? 2 : 1);
+    if (name_start >= text.size() || !is_tag_name_start(text[name_start])) {
+      copy_to(i);
+      result.text.append("&lt;");
+      copied = i + 1;
+      ++escaped;
+      ++i;
+      continue;
+    }
+    std::size_t name_end = name_start;
+    while (name_end < text.size() && !is_tag_name_end(text[name_end])) ++name_end;
+    const std::string_view name = text.substr(name_start, name_end - name_start);
+    const std::size_t end = tag_end(text, name_end);
+    if (end == std::string_view::npos) {
+      // An unfinished tag: the rest of the document is unusable as markup.
+      copy_to(i);
+      copied = text.size();
+      truncated = true;
+      break;
+    }
+    if (!is_end) {
+      if (text[end - 1] != '/') {
+        if (is_html_void_element(name)) {
+          // <br> in unescaped HTML: written as the empty element it is.
+          copy_to(end);
+          result.text.append("/");
+          ++closed;
+        } else {
+          if (!open.empty()) open.back().has_children = true;
+          open.push_back({name, false});
+        }
+      }
+      i = end + 1;
+      continue;
+    }
+    // Only the innermost elements are searched, which keeps hostile nesting
+    // linear; feeds are a handful of levels deep.
+    constexpr std::ptrdiff_t kSearchDepth = 256;
+    const auto search_end = open.rend() - std::max<std::ptrdiff_t>(0, std::ssize(open) - kSearchDepth);
+    auto match = std::find_if(open.rbegin(), search_end, [&](const OpenElement& e) { return e.name == name; });
+    if (match == search_end) match = open.rend();
+    copy_to(i);
+    if (match != open.rend()) {
+      for (auto it = open.rbegin(); it != match; ++it) {
+        close_element(it->name);
+        ++closed;
+      }
+      open.erase(match.base() - 1, open.end());
+    } else if (!open.empty() && !open.back().has_children) {
+      // A misspelt end tag of a text-only element (<language>en</langauge>) closes it.
+      close_element(open.back().name);
+      open.pop_back();
+      copied = end + 1;
+      ++dropped;
+    } else {
+      copied = end + 1;  // an end tag that closes nothing open
+      ++dropped;
+    }
+    i = end + 1;
+  }
+  if (!truncated) copy_to(text.size());
+  for (auto it = open.rbegin(); it != open.rend(); ++it) close_element(it->name);
+  if (dropped > 0) add_note(result.notes, std::to_string(dropped) + " mismatched end tags replaced or dropped");
+  if (closed > 0) add_note(result.notes, std::to_string(closed) + " unclosed elements closed");
+  if (escaped > 0) add_note(result.notes, std::to_string(escaped) + " bare '<' escaped");
+  if (truncated || !open.empty())
+    add_note(result.notes, "document ends early (truncated?); " + std::to_string(open.size()) +
+                               " open elements closed at the end");
+  return result;
+}
+
+XmlRepair repair_xml(std::string text) {
+  XmlRepair result;
+  const std::size_t start = document_start(text);
+  if (start > 0) {
+    if (!is_blank(std::string_view(text).substr(0, start))) add_note(result.notes, "junk before the XML declaration removed");
+    text.erase(0, start);
+  }
+
+  const std::string_view in = text;
+  Rewriter rewriter(in);
+  RepairCounts counts;
+  // memchr jumps between the only two characters that matter.
+  std::size_t next_lt = in.find('<');
+  std::size_t next_amp = in.find('&');
+  std::size_t i = 0;
+  while (i < in.size()) {
+    if (next_lt < i) next_lt = in.find('<', i);
+    if (next_amp < i) next_amp = in.find('&', i);
+    if (next_lt == std::string_view::npos && next_amp == std::string_view::npos) break;
+    if (next_lt < next_amp) {
+      i = skip_markup(in, next_lt);
+    } else {
+      i = repair_reference(in, next_amp, rewriter, counts);
+    }
+  }
+  if (counts.html_entities > 0)
+    add_note(result.notes, std::to_string(counts.html_entities) + " HTML entities XML does not define decoded");
+  if (counts.bare_ampersands > 0)
+    add_note(result.notes, std::to_string(counts.bare_ampersands) + " bare '&' escaped");
+  if (counts.bad_char_refs > 0)
+    add_note(result.notes, std::to_string(counts.bad_char_refs) + " references to invalid characters replaced");
+  result.text = rewriter.changed() ? rewriter.finish() : std::move(text);
+  return result;
+}
+
+}  // namespace newsd::parsers

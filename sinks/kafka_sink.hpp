@@ -1,0 +1,72 @@
+#pragma once
+// KafkaSink: produces records with librdkafka (idempotent producer, acks=all,
+// compression) and reports each one done only from its delivery report.
+// librdkafka signals new events on a pipe that the daemon's io_context
+// watches, so delivery reports run on the event loop thread, never on a
+// librdkafka thread. Owned by the daemon.
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "sinks/sink.hpp"
+
+struct rd_kafka_s;
+struct rd_kafka_queue_s;
+
+namespace newsd::sinks {
+
+struct KafkaSinkConfig {
+  std::string brokers;                              // bootstrap servers
+  std::string compression = "zstd";                 // none | gzip | snappy | lz4 | zstd
+  std::chrono::milliseconds delivery_timeout{std::chrono::minutes(5)};
+  std::string client_id = "newsd";
+  std::map<std::string, std::string> properties;   // passed to librdkafka as given, last
+};
+
+class KafkaSink final : public Sink {
+ public:
+  // Throws std::runtime_error when librdkafka refuses the configuration: a
+  // start-up mistake, reported before anything runs.
+  KafkaSink(boost::asio::io_context& io, const KafkaSinkConfig& config);
+  ~KafkaSink() override;
+  KafkaSink(const KafkaSink&) = delete;
+  KafkaSink& operator=(const KafkaSink&) = delete;
+
+  ProduceStatus produce(OutRecord record, DeliveryHandler on_delivery, std::string* why) override;
+  bool flush(std::chrono::milliseconds timeout) override;
+  std::size_t outstanding() const override { return outstanding_; }
+  std::string unready_reason() const override;
+
+  // Serves every pending event (delivery reports, errors). Runs on the event loop.
+  void serve_events();
+
+ private:
+  struct HandleDeleter {
+    void operator()(rd_kafka_s* handle) const;
+  };
+  struct QueueDeleter {
+    void operator()(rd_kafka_queue_s* queue) const;
+  };
+
+  void watch_events();
+  void poll_slowly();
+  static void on_delivery_report(rd_kafka_s*, const void* message, void* opaque);
+  static void on_error(rd_kafka_s*, int error, const char* reason, void* opaque);
+
+  std::unique_ptr<rd_kafka_s, HandleDeleter> handle_;
+  std::unique_ptr<rd_kafka_queue_s, QueueDeleter> main_queue_;
+  boost::asio::posix::stream_descriptor event_pipe_;  // read end; librdkafka writes the other
+  int event_pipe_write_ = -1;
+  boost::asio::steady_timer fallback_poll_;
+  std::size_t outstanding_ = 0;
+  std::string broker_error_;  // last broker-wide error, cleared by a successful delivery
+  bool closing_ = false;
+};
+
+}  // namespace newsd::sinks

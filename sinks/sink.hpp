@@ -1,0 +1,52 @@
+#pragma once
+// Sink: where finished records go. One interface for Kafka and for the
+// debugging sinks, so the pipeline never knows which it talks to. A sink
+// reports a record done only once its destination acknowledged it.
+#include <chrono>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace newsd::sinks {
+
+struct OutRecord {
+  std::string topic;
+  std::string key;
+  std::string value;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct DeliveryReport {
+  bool delivered = false;
+  std::string error;  // why not, when !delivered
+};
+
+enum class ProduceStatus {
+  queued,        // on_delivery will run exactly once
+  queue_full,    // backpressure: try again later; on_delivery will not run
+  rejected,      // the record can never be produced (too large, bad topic); on_delivery will not run
+};
+
+class Sink {
+ public:
+  using DeliveryHandler = std::function<void(const DeliveryReport&)>;
+
+  virtual ~Sink() = default;
+
+  // Hands one record over. on_delivery runs on the daemon's event loop thread
+  // when the destination acknowledged the record or finally gave up on it.
+  virtual ProduceStatus produce(OutRecord record, DeliveryHandler on_delivery, std::string* why) = 0;
+
+  // Waits up to `timeout` for every queued record's delivery report; true if
+  // none is left outstanding.
+  virtual bool flush(std::chrono::milliseconds timeout) = 0;
+
+  // Records handed over whose delivery report has not arrived yet.
+  virtual std::size_t outstanding() const = 0;
+
+  // Empty when the destination is reachable; otherwise why not (for /readyz).
+  virtual std::string unready_reason() const = 0;
+};
+
+}  // namespace newsd::sinks

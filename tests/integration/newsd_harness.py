@@ -1,0 +1,229 @@
+"""What the integration tests share: a scriptable feed server on loopback, a
+newsd process under test, and an independent Kafka consumer (kcat).
+
+Nothing here sleeps to wait: every wait is a condition polled until a
+deadline, and a missed deadline fails the test with what was seen.
+"""
+import hashlib
+import http.server
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+NEWSD = os.environ.get("NEWSD_BIN", "newsd")
+SHARED = os.environ.get("NEWSD_SHARED_DIR", os.path.join(os.path.dirname(__file__), "../../../shared"))
+
+
+def bootstrap_servers():
+    path = os.environ.get("KAFKA_BOOTSTRAP_FILE")
+    if path and os.path.exists(path):
+        with open(path) as f:
+            return f.read().strip()
+    return os.environ["KAFKA_BOOTSTRAP"]
+
+
+def wait_for(condition, timeout, what):
+    """Polls condition() until it returns a truthy value or the deadline passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def article_id(url):
+    """The record id newsd derives from a canonical URL."""
+    return hashlib.sha256(url.encode()).hexdigest()[:32]
+
+
+class Route:
+    """One path of the feed server: its body and how it behaves."""
+
+    def __init__(self, body=b"", content_type="application/rss+xml; charset=UTF-8",
+                 status=200, delay=0.0):
+        self.body = body if isinstance(body, bytes) else body.encode()
+        self.content_type = content_type
+        self.status = status
+        self.delay = delay
+        self.version = 1
+
+    def set_body(self, body):
+        self.body = body if isinstance(body, bytes) else body.encode()
+        self.version += 1
+
+    @property
+    def etag(self):
+        return '"v%d-%s"' % (self.version, hashlib.md5(self.body).hexdigest()[:8])
+
+
+class FeedServer:
+    """HTTP/1.1 server on 127.0.0.1 serving scripted routes, with ETag and
+    Last-Modified validators, and a log of every request it answered."""
+
+    def __init__(self):
+        self.routes = {}
+        self.requests = []  # (path, status, if_none_match)
+        self.lock = threading.Lock()
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                with server.lock:
+                    route = server.routes.get(self.path)
+                    snapshot = None if route is None else (
+                        route.body, route.content_type, route.status, route.delay, route.etag)
+                if snapshot is None:
+                    self.reply(404, b"not found", "text/plain")
+                    return
+                body, content_type, status, delay, etag = snapshot
+                if delay:
+                    time.sleep(delay)
+                inm = self.headers.get("If-None-Match")
+                if status == 200 and inm == etag:
+                    self.reply(304, b"", content_type, etag, inm)
+                    return
+                self.reply(status, body, content_type, etag if status == 200 else None, inm)
+
+            def reply(self, status, body, content_type, etag=None, inm=None):
+                with server.lock:
+                    server.requests.append((self.path, status, inm))
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Content-Length", str(len(body)) if status != 304 else "0")
+                    if etag:
+                        self.send_header("ETag", etag)
+                        self.send_header("Last-Modified", "Wed, 19 May 2021 21:12:41 GMT")
+                    self.end_headers()
+                    if status != 304:
+                        self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.httpd.server_address[1], path)
+
+    def route(self, path, route):
+        with self.lock:
+            self.routes[path] = route
+        return self.url(path)
+
+    def requests_for(self, path):
+        with self.lock:
+            return [r for r in self.requests if r[0] == path]
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class Newsd:
+    """One newsd process with its own config, state directory and log."""
+
+    def __init__(self, workdir, config_text):
+        self.workdir = workdir
+        self.config_path = os.path.join(workdir, "newsd.toml")
+        with open(self.config_path, "w") as f:
+            f.write(config_text)
+        self.log_path = os.path.join(workdir, "newsd.log")
+        self.process = None
+
+    def start(self):
+        self.log = open(self.log_path, "ab")
+        self.process = subprocess.Popen([NEWSD, "run", "--config", self.config_path],
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+        return self
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        self.process.send_signal(sig)
+        try:
+            code = self.process.wait(timeout=timeout)
+        finally:
+            self.log.close()
+        return code
+
+    def kill(self):
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+            self.log.close()
+
+    def alive(self):
+        return self.process.poll() is None
+
+    def log_text(self):
+        with open(self.log_path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only, never a proxy
+
+
+def http_get(url, timeout=5):
+    """(status, body); status 0 when nothing answered."""
+    try:
+        with _opener.open(url, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except (urllib.error.URLError, ConnectionError, TimeoutError) as e:
+        return 0, str(e)
+
+
+def consume(topic, bootstrap=None):
+    """Every record of the topic, read by kcat from the beginning to the end."""
+    result = subprocess.run(
+        ["kcat", "-b", bootstrap or bootstrap_servers(), "-t", topic, "-C", "-e", "-q", "-J",
+         "-X", "topic.metadata.refresh.interval.ms=100"],
+        capture_output=True, text=True, timeout=60)
+    if result.returncode != 0:
+        # A topic nobody produced to yet does not exist: no records.
+        if "Unknown topic" in result.stderr or "UNKNOWN_TOPIC" in result.stderr:
+            return []
+        raise AssertionError("kcat failed: " + result.stderr)
+    records = []
+    for line in result.stdout.splitlines():
+        if not line.strip():
+            continue
+        envelope = json.loads(line)
+        envelope["value"] = json.loads(envelope["payload"])
+        records.append(envelope)
+    return records
+
+
+def seed_article():
+    """The wafaamagazine article the project started from: breadcrumbs,
+    title, byline, then paragraphs."""
+    with open(os.path.join(SHARED, "seeds", "000_b28e6cb4553fe23e.txt"), encoding="utf-8") as f:
+        blocks = [b.strip() for b in f.read().split("\n\n") if b.strip()]
+    return {"title": blocks[1], "author": blocks[2], "paragraphs": blocks[3:]}
+
+
+def make_workdir():
+    return tempfile.mkdtemp(prefix="newsd-it-")

@@ -1,0 +1,54 @@
+#include <gtest/gtest.h>
+
+#include <boost/json/serialize.hpp>
+
+#include "parsers/feed.hpp"
+
+namespace newsd::parsers {
+namespace {
+
+TEST(FeedRecord, FieldsOfDesignMd) {
+  Feed feed;
+  feed.format = "rss2.0";
+  feed.title = "T";
+  feed.link = "https://example.org/";
+  FeedItem item;
+  item.title = "Item";
+  item.link = "https://example.org/1";
+  item.guid = "https://example.org/?p=1";
+  item.published = FeedDate{"Wed, 19 May 2021 21:12:41 +0000", parse_feed_date("Wed, 19 May 2021 21:12:41 +0000")};
+  item.updated = FeedDate{"garbage", std::nullopt};
+  item.authors.push_back({"Ann", ""});
+  item.categories = {"a", "b"};
+  item.enclosures.push_back({"https://example.org/a.mp3", 12, "audio/mpeg"});
+  item.enclosures.push_back({"https://example.org/b", std::nullopt, ""});
+  feed.items.push_back(item);
+
+  const boost::json::object record = feed_record(feed);
+  EXPECT_EQ(record.at("format"), "rss2.0");
+  EXPECT_TRUE(record.at("malformed").is_null());
+  EXPECT_FALSE(record.contains("description")) << "absent values are omitted";
+  EXPECT_FALSE(record.contains("updated"));
+  const auto& out = record.at("items").as_array().at(0).as_object();
+  EXPECT_EQ(out.at("guid"), "https://example.org/?p=1");
+  EXPECT_EQ(out.at("guid_is_permalink"), false);
+  EXPECT_EQ(out.at("published"), "2021-05-19T21:12:41Z");
+  EXPECT_TRUE(out.at("updated").is_null());
+  EXPECT_EQ(out.at("updated_raw"), "garbage");
+  EXPECT_EQ(boost::json::serialize(out.at("authors")), R"([{"name":"Ann","email":null}])");
+  EXPECT_EQ(boost::json::serialize(out.at("enclosures")),
+            R"([{"url":"https://example.org/a.mp3","length":12,"type":"audio/mpeg"},)"
+            R"({"url":"https://example.org/b","length":null,"type":null}])");
+  EXPECT_EQ(boost::json::serialize(out.at("categories")), R"(["a","b"])");
+  EXPECT_FALSE(out.contains("summary"));
+}
+
+TEST(FeedRecord, MalformedReasonIsReported) {
+  Feed feed;
+  feed.format = "rss2.0";
+  feed.malformed = "2 bare '&' escaped";
+  EXPECT_EQ(feed_record(feed).at("malformed"), "2 bare '&' escaped");
+}
+
+}  // namespace
+}  // namespace newsd::parsers
