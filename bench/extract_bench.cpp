@@ -256,11 +256,20 @@ int score_fundus(const std::vector<Page>& pages, bool dump) {
     titles += title_ok;
     std::string date = expected.contains("publishing_date") ? str(expected.at("publishing_date")) : "";
     bool date_ok = false;
+    std::string ours_date;
     if (!date.empty()) {
       ++dated;
       std::string ours = article.published_at ? newsd::parsers::format_rfc3339(*article.published_at) : "";
-      // "2024-05-03 16:19:08+00:00" vs "2024-05-03T16:19:08Z"
-      std::string theirs = date.substr(0, 10) + "T" + date.substr(11, 8) + "Z";
+      ours_date = ours + " vs " + date;
+      // "2024-05-03 18:19:08+02:00" (fractional seconds and zone optional): the same instant.
+      std::string iso = date;
+      if (iso.size() > 10 && iso[10] == ' ') iso[10] = 'T';
+      if (auto dot = iso.find('.', 19); dot != std::string::npos) {
+        auto end = iso.find_first_of("+-Z", dot);
+        iso.erase(dot, end == std::string::npos ? std::string::npos : end - dot);
+      }
+      auto expected_instant = newsd::parsers::parse_feed_date(iso);
+      std::string theirs = expected_instant ? newsd::parsers::format_rfc3339(*expected_instant) : date;
       date_ok = ours == theirs;
       dates += date_ok;
       days += !ours.empty() && ours.substr(0, 10) == theirs.substr(0, 10);
@@ -282,8 +291,9 @@ int score_fundus(const std::vector<Page>& pages, bool dump) {
       f1 += overlap(body, article.body).f1();
     }
     if (dump)
-      std::printf("%s\ttitle=%d\tdate=%d\tF1=%.3f\t%s\t|\t%s\n", page.id.c_str(), title_ok, date_ok,
-                  body.empty() ? 0.0 : overlap(body, article.body).f1(), article.title.c_str(), title.c_str());
+      std::printf("%s\ttitle=%d\tdate=%d\tF1=%.3f\t%s\t|\t%s\t%s\n", page.id.c_str(), title_ok, date_ok,
+                  body.empty() ? 0.0 : overlap(body, article.body).f1(), article.title.c_str(), title.c_str(),
+                  ours_date.c_str());
   }
   auto pct = [](int a, int b) { return b == 0 ? 0.0 : 100.0 * a / b; };
   std::printf("fundus: %zu pages  title exact %.1f%% (%d)  date exact %.1f%% / same day %.1f%% (of %d dated)  "

@@ -9,6 +9,8 @@
 #include <boost/url/parse.hpp>
 #include <toml++/toml.h>
 
+#include "daemon/log_setup.hpp"
+
 namespace newsd::daemon {
 namespace {
 
@@ -128,11 +130,51 @@ bool valid_source_id(std::string_view id) {
          });
 }
 
+// A Kafka topic name, or a template of one with {source} / {language}.
 bool valid_topic(std::string_view topic) {
-  return !topic.empty() && topic.size() <= 249 &&
-         std::all_of(topic.begin(), topic.end(), [](unsigned char c) {
+  std::string plain;
+  for (std::size_t i = 0; i < topic.size();) {
+    if (topic.substr(i).starts_with("{source}")) {
+      plain += "s";
+      i += 8;
+    } else if (topic.substr(i).starts_with("{language}")) {
+      plain += "l";
+      i += 10;
+    } else {
+      plain += topic[i++];
+    }
+  }
+  return !plain.empty() && plain.size() <= 249 &&
+         std::all_of(plain.begin(), plain.end(), [](unsigned char c) {
            return std::isalnum(c) || c == '.' || c == '_' || c == '-';
          });
+}
+
+bool valid_proxy(std::string_view proxy) {
+  if (proxy.empty()) return true;
+  auto parsed = boost::urls::parse_absolute_uri(proxy);
+  if (!parsed || parsed->host().empty()) return false;
+  static const std::set<std::string, std::less<>> schemes{"http", "https", "socks4", "socks4a", "socks5", "socks5h"};
+  return schemes.contains(parsed->scheme());
+}
+
+// A TOML table of header names to values, as "Name: value" lines.
+void read_headers(TableReader& reader, std::string_view key, std::vector<std::string>& out) {
+  const auto* table = reader.table(key);
+  if (!table) return;
+  for (auto&& [name, node] : *table) {
+    const std::string header(name.str());
+    const bool valid_name = !header.empty() && std::all_of(header.begin(), header.end(), [](unsigned char c) {
+      return std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+    });
+    auto value = node.value<std::string>();
+    if (!valid_name)
+      reader.error_at(name.source(), reader.qualified(key) + "." + header + ": expected an HTTP header name");
+    else if (!node.is_string() || !value || value->find_first_of("\r\n") != std::string::npos)
+      reader.error_at(node.source(), reader.qualified(key) + "." + header + ": expected a string without line breaks");
+    else
+      out.push_back(header + ": " + *value);
+  }
 }
 
 bool valid_listen(std::string_view listen) {
@@ -198,8 +240,23 @@ void read_source(const toml::table& table, int index, const std::string& file,
   reader.string("template", source.template_name);
   reader.string("topic", source.topic);
   if (table.contains("topic") && !valid_topic(source.topic))
-    reader.expected("topic", *table.get("topic"), "a Kafka topic name ([A-Za-z0-9._-]+)");
+    reader.expected("topic", *table.get("topic"), "a Kafka topic name ([A-Za-z0-9._-]+, may use {source} and {language})");
   reader.boolean("allow_private_networks", source.allow_private_networks);
+  reader.duration("min_interval", source.min_interval, 1s);
+  reader.duration("max_interval", source.max_interval, 1s);
+  if (table.contains("min_interval") && source.min_interval > source.interval)
+    reader.expected("min_interval", *table.get("min_interval"), "a duration no longer than interval");
+  if (table.contains("max_interval") && source.max_interval.count() > 0 && source.max_interval < source.interval)
+    reader.expected("max_interval", *table.get("max_interval"), "a duration no shorter than interval");
+  if (table.contains("proxy")) {
+    std::string proxy;
+    reader.string("proxy", proxy);
+    if (!valid_proxy(proxy))
+      reader.expected("proxy", *table.get("proxy"),
+                      "\"\" (direct) or a proxy URL such as \"http://proxy:3128\" or \"socks5h://proxy:1080\"");
+    source.proxy = proxy;
+  }
+  read_headers(reader, "headers", source.headers);
   reader.reject_unknown();
 
   for (const auto& other : sources) {
@@ -218,14 +275,21 @@ void read_kafka(const toml::table& table, const std::string& file,
   if (kafka.brokers.empty()) reader.expected("brokers", *table.get("brokers"), "\"embedded\" or host:port[,host:port...]");
   reader.string("topic", kafka.topic);
   if (table.contains("topic") && !valid_topic(kafka.topic))
-    reader.expected("topic", *table.get("topic"), "a Kafka topic name ([A-Za-z0-9._-]+)");
+    reader.expected("topic", *table.get("topic"), "a Kafka topic name ([A-Za-z0-9._-]+, may use {source} and {language})");
   reader.string("compression", kafka.compression);
   static const std::set<std::string> codecs{"none", "gzip", "snappy", "lz4", "zstd"};
   if (table.contains("compression") && !codecs.contains(kafka.compression))
     reader.expected("compression", *table.get("compression"),
                     "one of none, gzip, snappy, lz4, zstd");
   reader.duration("flush_timeout", kafka.flush_timeout, 0ms);
-  reader.duration("delivery_timeout", kafka.delivery_timeout, 1s);
+  reader.duration("delivery_timeout", kafka.delivery_timeout, 0ms);
+  std::int64_t capacity = static_cast<std::int64_t>(kafka.outbox_capacity);
+  reader.integer("outbox_capacity", capacity, 1, 10'000'000);
+  kafka.outbox_capacity = static_cast<std::size_t>(capacity);
+  reader.string("dead_letter_topic", kafka.dead_letter_topic);
+  if (!kafka.dead_letter_topic.empty() && !valid_topic(kafka.dead_letter_topic))
+    reader.expected("dead_letter_topic", *table.get("dead_letter_topic"), "a Kafka topic name ([A-Za-z0-9._-]+)");
+  reader.integer("dead_letter_max_body", kafka.dead_letter_max_body, 0, 16 * 1024 * 1024);
   if (const auto* props = reader.table("properties")) {
     for (auto&& [key, node] : *props) {
       if (auto v = node.value<std::string>(); v && node.is_string())
@@ -246,6 +310,16 @@ void read_fetch(const toml::table& table, const std::string& file,
   reader.duration("connect_timeout", fetch.connect_timeout, 1ms);
   reader.duration("timeout", fetch.timeout, 1ms);
   reader.integer("max_body_bytes", fetch.max_body_bytes, 1024, std::int64_t(1) << 32);
+  reader.integer("max_connections_per_host", fetch.max_connections_per_host, 1, 64);
+  reader.duration("min_host_delay", fetch.min_host_delay, 0ms);
+  reader.string("proxy", fetch.proxy);
+  if (table.contains("proxy") && !valid_proxy(fetch.proxy))
+    reader.expected("proxy", *table.get("proxy"),
+                    "a proxy URL such as \"http://proxy:3128\" or \"socks5h://proxy:1080\"");
+  read_headers(reader, "headers", fetch.headers);
+  reader.string("robots", fetch.robots);
+  if (table.contains("robots") && fetch.robots != "pages" && fetch.robots != "all" && fetch.robots != "off")
+    reader.expected("robots", *table.get("robots"), "\"pages\" (feeds exempt), \"all\" or \"off\"");
   reader.reject_unknown();
 }
 
@@ -265,6 +339,7 @@ std::string_view to_string(SourceKind kind) {
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   if (text.empty()) return std::nullopt;
+  if (text == "0") return std::chrono::milliseconds{0};
   std::chrono::milliseconds total{0};
   std::size_t i = 0;
   while (i < text.size()) {
@@ -330,6 +405,27 @@ ConfigLoad parse_config(std::string_view text, const std::string& file,
     static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
     if (log->contains("level") && !levels.contains(config.log.level))
       r.expected("level", *log->get("level"), "one of trace, debug, info, warn, error, off");
+    r.string("format", config.log.format);
+    if (log->contains("format") && config.log.format != "auto" && config.log.format != "text" &&
+        config.log.format != "json")
+      r.expected("format", *log->get("format"), "one of auto, text, json");
+    if (const auto* components = r.table("components")) {
+      for (auto&& [key, node] : *components) {
+        std::string name(key.str());
+        auto level = node.value<std::string>();
+        bool known = is_log_component(name) ||
+                     (name.starts_with("source.") && valid_source_id(name.substr(7)));
+        if (!known)
+          r.error_at(key.source(), "log.components." + name +
+                                       ": unknown component; expected newsd, kafka, source, "
+                                       "source.ID, http, systemd, config or state");
+        else if (!level || !node.is_string() || !levels.contains(*level))
+          r.error_at(node.source(), "log.components." + name +
+                                        ": expected one of trace, debug, info, warn, error, off");
+        else
+          config.log.components[name] = *level;
+      }
+    }
     r.reject_unknown();
   }
 

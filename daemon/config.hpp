@@ -25,11 +25,19 @@ struct SourceConfig {
   std::string template_name;                   // site template to extract pages with; empty = by host
   std::string topic;                           // overrides kafka.topic for this source
   bool allow_private_networks = false;         // lets this source live on loopback/private addresses
+  std::chrono::milliseconds min_interval{0};   // adaptive polling may go down to this; 0 = interval
+  std::chrono::milliseconds max_interval{0};   // adaptive polling and server hints up to this; 0 = interval
+  std::optional<std::string> proxy;            // overrides fetch.proxy; "" = connect directly
+  std::vector<std::string> headers;            // "Name: value", added to fetch.headers
   int line = 0;                                // where the source is defined, for messages
+
+  friend bool operator==(const SourceConfig&, const SourceConfig&) = default;
 };
 
 struct HttpConfig {
   std::string listen = "127.0.0.1:9464";       // /healthz /readyz; host:port, port 0 = any free port
+
+  friend bool operator==(const HttpConfig&, const HttpConfig&) = default;
 };
 
 struct KafkaConfig {
@@ -37,8 +45,13 @@ struct KafkaConfig {
   std::string topic = "news.articles";         // default topic for article records
   std::string compression = "zstd";            // none | gzip | snappy | lz4 | zstd
   std::chrono::milliseconds flush_timeout{std::chrono::seconds(10)};  // bounded wait on shutdown
-  std::chrono::milliseconds delivery_timeout{std::chrono::minutes(5)}; // message.timeout.ms
+  std::chrono::milliseconds delivery_timeout{0};  // message.timeout.ms; 0 = retry until delivered
+  std::size_t outbox_capacity = 50'000;         // records waiting for Kafka before fetching pauses
+  std::string dead_letter_topic;                // feeds that cannot be parsed go here (URL, error, body); empty = off
+  std::int64_t dead_letter_max_body = 64 * 1024;  // bytes of the raw body kept in a dead letter
   std::map<std::string, std::string> properties;  // extra librdkafka settings, passed as given
+
+  friend bool operator==(const KafkaConfig&, const KafkaConfig&) = default;
 };
 
 struct FetchConfig {
@@ -47,10 +60,19 @@ struct FetchConfig {
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};  // whole transfer
   std::int64_t max_body_bytes = 16 * 1024 * 1024;                // after decompression
+  std::int64_t max_connections_per_host = 2;   // requests in flight to one host (feeds, pages alike)
+  std::chrono::milliseconds min_host_delay{0}; // between two request starts to one host
+  std::string proxy;                           // "http://host:port", "socks5h://..."; empty = none
+  std::vector<std::string> headers;            // "Name: value", sent with every request
+  std::string robots = "pages";                // obey robots.txt for: pages | all (feeds too) | off
+
+  friend bool operator==(const FetchConfig&, const FetchConfig&) = default;
 };
 
 struct LogConfig {
-  std::string level = "info";                  // trace | debug | info | warn | error
+  std::string level = "info";                  // trace | debug | info | warn | error | off
+  std::string format = "auto";                 // auto (text on a terminal, else json) | text | json
+  std::map<std::string, std::string> components;  // component ("kafka", "source.ID") -> level
 };
 
 struct Config {

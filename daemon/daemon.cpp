@@ -1,5 +1,6 @@
 #include "daemon/daemon.hpp"
 
+#include <chrono>
 #include <csignal>
 #include <thread>
 
@@ -11,12 +12,17 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/health_server.hpp"
-#include "daemon/publication_ledger.hpp"
+#include "daemon/log_setup.hpp"
+#include "daemon/metrics.hpp"
+#include "daemon/status_page.hpp"
+#include "daemon/systemd_notifier.hpp"
+#include "daemon/version.hpp"
+#include "daemon/outbox.hpp"
 #include "daemon/source_poller.hpp"
 #include "fetchers/http_fetcher.hpp"
 #include "sinks/embedded_broker.hpp"
 #include "sinks/kafka_sink.hpp"
-#include "sinks/published_store.hpp"
+#include "sinks/delivery_state.hpp"
 
 namespace newsd::daemon {
 namespace asio = boost::asio;
@@ -30,6 +36,12 @@ fetchers::FetchOptions fetch_options(const FetchConfig& fetch) {
   options.total_timeout = fetch.timeout;
   options.max_body_bytes = fetch.max_body_bytes;
   options.allow_private_networks = fetch.allow_private_networks;
+  options.max_connections_per_host = static_cast<int>(fetch.max_connections_per_host);
+  options.min_host_delay = fetch.min_host_delay;
+  options.proxy = fetch.proxy;
+  options.headers = fetch.headers;
+  options.robots = fetch.robots != "off";
+  options.robots_for_feeds = fetch.robots == "all";
   return options;
 }
 
@@ -41,21 +53,37 @@ struct Daemon::Parts {
   Config config;
   asio::io_context io{1};
   asio::thread_pool cpu{std::max(1u, std::thread::hardware_concurrency())};
-  sinks::PublishedStore store;
-  PublicationLedger ledger;
+  metrics::DaemonMetrics metrics;  // outlives every poller, sink and handler that counts
+  PublicationHistory history;
+  std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
+  sinks::DeliveryState state;
   std::unique_ptr<sinks::EmbeddedBroker> embedded;
   fetchers::HttpFetcher fetcher;
   std::vector<std::unique_ptr<SourcePoller>> pollers;
+  // Pollers a reload removed or replaced: stopped, and kept until exit, as
+  // the outbox may still call back into them for records they submitted.
+  std::vector<std::unique_ptr<SourcePoller>> retired;
   std::unique_ptr<sinks::KafkaSink> sink;
+  std::unique_ptr<Outbox> outbox;
   std::unique_ptr<PollerContext> context;
   std::unique_ptr<HealthServer> health;
   asio::signal_set signals{io, SIGTERM, SIGINT};
   bool stopping = false;
+  asio::signal_set hangup{io, SIGHUP};
+  SystemdNotifier notifier{io};
+
+  // Operations (defined at the end of this file): metrics, /sources, the
+  // status page, systemd notifications and SIGHUP reloads.
+  void wire_operations();
+  void collect_metrics();
+  StatusSnapshot snapshot() const;
+  std::string summary() const;
+  void wait_for_hangup();
+  bool reload();
 
   explicit Parts(Config c)
       : config(std::move(c)),
-        store(config.state_dir / "published"),
-        ledger(io, store),
+        state(config.state_dir / "delivery"),
         fetcher(io, fetch_options(config.fetch)) {}
 };
 
@@ -74,11 +102,13 @@ Daemon::Daemon(Config config) : parts_(std::make_unique<Parts>(std::move(config)
   sink_config.compression = kafka.compression;
   sink_config.delivery_timeout = kafka.delivery_timeout;
   sink_config.properties = kafka.properties;
+  sink_config.queue_capacity = kafka.outbox_capacity + 1000;
   p.sink = std::make_unique<sinks::KafkaSink>(p.io, sink_config);
+  p.outbox = std::make_unique<Outbox>(p.io, p.state, *p.sink, kafka.outbox_capacity);
 
   p.context = std::make_unique<PollerContext>(PollerContext{
-      p.io, p.cpu, p.fetcher, *p.sink, p.ledger, kafka.topic,
-      kafka.delivery_timeout + std::chrono::seconds(5)});
+      p.io, p.cpu, p.fetcher, *p.outbox, kafka.topic, p.metrics, p.history,
+      kafka.dead_letter_topic, static_cast<std::size_t>(kafka.dead_letter_max_body)});
   for (const auto& source : p.config.sources) {
     if (source.kind == SourceKind::html) {
       spdlog::warn("source {}: html sources are not polled by this version; skipped", source.id);
@@ -93,6 +123,7 @@ Daemon::Daemon(Config config) : parts_(std::make_unique<Parts>(std::move(config)
     if (p.stopping) reasons.push_back("shutting down");
     return reasons;
   });
+  p.wire_operations();
 }
 
 Daemon::~Daemon() = default;
@@ -104,28 +135,205 @@ int Daemon::run() {
                p.health->local_endpoint().address().to_string() + ":" +
                    std::to_string(p.health->local_endpoint().port()),
                p.config.state_dir.string());
+  p.outbox->replay();
   for (auto& poller : p.pollers) asio::co_spawn(p.io, poller->run(), asio::detached);
+  p.notifier.ready(p.summary());
+  p.notifier.start([&p] { return p.summary(); });
+  p.wait_for_hangup();
 
   p.signals.async_wait([&p](boost::system::error_code ec, int signal) {
     if (ec) return;
     spdlog::info("{} received: stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
     p.stopping = true;
+    p.notifier.stopping("stopping: flushing to Kafka");
+    p.notifier.stop();
+    p.hangup.cancel();
     for (auto& poller : p.pollers) poller->stop();
     p.fetcher.shutdown();
     p.health->stop();
     // Everything handed to Kafka gets its bounded chance to be acknowledged;
     // what is not stays unpublished and is produced again on the next start.
     bool flushed = p.sink->flush(p.config.kafka.flush_timeout);
-    p.ledger.commit();
+    p.outbox->commit();
+    p.outbox->close();
     if (!flushed)
       spdlog::warn("kafka: {} records unacknowledged at shutdown; they will be produced again",
                    p.sink->outstanding());
-    spdlog::info("stopped: {} articles published in total", p.ledger.published());
+    spdlog::info("stopped: {} articles published in total, {} left in the outbox",
+                 p.outbox->published(), p.outbox->size());
     p.io.stop();
   });
   p.io.run();
   p.cpu.join();
   return 0;
+}
+
+bool Daemon::reload() { return parts_->reload(); }
+
+// ---- Operations: metrics, /sources, status page, systemd, reload ----------
+
+void Daemon::Parts::wire_operations() {
+  sink->observe_deliveries([this](std::chrono::microseconds latency, std::string_view error) {
+    metrics.delivery_latency.with().observe(static_cast<double>(latency.count()) / 1e6);
+    if (!error.empty()) metrics.delivery_errors.with({std::string(error)}).inc();
+  });
+  metrics.start_time.with().set(
+      static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(started.time_since_epoch()).count()));
+  metrics.registry.on_collect([this] { collect_metrics(); });
+  health->add_route("/metrics", [this] {
+    return HealthServer::Reply{200, std::string(metrics::Registry::kContentType),
+                               metrics.registry.render()};
+  });
+  health->add_route("/sources", [this] {
+    return HealthServer::Reply{200, "application/json", render_sources_json(snapshot())};
+  });
+  health->add_route("/", [this] {
+    return HealthServer::Reply{200, "text/html; charset=utf-8", render_status_page(snapshot())};
+  });
+}
+
+// Series that mirror state other components keep; runs on each scrape.
+void Daemon::Parts::collect_metrics() {
+  metrics.kafka_outstanding.with().set(static_cast<double>(sink->outstanding()));
+  metrics.kafka_errors.with().set(sink->client_errors());
+  metrics.outbox_records.with().set(static_cast<double>(outbox->size()));
+  metrics.outbox_capacity.with().set(static_cast<double>(outbox->capacity()));
+  metrics.published_ids.with().set(static_cast<double>(outbox->published()));
+  metrics.fetches_in_flight.with().set(static_cast<double>(fetcher.in_flight()));
+  std::map<std::string, int> states{{"ok", 0}, {"failing", 0}, {"pending", 0}, {"not polled", 0}};
+  for (const auto& view : snapshot().sources) ++states[source_state(view.stats)];
+  for (const auto& [state, count] : states) metrics.sources.with({state}).set(count);
+  auto logs = log_counts();
+  for (const auto& line : logs.written)
+    metrics.log_messages.with({line.level, line.component}).set(line.lines);
+  metrics.log_suppressed.with().set(logs.suppressed);
+}
+
+StatusSnapshot Daemon::Parts::snapshot() const {
+  StatusSnapshot s;
+  s.version = newsd::kVersion;
+  s.now = std::chrono::system_clock::now();
+  s.started = started;
+  for (const auto& source : config.sources) {
+    auto poller = std::find_if(pollers.begin(), pollers.end(),
+                               [&](const auto& p) { return p->source().id == source.id; });
+    s.sources.push_back({source, poller == pollers.end() ? nullptr : &(*poller)->stats()});
+  }
+  s.unready = health->unready();
+  s.published_total = outbox->published();
+  s.in_flight = outbox->size();
+  s.kafka_outstanding = sink->outstanding();
+  s.history = &history;
+  return s;
+}
+
+// One line for systemd's STATUS=: what `systemctl status newsd` shows.
+std::string Daemon::Parts::summary() const {
+  int failing = 0;
+  for (const auto& poller : pollers) failing += poller->stats().error_streak > 0;
+  auto unready = health->unready();
+  return std::to_string(pollers.size()) + " sources polled (" + std::to_string(failing) +
+         " failing), " + std::to_string(outbox->published()) + " articles published, " +
+         std::to_string(outbox->size()) + " in the outbox; " +
+         (unready.empty() ? std::string("ready") : "not ready: " + unready.front());
+}
+
+void Daemon::Parts::wait_for_hangup() {
+  hangup.async_wait([this](boost::system::error_code ec, int) {
+    if (ec || stopping) return;
+    reload();
+    wait_for_hangup();
+  });
+}
+
+bool Daemon::Parts::reload() {
+  notifier.reloading();
+  spdlog::info("config: SIGHUP received, reloading {}", config.path.string());
+  auto load = load_config(config.path);
+  if (!load.config) {
+    for (const auto& error : load.errors) spdlog::error("config: {}", error.to_string());
+    spdlog::error("config: reload rejected ({} mistakes); still running the previous config",
+                  load.errors.size());
+    metrics.reloads.with({"rejected"}).inc();
+    notifier.ready(summary());
+    return false;
+  }
+  Config next = std::move(*load.config);
+
+  // The state, the port, the producer and the fetcher are built once.
+  std::vector<std::string> need_restart;
+  if (next.state_dir != config.state_dir) need_restart.push_back("state_dir");
+  if (next.templates_dir != config.templates_dir) need_restart.push_back("templates_dir");
+  if (!(next.http == config.http)) need_restart.push_back("[http]");
+  if (!(next.kafka == config.kafka)) need_restart.push_back("[kafka]");
+  if (!(next.fetch == config.fetch)) need_restart.push_back("[fetch]");
+  for (const auto& what : need_restart)
+    spdlog::warn("config: {} changed; takes effect at the next restart", what);
+
+  auto same = [](SourceConfig a, const SourceConfig& b) {
+    a.line = b.line;  // moving a source in the file changes nothing
+    return a == b;
+  };
+  auto find_in = [](const std::vector<SourceConfig>& sources, const std::string& id) {
+    auto it = std::find_if(sources.begin(), sources.end(),
+                           [&](const SourceConfig& s) { return s.id == id; });
+    return it == sources.end() ? nullptr : &*it;
+  };
+  int added = 0, removed = 0, changed = 0;
+  // Stop the pollers of sources that are gone or changed; the others go on
+  // with their schedule, validators and backoff untouched.
+  for (auto it = pollers.begin(); it != pollers.end();) {
+    const auto* wanted = find_in(next.sources, (*it)->source().id);
+    if (wanted && same(*wanted, (*it)->source())) {
+      ++it;
+      continue;
+    }
+    (*it)->stop();
+    if (!wanted) {
+      ++removed;
+      spdlog::info("config: source {} removed", (*it)->source().id);
+      metrics.forget_source((*it)->source().id);
+    }
+    retired.push_back(std::move(*it));
+    it = pollers.erase(it);
+  }
+  for (const auto& source : next.sources) {
+    bool polled = std::any_of(pollers.begin(), pollers.end(),
+                              [&](const auto& p) { return p->source().id == source.id; });
+    if (polled) continue;
+    const auto* before = find_in(config.sources, source.id);
+    if (source.kind == SourceKind::html) {
+      if (!before || !same(*before, source))
+        spdlog::warn("source {}: html sources are not polled by this version; skipped", source.id);
+      continue;
+    }
+    if (before) {
+      ++changed;
+      spdlog::info("config: source {} changed; polling it with its new settings", source.id);
+    } else {
+      ++added;
+      spdlog::info("config: source {} added", source.id);
+    }
+    pollers.push_back(std::make_unique<SourcePoller>(*context, source));
+    asio::co_spawn(io, pollers.back()->run(), asio::detached);
+  }
+  for (const auto& source : config.sources) {
+    if (source.kind == SourceKind::html && !find_in(next.sources, source.id)) ++removed;
+  }
+
+  configure_logging(next.log);
+  // Keep what cannot change without a restart as it runs.
+  next.state_dir = config.state_dir;
+  next.templates_dir = config.templates_dir;
+  next.http = config.http;
+  next.kafka = config.kafka;
+  next.fetch = config.fetch;
+  config = std::move(next);
+  metrics.reloads.with({"ok"}).inc();
+  spdlog::info("config: reloaded: {} sources added, {} removed, {} changed, {} polled", added,
+               removed, changed, pollers.size());
+  notifier.ready(summary());
+  return true;
 }
 
 }  // namespace newsd::daemon

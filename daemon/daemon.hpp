@@ -24,6 +24,12 @@ class Daemon {
   // (bounded), persists state. Returns the process exit code.
   int run();
 
+  // SIGHUP: re-reads the config file. A valid one is applied without a
+  // restart (sources added, removed or changed; log levels); unchanged
+  // sources keep polling undisturbed and the publication state is shared.
+  // An invalid one is logged and the running config kept. Event loop only.
+  bool reload();
+
  private:
   struct Parts;
   std::unique_ptr<Parts> parts_;

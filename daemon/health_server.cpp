@@ -32,8 +32,11 @@ tcp::endpoint parse_listen(const std::string& listen) {
   return {address, static_cast<unsigned short>(std::stoi(listen.substr(colon + 1)))};
 }
 
+using Routes = std::map<std::string, HealthServer::Handler, std::less<>>;
+
 http::response<http::string_body> respond(const http::request<http::string_body>& request,
-                                          const HealthServer::ReadinessCheck& readiness) {
+                                          const HealthServer::ReadinessCheck& readiness,
+                                          const Routes& routes) {
   http::response<http::string_body> response;
   response.version(request.version());
   response.keep_alive(request.keep_alive());
@@ -52,15 +55,22 @@ http::response<http::string_body> respond(const http::request<http::string_body>
     response.result(reasons.empty() ? http::status::ok : http::status::service_unavailable);
     if (reasons.empty()) response.body() = "ready\n";
     for (const auto& reason : reasons) response.body() += reason + "\n";
+  } else if (auto route = routes.find(target); route != routes.end()) {
+    auto reply = route->second();
+    response.result(static_cast<http::status>(reply.status));
+    response.set(http::field::content_type, reply.content_type);
+    response.body() = std::move(reply.body);
   } else {
     response.result(http::status::not_found);
     response.body() = "not found\n";
   }
   response.prepare_payload();
+  if (request.method() == http::verb::head) response.body().clear();  // keeps Content-Length
   return response;
 }
 
-asio::awaitable<void> serve(tcp::socket socket, HealthServer::ReadinessCheck readiness) {
+asio::awaitable<void> serve(tcp::socket socket, HealthServer::ReadinessCheck readiness,
+                            const Routes& routes) {
   boost::beast::tcp_stream stream(std::move(socket));
   boost::beast::flat_buffer buffer;
   for (;;) {
@@ -69,7 +79,7 @@ asio::awaitable<void> serve(tcp::socket socket, HealthServer::ReadinessCheck rea
     parser.body_limit(64 * 1024);
     auto [read_ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
     if (read_ec) break;
-    auto response = respond(parser.get(), readiness);
+    auto response = respond(parser.get(), readiness, routes);
     bool keep_alive = response.keep_alive();
     auto [write_ec, written] = co_await http::async_write(stream, response, use_tuple);
     if (write_ec || !keep_alive) break;
@@ -91,6 +101,10 @@ HealthServer::HealthServer(asio::io_context& io, const std::string& listen, Read
   if (ec) throw std::runtime_error("http.listen " + listen + ": " + ec.message());
 }
 
+void HealthServer::add_route(std::string path, Handler handler) {
+  routes_[std::move(path)] = std::move(handler);
+}
+
 void HealthServer::start() {
   asio::co_spawn(
       io_,
@@ -99,7 +113,7 @@ void HealthServer::start() {
           auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
           if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
           if (ec) continue;
-          asio::co_spawn(io_, serve(std::move(socket), readiness_), asio::detached);
+          asio::co_spawn(io_, serve(std::move(socket), readiness_, routes_), asio::detached);
         }
       },
       asio::detached);

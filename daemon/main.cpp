@@ -1,16 +1,14 @@
 // newsd: the command line. Dispatches to the daemon and the one-shot tools.
-#include <unistd.h>
-
 #include <cstring>
 #include <iostream>
 #include <string_view>
 
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "daemon/config.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/extract_command.hpp"
+#include "daemon/log_setup.hpp"
 #include "daemon/parse_feed_command.hpp"
 #include "daemon/version.hpp"
 
@@ -36,16 +34,6 @@ Each command takes --help. Exit codes: 0 ok, 1 failure, 2 usage error,
 3 invalid config.
 )";
 
-void configure_logging(const std::string& level) {
-  auto logger = spdlog::stderr_color_mt("newsd");
-  if (isatty(STDERR_FILENO))
-    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
-  else
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
-  logger->set_level(spdlog::level::from_str(level));
-  spdlog::set_default_logger(logger);
-}
-
 bool wants_help(int argc, char** argv) {
   for (int i = 1; i < argc; ++i)
     if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) return true;
@@ -62,7 +50,14 @@ int run_command(int argc, char** argv) {
   if (wants_help(argc, argv)) {
     std::cout << "usage: newsd run --config FILE\n\n"
                  "Polls the configured sources and produces one Kafka record per new\n"
-                 "article until SIGTERM or SIGINT, then flushes and exits 0.\n";
+                 "article until SIGTERM or SIGINT, then flushes and exits 0.\n\n"
+                 "Signals: SIGTERM / SIGINT stop (drain, flush, exit 0); SIGHUP reloads\n"
+                 "FILE: sources added, removed or changed without a restart; an invalid\n"
+                 "file is logged and the running config kept.\n"
+                 "Under systemd (Type=notify) it reports READY=1, STATUS=, WATCHDOG=1\n"
+                 "(at half of WatchdogSec) and STOPPING=1 on $NOTIFY_SOCKET.\n\n"
+                 "Exit codes: 0 stopped cleanly, 1 could not start (state directory,\n"
+                 "Kafka settings, HTTP port), 2 usage error, 3 invalid config.\n";
     return kExitOk;
   }
   const char* path = nullptr;
@@ -83,7 +78,7 @@ int run_command(int argc, char** argv) {
   }
   auto config = load_or_report(path);
   if (!config) return kExitBadConfig;
-  configure_logging(config->log.level);
+  newsd::daemon::configure_logging(config->log);
   try {
     newsd::daemon::Daemon daemon(std::move(*config));
     return daemon.run();
@@ -96,7 +91,8 @@ int run_command(int argc, char** argv) {
 int check_config_command(int argc, char** argv) {
   if (wants_help(argc, argv) || argc != 2) {
     std::cout << "usage: newsd check-config FILE\n\n"
-                 "Validates FILE and prints every mistake as file:line:column: message.\n";
+                 "Validates FILE and prints every mistake as file:line:column: message.\n\n"
+                 "Exit codes: 0 valid, 2 usage error, 3 invalid config.\n";
     return argc == 2 ? kExitOk : kExitUsage;
   }
   auto config = load_or_report(argv[1]);
@@ -117,6 +113,10 @@ int main(int argc, char** argv) {
   std::string_view command = argv[1];
   if (command == "--help" || command == "-h" || command == "help") {
     std::cout << kUsage;
+    return kExitOk;
+  }
+  if (command == "version" && wants_help(argc - 1, argv + 1)) {
+    std::cout << "usage: newsd version\n\nPrints the version of newsd. Exit code 0.\n";
     return kExitOk;
   }
   if (command == "version" || command == "--version") {

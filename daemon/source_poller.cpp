@@ -1,6 +1,7 @@
 #include "daemon/source_poller.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -11,7 +12,10 @@
 #include <boost/url/parse.hpp>
 #include <spdlog/spdlog.h>
 
+#include "daemon/status_page.hpp"
+#include "parsers/article_identity.hpp"
 #include "parsers/feed_article.hpp"
+#include "parsers/text_codec.hpp"
 
 namespace newsd::daemon {
 namespace asio = boost::asio;
@@ -20,7 +24,42 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-constexpr auto kMaxBackoff = std::chrono::milliseconds(std::chrono::hours(1));
+
+// "news.{source}", "news.{language}": a topic per source or per language.
+std::string expand_topic(const std::string& topic, const std::string& source,
+                         const std::string& language) {
+  if (topic.find('{') == std::string::npos) return topic;
+  std::string lang = language.substr(0, language.find('-'));
+  std::string out;
+  for (std::size_t i = 0; i < topic.size();) {
+    if (topic.compare(i, 8, "{source}") == 0) {
+      out += source;
+      i += 8;
+    } else if (topic.compare(i, 10, "{language}") == 0) {
+      out += lang.empty() ? "unknown" : lang;
+      i += 10;
+    } else {
+      out += topic[i++];
+    }
+  }
+  // Kafka topic names allow [A-Za-z0-9._-] only.
+  for (auto& c : out)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') c = '_';
+  return out;
+}
+
+PollPolicy poll_policy(const SourceConfig& source) {
+  PollPolicy policy;
+  policy.interval = source.interval;
+  policy.min_interval = source.min_interval;
+  policy.max_interval = source.max_interval;
+  return policy;
+}
+
+std::string host_of(const std::string& url) {
+  auto parsed = boost::urls::parse_uri(url);
+  return parsed ? std::string(parsed->host()) : std::string();
+}
 
 std::string file_path(const std::string& url) {
   auto parsed = boost::urls::parse_uri(url);
@@ -28,25 +67,14 @@ std::string file_path(const std::string& url) {
   return std::string(parsed->path());
 }
 
-// The acknowledgements of one poll's records, awaited together.
-struct DeliveryBatch {
-  explicit DeliveryBatch(asio::io_context& io) : done(io, asio::steady_timer::time_point::max()) {}
-  asio::steady_timer done;
-  std::size_t outstanding = 0;
-  std::size_t failed = 0;
-
-  void settle() {
-    if (--outstanding == 0) done.cancel();
-  }
-};
-
 }  // namespace
 
 SourcePoller::SourcePoller(PollerContext& context, SourceConfig source)
     : context_(context),
       source_(std::move(source)),
       sleep_(context.io),
-      jitter_(static_cast<unsigned>(std::hash<std::string>{}(source_.id))) {}
+      series_(context.metrics.source(source_.id)),
+      schedule_(poll_policy(source_), static_cast<std::uint32_t>(std::hash<std::string>{}(source_.id))) {}
 
 void SourcePoller::stop() {
   stopping_ = true;
@@ -56,6 +84,8 @@ void SourcePoller::stop() {
 asio::awaitable<void> SourcePoller::run() {
   while (!stopping_) {
     ++stats_.polls;
+    series_.polls->inc();
+    stats_.last_poll = std::chrono::system_clock::now();
     // Not a conditional expression: GCC 12 destroys the temporary of a
     // co_await inside ?: twice.
     Body body;
@@ -63,14 +93,16 @@ asio::awaitable<void> SourcePoller::run() {
       body = co_await read_file();
     else
       body = co_await fetch();
+    series_.bytes_fetched->inc(body.bytes.size());
     if (stopping_) break;
     if (body.failed) {
+      context_.metrics.fetch_errors.with({source_.id, body.error_kind}).inc();
       record_failure(body.error_kind, body.error);
     } else if (body.not_modified) {
       ++stats_.not_modified;
       record_success();
     } else if (co_await publish(body)) {
-      // Only a response whose every new item Kafka acknowledged may be
+      // Only a response whose every new item is safely in the outbox may be
       // skipped next time; otherwise its items would never be retried.
       etag_ = body.etag;
       last_modified_ = body.last_modified;
@@ -79,21 +111,67 @@ asio::awaitable<void> SourcePoller::run() {
       last_modified_.clear();
     }
     if (stopping_) break;
-    sleep_.expires_after(next_delay());
+    stats_.interval = next_delay();
+    stats_.next_poll = std::chrono::system_clock::now() + stats_.interval;
+    sleep_.expires_after(stats_.interval);
     co_await sleep_.async_wait(use_tuple);
+    // Backpressure: no new articles while Kafka has not taken the last ones.
+    if (!stopping_ && context_.outbox.full()) co_await context_.outbox.wait_for_room();
   }
 }
 
 asio::awaitable<SourcePoller::Body> SourcePoller::fetch() {
   fetchers::FetchRequest request;
-  request.url = source_.url;
+  request.url = moved_to_.empty() ? source_.url : moved_to_;
   request.if_none_match = etag_;
   request.if_modified_since = last_modified_;
   request.allow_private_networks = source_.allow_private_networks;
+  request.proxy = source_.proxy;
+  request.extra_headers = source_.headers;
+  request.is_feed = source_.kind == SourceKind::feed;
+  const std::string host = host_of(request.url);
+  const auto asked_at = std::chrono::system_clock::now();
   auto response = co_await context_.fetcher.fetch(std::move(request));
   Body body;
   body.status = response.status;
   stats_.last_status = response.status;
+  // Lateness: the timer and the outbox before the request, the host's queue inside it.
+  if (stats_.next_poll != std::chrono::system_clock::time_point{} && response.error != fetchers::FetchError::cancelled) {
+    stats_.last_lag = std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                                  asked_at - stats_.next_poll)) +
+                      response.queued;
+    if (context_.poll_lag == nullptr)
+      context_.poll_lag = &context_.metrics.registry.histogram(
+          "newsd_poll_lag_seconds", "How late polls went out against their schedule", {},
+          {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300});
+    context_.poll_lag->with().observe(static_cast<double>(stats_.last_lag.count()) / 1000.0);
+  }
+  facts_.retry_after = response.retry_after;
+  facts_.cache_control = response.cache_control;
+  facts_.expires = response.expires;
+  facts_.date = response.date;
+  const bool unreachable = response.status == 0 && (response.error == fetchers::FetchError::resolve ||
+                                                    response.error == fetchers::FetchError::connect ||
+                                                    response.error == fetchers::FetchError::timeout);
+  if (response.error != fetchers::FetchError::cancelled && !host.empty()) {
+    const auto change = context_.outage.record(host, !unreachable, std::chrono::steady_clock::now());
+    if (change == NetworkOutageDetector::Change::began)
+      spdlog::warn("network outage: {} hosts unreachable at once; their failures do not count against sources",
+                   context_.outage.failing_hosts());
+    else if (change == NetworkOutageDetector::Change::ended)
+      spdlog::info("network outage over: {} answered", host);
+  }
+  network_outage_ = unreachable && context_.outage.outage();
+  if (!response.permanent_redirect.empty() && response.ok() && response.status < 400 &&
+      response.permanent_redirect != moved_to_ && response.permanent_redirect != source_.url) {
+    // Once per move: the config still names the old URL, the operator should update it.
+    spdlog::warn("source {}: {} moved permanently to {}; polling the new URL (update the config)", source_.id,
+                 moved_to_.empty() ? source_.url : moved_to_, response.permanent_redirect);
+    moved_to_ = response.permanent_redirect;
+    stats_.effective_url = moved_to_;
+  }
+  if (response.status > 0)
+    context_.metrics.http_responses.with({source_.id, std::to_string(response.status)}).inc();
   if (!response.ok()) {
     body.failed = true;
     body.error_kind = fetchers::to_string(response.error);
@@ -170,7 +248,11 @@ asio::awaitable<bool> SourcePoller::publish(const Body& body) {
   const parsers::FeedResult& result = parsed.first;
   const std::vector<parsers::Article>& articles = parsed.second;
   if (!result.feed) {
+    context_.metrics.parse_failures.with({source_.id, std::string(parsers::to_string(result.error))})
+        .inc();
     std::string kind = "not a usable feed (" + std::string(parsers::to_string(result.error)) + ")";
+    // One dead letter when a source starts failing this way, as with the log line.
+    if (stats_.error_streak == 0 || kind != last_error_kind_) dead_letter(body, kind + ": " + result.detail);
     record_failure(kind, kind + ": " + result.detail);
     co_return false;
   }
@@ -178,52 +260,67 @@ asio::awaitable<bool> SourcePoller::publish(const Body& body) {
     spdlog::debug("source {}: feed not well formed, recovered: {}", source_.id,
                   result.feed->malformed);
   record_success();
+  feed_ttl_ = result.feed->ttl_minutes;
+  series_.articles_extracted->inc(articles.size());
 
-  auto batch = std::make_shared<DeliveryBatch>(context_.io);
-  bool all_handed_over = true;
   const std::string& topic = source_.topic.empty() ? context_.default_topic : source_.topic;
+  std::vector<std::pair<std::string, sinks::OutRecord>> records;
   for (const auto& article : articles) {
     ++stats_.items_seen;
     if (article.id.empty()) {
       spdlog::debug("source {}: item without link, guid or title skipped", source_.id);
       continue;
     }
-    if (context_.ledger.known(article.id)) continue;
-    sinks::OutRecord record{topic, article.id,
+    if (context_.outbox.known(article.id)) {
+      series_.articles_deduplicated->inc();
+      continue;
+    }
+    sinks::OutRecord record{expand_topic(topic, source_.id, article.language), article.id,
                             boost::json::serialize(parsers::article_record(article)),
                             {{"schema", parsers::kArticleSchema},
                              {"source", source_.id},
                              {"content-type", "application/json"}}};
-    std::string why;
-    auto status = context_.sink.produce(
-        std::move(record),
-        [this, batch, id = article.id](const sinks::DeliveryReport& report) {
-          if (report.delivered) {
-            context_.ledger.acknowledged(id);
-            ++stats_.published;
-          } else {
-            context_.ledger.failed(id);
-            ++stats_.delivery_failures;
-            ++batch->failed;
-            spdlog::warn("source {}: record {} not delivered: {}", source_.id, id, report.error);
-          }
-          batch->settle();
-        },
-        &why);
-    if (status != sinks::ProduceStatus::queued) {
-      spdlog::warn("source {}: record {} not handed to kafka: {}", source_.id, article.id, why);
-      all_handed_over = false;
-      continue;
-    }
-    context_.ledger.begin(article.id);
-    ++batch->outstanding;
-    ++stats_.produced;
+    records.emplace_back(article.id, std::move(record));
+    context_.history.submitted(article.id, article.title, article.url);
   }
-  if (batch->outstanding > 0) {
-    batch->done.expires_after(context_.delivery_wait);
-    co_await batch->done.async_wait(use_tuple);
+  auto count = records.size();
+  // Once persisted in the outbox the records are safe (produced again after
+  // a crash or a broker outage), so the response's validators can be trusted.
+  bool persisted = context_.outbox.submit(std::move(records), [this](const std::string& id) {
+    ++stats_.published;
+    series_.articles_published->inc();
+    context_.history.published(id, source_.id);
+  });
+  if (persisted) {
+    stats_.produced += count;
+    series_.articles_produced->inc(count);
   }
-  co_return all_handed_over && batch->outstanding == 0 && batch->failed == 0;
+  co_return persisted;
+}
+
+void SourcePoller::dead_letter(const Body& body, const std::string& error) {
+  if (context_.dead_letter_topic.empty()) return;
+  auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  bool truncated = body.bytes.size() > context_.dead_letter_max_body;
+  boost::json::object letter{
+      {"schema", "newsd.deadletter.v1"},
+      {"source", source_.id},
+      {"url", body.url},
+      {"error", error},
+      {"http_status", body.status},
+      {"content_type", body.content_type},
+      {"fetched_at", parsers::format_rfc3339(now)},
+      {"body", parsers::sanitize_utf8(std::string_view(body.bytes).substr(0, context_.dead_letter_max_body))},
+      {"body_truncated", truncated}};
+  std::string id = parsers::hex_digest("deadletter\n" + source_.id + "\n" + body.url + "\n" +
+                                       parsers::format_rfc3339(now));
+  std::vector<std::pair<std::string, sinks::OutRecord>> records;
+  records.emplace_back(id, sinks::OutRecord{context_.dead_letter_topic, id,
+                                            boost::json::serialize(letter),
+                                            {{"schema", "newsd.deadletter.v1"},
+                                             {"source", source_.id},
+                                             {"content-type", "application/json"}}});
+  context_.outbox.submit(std::move(records));
 }
 
 void SourcePoller::record_failure(const std::string& kind, const std::string& error) {
@@ -234,27 +331,36 @@ void SourcePoller::record_failure(const std::string& kind, const std::string& er
     spdlog::warn("source {}: {} (will retry)", source_.id, error);
   stats_.last_error = error;
   last_error_kind_ = kind;
+  series_.error_streak->set(stats_.error_streak);
 }
 
 void SourcePoller::record_success() {
   if (stats_.error_streak > 0)
     spdlog::info("source {}: recovered after {} failed polls", source_.id, stats_.error_streak);
   stats_.error_streak = 0;
+  series_.error_streak->set(0);
   stats_.last_error.clear();
   last_error_kind_.clear();
 }
 
 std::chrono::milliseconds SourcePoller::next_delay() {
-  auto delay = source_.interval;
-  if (stats_.error_streak > 0) {
-    // Exponential backoff for a failing source, never giving up entirely.
-    int doublings = std::min(stats_.error_streak - 1, 6);
-    delay = std::min(delay * (1 << doublings), std::max(source_.interval, kMaxBackoff));
-  }
-  // ±10 % jitter so that sources configured alike do not poll in lockstep.
-  auto spread = std::max<std::int64_t>(delay.count() / 10, 1);
-  std::uniform_int_distribution<std::int64_t> jitter(-spread, spread);
-  return std::max(delay + std::chrono::milliseconds(jitter(jitter_)), 100ms);
+  // What the poll since the last call did, read off the counters.
+  const bool failed = stats_.failures > failures_seen_;
+  const bool changed = stats_.produced > produced_seen_;
+  failures_seen_ = stats_.failures;
+  produced_seen_ = stats_.produced;
+  PollOutcome outcome;
+  outcome.kind = failed ? PollOutcome::Kind::failed : changed ? PollOutcome::Kind::changed : PollOutcome::Kind::unchanged;
+  outcome.status = stats_.last_status;
+  outcome.retry_after = facts_.retry_after;
+  outcome.cache_control = facts_.cache_control;
+  outcome.expires = facts_.expires;
+  outcome.date = facts_.date;
+  outcome.ttl_minutes = feed_ttl_;
+  outcome.network_outage = failed && network_outage_;
+  const auto delay = schedule_.on_poll(outcome, std::chrono::steady_clock::now(), std::chrono::system_clock::now());
+  stats_.learned_interval = schedule_.current_interval();
+  return delay;
 }
 
 }  // namespace newsd::daemon

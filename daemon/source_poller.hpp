@@ -1,9 +1,10 @@
 #pragma once
 // SourcePoller: the long-lived activity of one configured source, written as
 // one coroutine: fetch on the source's interval (conditional GET), parse off
-// the event loop, turn items not yet published into records, hand them to
-// the sink, and wait for Kafka's acknowledgements before trusting the
-// source's validators (ETag / Last-Modified) again. Owned by the daemon.
+// the event loop, turn items not yet published into records and hand them
+// to the outbox; trust the source's validators (ETag / Last-Modified) again
+// only once every new item of the response is safely in the outbox. Owned by
+// the daemon.
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -16,7 +17,9 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "daemon/config.hpp"
-#include "daemon/publication_ledger.hpp"
+#include "daemon/metrics.hpp"
+#include "daemon/outbox.hpp"
+#include "daemon/poll_schedule.hpp"
 #include "fetchers/http_fetcher.hpp"
 #include "sinks/sink.hpp"
 
@@ -32,19 +35,33 @@ struct SourceStats {
   std::uint64_t published = 0;
   std::uint64_t delivery_failures = 0;
   int error_streak = 0;
+  std::chrono::system_clock::time_point last_poll{};   // when the last poll started
+  std::chrono::system_clock::time_point next_poll{};   // when the next one is due
+  std::chrono::milliseconds interval{0};               // the delay chosen after the last poll
+  std::chrono::milliseconds learned_interval{0};       // adaptive interval, before hints, backoff, jitter
+  std::chrono::milliseconds last_lag{0};               // how late the last request went out
+  std::string effective_url;                           // where a permanent redirect moved the source
   long last_status = 0;
   std::string last_error;
 };
+
+class PublicationHistory;
 
 // What every poller shares; all owned by the daemon and outliving pollers.
 struct PollerContext {
   boost::asio::io_context& io;
   boost::asio::thread_pool& cpu;  // parsing runs here, off the event loop
   fetchers::HttpFetcher& fetcher;
-  sinks::Sink& sink;
-  PublicationLedger& ledger;
+  Outbox& outbox;
   std::string default_topic;
-  std::chrono::milliseconds delivery_wait;  // longest wait for a batch's acknowledgements
+  metrics::DaemonMetrics& metrics;
+  PublicationHistory& history;     // what the status page shows of past publications
+  std::string dead_letter_topic;    // empty: no dead letters
+  std::size_t dead_letter_max_body = 64 * 1024;
+  // Shared by every poller: a whole-network outage is no source's fault.
+  NetworkOutageDetector outage{};
+  // newsd_poll_lag_seconds, registered by the first poller that needs it.
+  metrics::Family<metrics::Histogram>* poll_lag = nullptr;
 };
 
 class SourcePoller {
@@ -73,6 +90,11 @@ class SourcePoller {
     std::string content_location;
     std::string etag;
     std::string last_modified;
+    // What the schedule learns from the response (see PollSchedule).
+    std::string retry_after;
+    std::string cache_control;
+    std::string expires;
+    std::string date;
   };
 
   boost::asio::awaitable<Body> fetch();
@@ -81,6 +103,7 @@ class SourcePoller {
   // Returns false when some record could not be delivered.
   boost::asio::awaitable<bool> publish(const Body& body);
   void record_failure(const std::string& kind, const std::string& error);
+  void dead_letter(const Body& body, const std::string& error);
   void record_success();
   std::chrono::milliseconds next_delay();
 
@@ -92,7 +115,14 @@ class SourcePoller {
   std::string last_error_kind_;
   std::string etag_;           // validators of the last fully published response
   std::string last_modified_;
-  std::minstd_rand jitter_;
+  metrics::SourceSeries series_;  // this source's newsd_* series
+  PollSchedule schedule_;
+  Body facts_;                     // headers of the last response, for schedule_ (no body)
+  std::optional<int> feed_ttl_;    // RSS <ttl> of the last parsed feed
+  bool network_outage_ = false;    // the last failure happened during a network outage
+  std::uint64_t failures_seen_ = 0;  // stats_ counters at the last next_delay(), to tell
+  std::uint64_t produced_seen_ = 0;  // what the poll in between did
+  std::string moved_to_;           // a permanent redirect's target, polled instead of source_.url
 };
 
 }  // namespace newsd::daemon

@@ -26,6 +26,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -36,6 +37,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+
+#include "fetchers/host_politeness.hpp"
+#include "fetchers/robots_txt.hpp"
 
 namespace newsd::fetchers {
 namespace {
@@ -147,6 +153,33 @@ bool has_line_break(std::string_view text) {
   return text.find_first_of("\r\n") != std::string_view::npos;
 }
 
+// What politeness and robots.txt need to know about a request's URL.
+struct Target {
+  std::string host;    // lower-case host name or address literal, without brackets
+  std::string origin;  // scheme://host[:port], for robots.txt
+  std::string path;    // path and query
+};
+
+std::optional<Target> target_of(const std::string& url) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed || parsed->host().empty()) return std::nullopt;
+  Target target;
+  target.host = parsed->host_address();
+  for (char& c : target.host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string scheme(parsed->scheme());
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  target.origin = scheme + "://" + std::string(parsed->encoded_host_and_port());
+  target.path = parsed->encoded_path().empty() ? "/" : std::string(parsed->encoded_path());
+  if (parsed->has_query()) target.path += "?" + std::string(parsed->encoded_query());
+  return target;
+}
+
+// One response of a transfer's redirect chain, from the header callback.
+struct Hop {
+  long status = 0;
+  std::string location;
+};
+
 // One socket curl asked us to watch. Shared with the pending waits, so a
 // readiness handler that fires after curl dropped the socket (or after the fd
 // number was closed and reused for a new connection) finds `released` set and
@@ -189,6 +222,9 @@ struct Transfer {
   asio::executor_work_guard<asio::io_context::executor_type> work;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   bool allow_private_networks = false;
+  bool via_proxy = false;  // sockets go to the configured proxy, which resolves the target
+  std::string url;         // as requested
+  std::vector<Hop> hops;
   std::size_t max_body_bytes = 0;
   bool body_too_large = false;
   bool out_of_memory = false;
@@ -281,6 +317,7 @@ const char* to_string(FetchError error) {
     case FetchError::blocked_address: return "blocked_address";
     case FetchError::protocol: return "protocol";
     case FetchError::cancelled: return "cancelled";
+    case FetchError::robots_disallowed: return "robots_disallowed";
     case FetchError::other: return "other";
   }
   return "unknown";
@@ -297,7 +334,10 @@ struct HttpFetcher::Impl {
   struct Alive {};
 
   Impl(asio::io_context& io, FetchOptions options)
-      : io_(io), options_(std::move(options)), timer_(io) {
+      : io_(io),
+        options_(std::move(options)),
+        politeness_(io, PolitenessOptions{options_.max_connections_per_host, options_.min_host_delay}),
+        timer_(io) {
     init_curl_once();
     multi_.reset(curl_multi_init());
     if (!multi_) throw std::runtime_error("curl_multi_init failed");
@@ -305,6 +345,14 @@ struct HttpFetcher::Impl {
     curl_multi_setopt(multi_.get(), CURLMOPT_SOCKETDATA, this);
     curl_multi_setopt(multi_.get(), CURLMOPT_TIMERFUNCTION, &Impl::on_timer);
     curl_multi_setopt(multi_.get(), CURLMOPT_TIMERDATA, this);
+    // HTTP/2 streams share one connection per host; the cap backs up
+    // HostPoliteness for hops (redirects) that leave the queued host.
+    curl_multi_setopt(multi_.get(), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(multi_.get(), CURLMOPT_MAX_HOST_CONNECTIONS,
+                      static_cast<long>(std::max(1, options_.max_connections_per_host)));
+    // Without this curl keeps 4 idle connections per transfer in flight, and
+    // at one quick transfer at a time every poll would open a new one.
+    curl_multi_setopt(multi_.get(), CURLMOPT_MAXCONNECTS, std::max(1L, options_.max_idle_connections));
   }
 
   ~Impl() {
@@ -359,6 +407,10 @@ struct HttpFetcher::Impl {
 
   void shutdown() {
     stopped_ = true;
+    politeness_.shutdown();
+    for (auto& entry : robots_) {
+      if (entry.second.ready) entry.second.ready->expires_at(std::chrono::steady_clock::time_point::min());
+    }
     auto transfers = std::exchange(transfers_, {});
     for (auto& entry : transfers) {
       Transfer& transfer = *entry.second;
@@ -369,6 +421,21 @@ struct HttpFetcher::Impl {
   }
 
   std::size_t in_flight() const { return transfers_.size(); }
+
+  const FetchOptions& options() const { return options_; }
+  HostPoliteness& politeness() { return politeness_; }
+  bool stopped() const { return stopped_; }
+  asio::io_context& io() { return io_; }
+
+  // robots.txt rules per origin. `ready` is set while one fetch of it is
+  // under way; the others wait on it (its expiry moves to the past when done).
+  struct RobotsEntry {
+    RobotsTxt rules;
+    std::chrono::steady_clock::time_point expires{};
+    std::shared_ptr<asio::steady_timer> ready;
+  };
+  std::unordered_map<std::string, RobotsEntry> robots_;
+  static constexpr std::size_t kMaxRobotsEntries = 20'000;
 
  private:
   using ConfigError = std::optional<std::pair<FetchError, std::string>>;
@@ -386,7 +453,8 @@ struct HttpFetcher::Impl {
       headers.reset(head);
       return true;
     };
-    std::vector<std::string> lines = request.extra_headers;
+    std::vector<std::string> lines = options_.headers;
+    lines.insert(lines.end(), request.extra_headers.begin(), request.extra_headers.end());
     if (!request.if_none_match.empty()) lines.push_back("If-None-Match: " + request.if_none_match);
     if (!request.if_modified_since.empty()) lines.push_back("If-Modified-Since: " + request.if_modified_since);
     for (const std::string& line : lines) {
@@ -436,6 +504,33 @@ struct HttpFetcher::Impl {
     check(curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this)));
     check(curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &Impl::on_prerequest));
     check(curl_easy_setopt(e, CURLOPT_PREREQDATA, static_cast<void*>(&transfer)));
+    check(curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Impl::on_header));
+    check(curl_easy_setopt(e, CURLOPT_HEADERDATA, static_cast<void*>(&transfer)));
+    // Over TLS, ALPN tells at the handshake whether a connection can
+    // multiplex (h2): wait for that rather than open another. Not for plain
+    // http, where curl would only know from the first response, and a
+    // silent server would hold every other request to its host.
+    if (request.url.size() >= 8 && (request.url.compare(0, 8, "https://") == 0 || request.url.compare(0, 8, "HTTPS://") == 0))
+      check(curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L));
+    if (!options_.ca_file.empty()) check(curl_easy_setopt(e, CURLOPT_CAINFO, options_.ca_file.c_str()));
+    const std::string& proxy = request.proxy ? *request.proxy : options_.proxy;
+    if (!proxy.empty() || request.proxy) {
+      // A set but empty proxy means "directly", ignoring the environment too.
+      check(curl_easy_setopt(e, CURLOPT_PROXY, proxy.c_str()));
+      transfer.via_proxy = !proxy.empty();
+    }
+    if (transfer.via_proxy && !transfer.allow_private_networks) {
+      // The proxy resolves names; a literal private address we can still refuse.
+      if (auto target = target_of(request.url)) {
+        boost::system::error_code ec;
+        const auto literal = asio::ip::make_address(target->host, ec);
+        if (!ec && is_blocked_address(literal)) {
+          return std::pair{FetchError::blocked_address,
+                           "refused " + target->host + ": private, loopback or link-local networks are not allowed"};
+        }
+      }
+    }
+    transfer.url = request.url;
     if (rc != CURLE_OK) {
       return std::pair{FetchError::other, std::string("curl_easy_setopt failed: ") + curl_easy_strerror(rc)};
     }
@@ -504,7 +599,17 @@ struct HttpFetcher::Impl {
     response.retry_after = header_value(easy, "Retry-After");
     response.cache_control = header_value(easy, "Cache-Control");
     response.expires = header_value(easy, "Expires");
+    response.date = header_value(easy, "Date");
     response.elapsed = elapsed_since(transfer.started);
+    long version = 0;
+    curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &version);
+    response.http_version = version == CURL_HTTP_VERSION_1_0   ? 10
+                            : version == CURL_HTTP_VERSION_1_1 ? 11
+                            : version == CURL_HTTP_VERSION_2_0 ? 20
+                            : version == CURL_HTTP_VERSION_3   ? 30
+                                                               : 0;
+    curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &response.new_connections);
+    if (code == CURLE_OK) response.permanent_redirect = permanent_target(transfer);
 
     if (code != CURLE_OK) {
       response.error = classify(code, transfer);
@@ -688,6 +793,58 @@ struct HttpFetcher::Impl {
     return length;
   }
 
+  // Records the status and Location of every response of the redirect chain.
+  static size_t on_header(char* data, size_t size, size_t count, void* userdata) noexcept {
+    auto& transfer = *static_cast<Transfer*>(userdata);
+    const std::size_t length = size * count;
+    const std::string_view line(data, length);
+    try {
+      if (line.starts_with("HTTP/")) {
+        const auto space = line.find(' ');
+        long status = 0;
+        if (space != std::string_view::npos) {
+          for (std::size_t i = space + 1; i < line.size() && std::isdigit(static_cast<unsigned char>(line[i])); ++i)
+            status = status * 10 + (line[i] - '0');
+        }
+        transfer.hops.push_back({status, {}});
+      } else if (!transfer.hops.empty() && line.size() > 9 && (line[0] == 'L' || line[0] == 'l')) {
+        std::string name(line.substr(0, 9));
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (name == "location:") {
+          std::string_view value = line.substr(9);
+          while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+          while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+            value.remove_suffix(1);
+          transfer.hops.back().location = std::string(value);
+        }
+      }
+    } catch (...) {
+      // Only bookkeeping for permanent redirects is lost.
+    }
+    return length;
+  }
+
+  // The URL the leading 301 / 308 hops of the chain led to; empty when the
+  // chain does not begin with one.
+  static std::string permanent_target(const Transfer& transfer) {
+    std::string url = transfer.url;
+    std::string permanent;
+    for (std::size_t i = 0; i + 1 < transfer.hops.size(); ++i) {
+      const Hop& hop = transfer.hops[i];
+      if (hop.status < 300) continue;  // 1xx interim, or a proxy's answer to CONNECT
+      if ((hop.status != 301 && hop.status != 308) || hop.location.empty()) break;
+      auto base = boost::urls::parse_uri(url);
+      auto reference = boost::urls::parse_uri_reference(hop.location);
+      if (!base || !reference) break;
+      boost::urls::url resolved;
+      if (!boost::urls::resolve(*base, *reference, resolved)) break;
+      resolved.remove_fragment();
+      url = std::string(resolved.buffer());
+      permanent = url;
+    }
+    return permanent;
+  }
+
   static bool refuse(Transfer& transfer, const std::optional<asio::ip::address>& peer, const char* what) noexcept {
     if (transfer.allow_private_networks) return false;
     if (peer && !is_blocked_address(*peer)) return false;
@@ -706,7 +863,8 @@ struct HttpFetcher::Impl {
   static curl_socket_t on_open_socket(void* clientp, curlsocktype purpose, curl_sockaddr* address) noexcept {
     auto& transfer = *static_cast<Transfer*>(clientp);
     if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKET_BAD;
-    if (refuse(transfer, address_of(*address), "to connect to")) return CURL_SOCKET_BAD;
+    // Through a proxy every socket goes to the operator's proxy.
+    if (!transfer.via_proxy && refuse(transfer, address_of(*address), "to connect to")) return CURL_SOCKET_BAD;
     return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
   }
 
@@ -714,7 +872,7 @@ struct HttpFetcher::Impl {
   // and catches a connection to a private peer opened by a permitted transfer.
   static int on_prerequest(void* clientp, char* primary_ip, char*, int, int) noexcept {
     auto& transfer = *static_cast<Transfer*>(clientp);
-    if (transfer.allow_private_networks) return CURL_PREREQFUNC_OK;
+    if (transfer.allow_private_networks || transfer.via_proxy) return CURL_PREREQFUNC_OK;
     boost::system::error_code ec;
     const auto peer = asio::ip::make_address(primary_ip != nullptr ? primary_ip : "", ec);
     const std::optional<asio::ip::address> parsed = ec ? std::nullopt : std::optional(peer);
@@ -732,6 +890,7 @@ struct HttpFetcher::Impl {
 
   asio::io_context& io_;
   FetchOptions options_;
+  HostPoliteness politeness_;
   std::shared_ptr<Alive> alive_ = std::make_shared<Alive>();
   asio::steady_timer timer_;
   std::uint64_t timer_generation_ = 0;
@@ -747,14 +906,129 @@ HttpFetcher::HttpFetcher(boost::asio::io_context& io, FetchOptions options)
 
 HttpFetcher::~HttpFetcher() = default;
 
+namespace {
+
+FetchResponse cancelled_before_start() {
+  FetchResponse response;
+  response.error = FetchError::cancelled;
+  response.error_detail = "fetcher shut down";
+  return response;
+}
+
+}  // namespace
+
 boost::asio::awaitable<FetchResponse> HttpFetcher::fetch(FetchRequest request) {
   Impl* impl = impl_.get();
-  co_return co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(FetchResponse)>(
-      [impl](auto handler, FetchRequest moved_request) {
-        impl->start(FetchHandler(std::move(handler)), std::move(moved_request));
-      },
-      boost::asio::use_awaitable, std::move(request));
+  // impl may be gone after any suspension below (the fetcher destroyed
+  // while this request waited); `alive` tells.
+  const std::weak_ptr<Impl::Alive> alive = impl->token();
+  const auto queued_since = std::chrono::steady_clock::now();
+  const std::optional<Target> target = target_of(request.url);
+  const bool check_robots = impl->options().robots && !request.skip_robots &&
+                            (!request.is_feed || impl->options().robots_for_feeds);
+  if (target && check_robots) {
+    const bool allowed = co_await robots_allow(request, target->origin, target->host, target->path);
+    if (alive.expired() || impl->stopped()) co_return cancelled_before_start();
+    if (!allowed) {
+      FetchResponse response;
+      response.error = FetchError::robots_disallowed;
+      response.error_detail = target->origin + "/robots.txt disallows " + target->path + " for our user agent";
+      co_return response;
+    }
+  }
+  HostPoliteness::Turn turn;
+  if (target) {
+    turn = co_await impl->politeness().acquire(target->host);
+    if (alive.expired() || !turn) co_return cancelled_before_start();
+  }
+  const auto queued = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                            queued_since);
+  FetchResponse response =
+      co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(FetchResponse)>(
+          [impl](auto handler, FetchRequest moved_request) {
+            impl->start(FetchHandler(std::move(handler)), std::move(moved_request));
+          },
+          boost::asio::use_awaitable, std::move(request));
+  response.queued = queued;
+  if (target && !alive.expired() && response.ok() && (response.status == 429 || response.status == 503)) {
+    // The host asked every client to stay away for a while: pause all our
+    // requests to it, not only this source's.
+    const auto server_now = parse_http_date(response.date).value_or(std::chrono::system_clock::now());
+    impl->politeness().pause(target->host, parse_retry_after(response.retry_after, server_now));
+  }
+  co_return response;
 }
+
+boost::asio::awaitable<bool> HttpFetcher::robots_allow(const FetchRequest& request, const std::string& origin,
+                                                       const std::string& host, const std::string& path) {
+  namespace asio = boost::asio;
+  using Clock = std::chrono::steady_clock;
+  Impl* impl = impl_.get();
+  const std::weak_ptr<Impl::Alive> alive = impl->token();
+  for (;;) {
+    auto found = impl->robots_.find(origin);
+    if (found != impl->robots_.end() && found->second.ready) {
+      // Someone is fetching it: wait for them, then look again.
+      std::shared_ptr<asio::steady_timer> ready = found->second.ready;
+      co_await ready->async_wait(asio::as_tuple(asio::use_awaitable));
+      if (alive.expired() || impl->stopped()) co_return false;
+      continue;
+    }
+    if (found != impl->robots_.end() && found->second.expires > Clock::now())
+      co_return found->second.rules.allowed(path);
+    break;
+  }
+
+  if (impl->robots_.size() >= Impl::kMaxRobotsEntries) {
+    const auto now = Clock::now();
+    std::erase_if(impl->robots_, [now](const auto& entry) { return !entry.second.ready && entry.second.expires <= now; });
+    // Still full of fresh entries: start over rather than grow without bound.
+    if (impl->robots_.size() >= Impl::kMaxRobotsEntries)
+      std::erase_if(impl->robots_, [](const auto& entry) { return !entry.second.ready; });
+  }
+  auto ready = std::make_shared<asio::steady_timer>(impl->io(), Clock::time_point::max());
+  impl->robots_[origin].ready = ready;
+
+  FetchRequest robots_request;
+  robots_request.url = origin + "/robots.txt";
+  robots_request.skip_robots = true;
+  robots_request.proxy = request.proxy;
+  robots_request.extra_headers = request.extra_headers;
+  robots_request.allow_private_networks = request.allow_private_networks;
+  const FetchResponse response = co_await fetch(std::move(robots_request));
+  if (alive.expired()) co_return false;
+  ready->expires_at(Clock::time_point::min());  // wakes the waiters
+
+  const FetchOptions& options = impl->options();
+  RobotsTxt rules = RobotsTxt::allow_all();
+  auto ttl = options.robots_ttl;
+  if (response.error == FetchError::cancelled) {
+    impl->robots_.erase(origin);
+    co_return false;
+  }
+  if (response.ok() && response.status >= 200 && response.status < 300) {
+    rules = RobotsTxt::parse(response.body, options.user_agent);
+  } else if (response.ok() && response.status >= 400 && response.status < 500 && response.status != 429) {
+    rules = RobotsTxt::allow_all();  // RFC 9309: no robots.txt, no rules
+  } else {
+    // RFC 9309: unreachable (5xx, 429, network) means "assume complete
+    // disallow"; asked again in a few minutes rather than a day.
+    rules = RobotsTxt::disallow_all();
+    ttl = std::min(ttl, std::chrono::milliseconds(std::chrono::minutes(5)));
+    spdlog::debug("robots.txt of {} unavailable ({}); pages there wait", origin,
+                  response.ok() ? "HTTP " + std::to_string(response.status) : std::string(to_string(response.error)));
+  }
+  if (auto delay = rules.crawl_delay())
+    impl->politeness().set_host_delay(host, std::min(*delay, std::chrono::milliseconds(std::chrono::minutes(1))));
+  const bool allowed = rules.allowed(path);
+  Impl::RobotsEntry& entry = impl->robots_[origin];
+  entry.rules = std::move(rules);
+  entry.expires = Clock::now() + ttl;
+  entry.ready.reset();
+  co_return allowed;
+}
+
+std::size_t HttpFetcher::waiting_for_host() const { return impl_->politeness().waiting(); }
 
 void HttpFetcher::shutdown() { impl_->shutdown(); }
 

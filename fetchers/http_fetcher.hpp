@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,22 @@ struct FetchOptions {
   long max_redirects = 5;
   // Refuse connections to loopback, private, link-local and metadata addresses.
   bool allow_private_networks = false;
+  // Proxy for every request ("http://host:port", "socks5h://host:port");
+  // empty = none, though curl's http_proxy / https_proxy environment
+  // variables still apply then. Through a proxy the proxy resolves names,
+  // so the SSRF guard can only refuse literal private addresses.
+  std::string proxy;
+  std::vector<std::string> headers;  // "Name: value", sent with every request
+  std::string ca_file;               // PEM bundle to verify servers with; empty = the system's
+  // Politeness per host name (see HostPoliteness), shared by every request.
+  int max_connections_per_host = 2;
+  std::chrono::milliseconds min_host_delay{0};
+  // robots.txt: obeyed, per origin and cached for robots_ttl, for every
+  // request that does not set skip_robots; for feeds only with robots_for_feeds.
+  bool robots = true;
+  bool robots_for_feeds = false;
+  std::chrono::milliseconds robots_ttl{std::chrono::hours(24)};
+  long max_idle_connections = 256;   // connections kept open for reuse
 };
 
 struct FetchRequest {
@@ -38,6 +55,12 @@ struct FetchRequest {
   std::string if_modified_since;   // Last-Modified from the previous 200
   std::vector<std::string> extra_headers;  // "Name: value"
   bool allow_private_networks = false;     // per-source override (OR-ed with the global option)
+  std::optional<std::string> proxy;        // overrides FetchOptions::proxy; "" = connect directly
+  // Feeds are exempt from robots.txt unless FetchOptions::robots_for_feeds:
+  // a feed is published for machines to poll and the operator named each
+  // one, as with Google's Feedfetcher; listing and article pages are not.
+  bool is_feed = false;
+  bool skip_robots = false;  // never check (the robots.txt request itself)
 };
 
 // Why a transfer produced no HTTP response.
@@ -53,6 +76,7 @@ enum class FetchError {
   blocked_address,  // resolved to a private/loopback address without permission
   protocol,         // malformed response, bad chunked encoding, reset connection...
   cancelled,        // the fetcher shut down
+  robots_disallowed,  // the site's robots.txt forbids this path to our user agent
   other,
 };
 
@@ -77,7 +101,14 @@ struct FetchResponse {
   std::string retry_after;
   std::string cache_control;
   std::string expires;
-  std::chrono::milliseconds elapsed{0};
+  std::string date;
+  // Where the requested URL has moved for good: set when the redirects
+  // began with 301 / 308 hops; the URL those permanent hops led to.
+  std::string permanent_redirect;
+  long http_version = 0;           // 10, 11, 20 or 30
+  long new_connections = 0;        // connections this transfer opened (0 = reused one)
+  std::chrono::milliseconds elapsed{0};  // the transfer itself
+  std::chrono::milliseconds queued{0};   // waiting for robots.txt and the host's turn before it
 
   bool ok() const { return error == FetchError::none; }
 };
@@ -97,10 +128,15 @@ class HttpFetcher {
   // Final: fetches started afterwards complete with `cancelled` at once.
   void shutdown();
 
-  std::size_t in_flight() const;
+  std::size_t in_flight() const;      // transfers on the wire
+  std::size_t waiting_for_host() const;  // requests queued behind their host's politeness
 
  private:
   struct Impl;
+  // Whether robots.txt of `origin` lets us fetch `path`; fetches and caches it.
+  boost::asio::awaitable<bool> robots_allow(const FetchRequest& request, const std::string& origin,
+                                            const std::string& host, const std::string& path);
+
   std::unique_ptr<Impl> impl_;
 };
 

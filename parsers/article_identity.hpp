@@ -1,27 +1,100 @@
 #pragma once
 // Article identity: the canonical form of an article URL, the stable id
-// derived from it (the Kafka key), and the fingerprint of a body. Pure.
+// derived from it (the Kafka key), the choice between a fetched URL and the
+// canonical one a page declares, and the fingerprint of a body. Pure.
+//
+// Two levels of folding, on purpose:
+//   - canonical_url() is the URL we publish (`url` field). It stays a URL
+//     the site itself serves: scheme and `www.` are kept as given, and a
+//     trailing slash is kept as the site wrote it.
+//   - identity_key() folds what a URL still varies in without naming
+//     another page: http vs https, a leading `www.`, a trailing slash.
+//     The article id is the digest of the identity key, so
+//     `http://www.site.com/a/`, `https://site.com/a` and
+//     `https://site.com/a/index.html` are one article.
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace newsd::parsers {
 
-// Lower-case scheme and host, default port dropped, fragment dropped,
-// tracking parameters (utm_*, fbclid, gclid, ...) removed, percent-encoding
-// normalised. Returns the input unchanged when it is not an absolute URL.
+// What canonical_url() removes beyond the built-in rules. Defaults fold
+// everything; per-source configuration may add tracking parameters.
+struct CanonicalUrlOptions {
+  // Extra query parameters to drop, compared case-insensitively; an entry
+  // ending in `*` is a prefix (`"pk_*"` drops pk_campaign, pk_kwd, ...).
+  std::vector<std::string> extra_tracking_parameters;
+  bool fold_amp = true;          // AMP variants (amp. host, /amp, .amp, ?amp, outputType=amp, AMP caches) -> the page
+  bool fold_index_pages = true;  // /dir/index.html, index.php, default.aspx, ... -> /dir/
+  bool sort_query = true;        // parameters sorted by name (stable), so their order does not matter
+};
+
+// The canonical URL of `url`:
+//   - scheme and host lower-case, host IDN in punycode (xn--), trailing dot
+//     of the host dropped, default port dropped, fragment dropped;
+//   - raw non-ASCII and unsafe bytes percent-encoded; escapes of unreserved
+//     characters decoded, other escapes upper-cased (`%2f` -> `%2F`, never `/`);
+//   - dot segments removed (RFC 3986 5.2.4);
+//   - `index.html|htm|shtml|php|asp`, `default.aspx|asp` as the last segment
+//     removed (`/news/index.html` -> `/news/`);
+//   - AMP: `amp.` host prefix -> `www.`, an `amp` path segment removed
+//     (`/amp/news/x`, `/news/x/amp`), `x.amp` -> `x`, `x.amp.html` -> `x.html`,
+//     parameters `amp`, `outputType=amp` removed, Google AMP cache URLs
+//     (`*.cdn.ampproject.org/c/s/HOST/PATH`) unwrapped;
+//   - tracking parameters removed (utm_*, fbclid, gclid, mc_cid, mc_eid,
+//     igshid, BBC at_* / ns_*, Guardian CMP, NYT smid, ... and the options'
+//     list), empty parameters dropped, the rest sorted by name.
+// Returns the input unchanged when it is not an absolute URL with a host.
+// Idempotent: canonical_url(canonical_url(u)) == canonical_url(u).
 std::string canonical_url(std::string_view url);
+std::string canonical_url(std::string_view url, const CanonicalUrlOptions& options);
+
+// The string the article id is the digest of: the canonical URL without
+// its scheme when http(s) (`//host/path?query`), a leading `www.` dropped,
+// and a trailing slash dropped from a non-root path.
+std::string identity_key(std::string_view url);
+std::string identity_key(std::string_view url, const CanonicalUrlOptions& options);
 
 // 32 hex digits: the first 128 bits of SHA-256 over `text`.
 std::string hex_digest(std::string_view text);
 
-// The id of an article found at `url` (canonicalised here).
+// The id of an article found at `url`: hex_digest(identity_key(url)).
 std::string article_id_for_url(std::string_view url);
+std::string article_id_for_url(std::string_view url, const CanonicalUrlOptions& options);
 
 // The id of an item that has no usable URL: its GUID, scoped by source.
 std::string article_id_for_guid(std::string_view source, std::string_view guid);
 
-// Fingerprint of a body for duplicate detection: hex digest of the text with
-// whitespace and case folded.
+// The registrable domain (eTLD+1) of a host, by a small heuristic: the last
+// two labels, or three under a two-level public suffix (co.uk, com.lb,
+// com.eg, gouv.fr, ...; any `com|co|net|org|gov|edu|ac|mil` under a
+// two-letter country code) or a hosting suffix (blogspot.com, github.io, ...).
+// IP addresses and single-label hosts are their own site. Lower-case input.
+std::string registrable_domain(std::string_view host);
+
+// The canonical URL to publish for a page fetched at `fetched_url` (after
+// redirects) that declares `declared_canonical` (<link rel=canonical>, else
+// og:url; may be relative, may be empty). The declared one wins only when
+// it is http(s), on the same registrable site, and not the site's front
+// page standing in for an article (a common template mistake). Both
+// results are canonical_url()s.
+std::string choose_canonical(std::string_view fetched_url, std::string_view declared_canonical);
+std::string choose_canonical(std::string_view fetched_url, std::string_view declared_canonical,
+                             const CanonicalUrlOptions& options);
+
+// The post id of a WordPress short link (`https://site/?p=123`,
+// `/blog/index.php?p=123`), else nothing. A feed whose <guid> is the short
+// link and whose <link> is the permalink names the mapping; otherwise the
+// page's canonical (choose_canonical) does once it is fetched.
+std::optional<std::string> wordpress_post_id(std::string_view url);
+
+// RFC 3492 Punycode of one label given in UTF-8 (without the `xn--`
+// prefix), or nothing when the label is not valid UTF-8 or overflows.
+std::optional<std::string> punycode_encode(std::string_view utf8_label);
+
+// Fingerprint of a body for exact duplicate detection: hex digest of the
+// text with whitespace and case folded. Near duplicates: text_fingerprint.hpp.
 std::string content_hash(std::string_view body);
 
 }  // namespace newsd::parsers

@@ -180,6 +180,9 @@ struct NodeInfo {
   std::size_t text = 0;       // visible code points in the subtree
   std::size_t link_text = 0;  // of which inside <a>
   std::size_t commas = 0;
+  std::size_t block_text = 0;    // of `text`, inside block-level children
+  std::size_t block_commas = 0;
+  std::size_t line_breaks = 0;   // <br> children: paragraphs written as text + <br><br>
   int weight = 0;             // class/id hint
   int scored_paragraphs = 0;
   double score = 0;
@@ -282,7 +285,8 @@ std::vector<NodeInfo> collect(pugi::xml_node body) {
       } else if (type == pugi::node_element) {
         std::string_view child_name = child.name();
         if (is_non_content_element(child_name)) continue;
-        if (is_block_element(child_name) && child_name != "br") info.block_children = true;
+        if (child_name == "br") ++info.line_breaks;
+        else if (is_block_element(child_name)) info.block_children = true;
         stack.emplace_back(child, index);
       }
     }
@@ -298,17 +302,34 @@ std::vector<NodeInfo> collect(pugi::xml_node body) {
     p.text += n.text;
     p.link_text += n.link_text;
     p.commas += n.commas;
+    if (is_block_element(n.node.name())) {
+      p.block_text += n.text;
+      p.block_commas += n.commas;
+    }
   }
   return nodes;
 }
 
-void score_paragraphs(std::vector<NodeInfo>& nodes) {
+// Readability's paragraph scoring: each paragraph adds to its parent, half to
+// its grandparent, and less further up. Text written straight into a
+// container beside block children (text<br><br>text<div>...) counts as the
+// container's own paragraphs, as readability's wrapping of stray text does.
+void score_paragraphs(std::vector<NodeInfo>& nodes, bool skip_unlikely) {
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const auto& info = nodes[i];
-    if (info.unlikely || info.text < 25) continue;
-    if (!is_paragraph_like(info)) continue;
-    double score = 1.0 + static_cast<double>(info.commas) + std::min(static_cast<double>(info.text) / 100.0, 3.0);
+    if ((skip_unlikely && info.unlikely) || info.text < 25) continue;
+    double score = 0;
     int ancestor = info.parent;
+    if (is_paragraph_like(info)) {
+      score = 1.0 + static_cast<double>(info.commas) + std::min(static_cast<double>(info.text) / 100.0, 3.0);
+    } else {
+      std::size_t own = info.text - info.block_text;
+      if (own < 25 || info.tag == Tag::body) continue;
+      double paragraphs = std::max<double>(1.0, static_cast<double>(info.line_breaks) / 2.0);
+      score = paragraphs + static_cast<double>(info.commas - info.block_commas) +
+              std::min(static_cast<double>(own) / 100.0, 3.0 * paragraphs);
+      ancestor = static_cast<int>(i);
+    }
     for (int level = 0; ancestor >= 0 && level < 5; ++level) {
       auto& a = nodes[static_cast<std::size_t>(ancestor)];
       if (!a.has_score) {
@@ -352,13 +373,18 @@ std::size_t visible_length(std::string_view text) {
   return n;
 }
 
-MainContent find_main_content(const pugi::xml_document& dom, const ContentHints& hints) {
+namespace {
+
+// One extraction attempt over collected nodes; `skip_unlikely` leaves out
+// subtrees whose class/id looks like furniture.
+MainContent extract_pass(std::vector<NodeInfo>& nodes, const ContentHints& hints, bool skip_unlikely) {
   MainContent result;
-  pugi::xml_node body = dom.document_element().child("body");
-  if (!body) body = dom.document_element();
-  if (!body) return result;
-  auto nodes = collect(body);
-  score_paragraphs(nodes);
+  for (auto& n : nodes) {
+    n.score = 0;
+    n.has_score = false;
+    n.scored_paragraphs = 0;
+  }
+  score_paragraphs(nodes, skip_unlikely);
 
   int top = -1;
   for (std::size_t i = 0; i < nodes.size(); ++i) {
@@ -367,14 +393,14 @@ MainContent find_main_content(const pugi::xml_document& dom, const ContentHints&
     n.score *= 1.0 - link_density(n);
     if (top < 0 || n.score > nodes[static_cast<std::size_t>(top)].score) top = static_cast<int>(i);
   }
-  if (top < 0) top = 0;  // nothing looked like a paragraph: fall back to the whole body
+  if (top < 0) return result;  // nothing looked like a paragraph: a page without an article
   // A candidate that holds nearly all of its parent's text is better replaced
   // by that parent, so that sibling paragraphs split across wrappers are kept.
   while (true) {
     const auto& t = nodes[static_cast<std::size_t>(top)];
     if (t.parent < 0) break;
     const auto& p = nodes[static_cast<std::size_t>(t.parent)];
-    if (p.tag == Tag::body || p.unlikely) break;
+    if (p.tag == Tag::body || (skip_unlikely && p.unlikely)) break;
     if (static_cast<double>(t.text) < 0.85 * static_cast<double>(p.text) || p.scored_paragraphs < 1) break;
     top = t.parent;
   }
@@ -390,7 +416,7 @@ MainContent find_main_content(const pugi::xml_document& dom, const ContentHints&
     std::string best_class = best.node.attribute("class").value();
     for (std::size_t i = static_cast<std::size_t>(best.parent) + 1; i < nodes.size(); ++i) {
       auto& sibling = nodes[i];
-      if (sibling.parent != best.parent || static_cast<int>(i) == top || sibling.unlikely) continue;
+      if (sibling.parent != best.parent || static_cast<int>(i) == top || (skip_unlikely && sibling.unlikely)) continue;
       double bonus = (!best_class.empty() && best_class == sibling.node.attribute("class").value()) ? best.score * 0.2 : 0;
       bool append = sibling.has_score && sibling.score + bonus >= threshold;
       if (!append && sibling.tag == Tag::p) {
@@ -431,6 +457,30 @@ MainContent find_main_content(const pugi::xml_document& dom, const ContentHints&
     if (!included[i]) continue;
     for (auto& paragraph : dom_paragraphs(nodes[i].node, &is_dropped, &drop))
       if (!is_boilerplate_line(paragraph)) result.paragraphs.push_back(std::move(paragraph));
+  }
+  return result;
+}
+
+std::size_t total_length(const std::vector<std::string>& paragraphs) {
+  std::size_t n = 0;
+  for (const auto& p : paragraphs) n += visible_length(p);
+  return n;
+}
+
+}  // namespace
+
+MainContent find_main_content(const pugi::xml_document& dom, const ContentHints& hints) {
+  pugi::xml_node body = dom.document_element().child("body");
+  if (!body) body = dom.document_element();
+  if (!body) return {};
+  auto nodes = collect(body);
+  auto result = extract_pass(nodes, hints, true);
+  // Class names mislead ("pagebuilder-pagerow" holds "pager"); when the first
+  // attempt found little, readability's answer is to try again trusting them less.
+  constexpr std::size_t kShortArticle = 500;
+  if (total_length(result.paragraphs) < kShortArticle) {
+    auto retry = extract_pass(nodes, hints, false);
+    if (total_length(retry.paragraphs) > total_length(result.paragraphs)) result = std::move(retry);
   }
   return result;
 }

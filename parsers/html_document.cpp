@@ -580,6 +580,56 @@ void copy_tree(const xmlNode* root, HtmlDocument& document, const HtmlOptions& o
 
 bool html_parser_available(HtmlParser parser) { return parser == HtmlParser::gumbo || NEWSD_HAVE_LIBXML2; }
 
+namespace {
+
+// gumbo's tree construction scans the stack of open elements for every tag,
+// so 100,000 unclosed levels take minutes. Before gumbo sees a page, start
+// and end tags nested deeper than this (counted naively: start tags minus end
+// tags, void elements aside) are taken out; their text stays.
+constexpr std::size_t kGumboMaxNesting = 2048;
+
+constexpr std::string_view kVoidElements[] = {"area", "base", "br", "col", "embed", "hr", "img", "input",
+                                              "link", "meta", "source", "track", "wbr", "param", "keygen"};
+
+bool is_void_element(std::string_view s, std::size_t name_start) {
+  auto end = name_start;
+  while (end < s.size() && !is_space(s[end]) && s[end] != '>' && s[end] != '/') ++end;
+  std::string name = lower(s.substr(name_start, end - name_start));
+  return std::find(std::begin(kVoidElements), std::end(kVoidElements), name) != std::end(kVoidElements);
+}
+
+// The markup with tags nested deeper than `max_depth` removed; empty when
+// nothing is that deep (the common case costs one scan and no copy).
+std::string cap_nesting(std::string_view s, std::size_t max_depth) {
+  std::string out;
+  std::size_t depth = 0, copied = 0;
+  bool capping = false;
+  for (auto lt = s.find('<'); lt != std::string_view::npos && lt + 1 < s.size(); lt = s.find('<', lt + 1)) {
+    char c = s[lt + 1];
+    bool end_tag = c == '/';
+    bool start_tag = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!end_tag && !(start_tag && !is_void_element(s, lt + 1))) continue;
+    bool too_deep = end_tag ? depth > max_depth : depth + 1 > max_depth;
+    if (end_tag && depth > 0) --depth;
+    if (start_tag) ++depth;
+    if (!too_deep) continue;
+    auto gt = s.find('>', lt);
+    if (gt == std::string_view::npos) break;
+    if (!capping) {
+      out.reserve(s.size());
+      capping = true;
+    }
+    out.append(s.substr(copied, lt - copied));
+    copied = gt + 1;
+    lt = gt;
+  }
+  if (!capping) return {};
+  out.append(s.substr(copied));
+  return out;
+}
+
+}  // namespace
+
 HtmlParseResult parse_html_utf8(std::string_view utf8, const HtmlOptions& options) {
   HtmlParseResult result;
 #if NEWSD_HAVE_LIBXML2
@@ -597,7 +647,8 @@ HtmlParseResult parse_html_utf8(std::string_view utf8, const HtmlOptions& option
     return result;
   }
 #endif
-  GumboParse parse(utf8);
+  std::string capped = cap_nesting(utf8, kGumboMaxNesting);
+  GumboParse parse(capped.empty() ? utf8 : std::string_view(capped));
   if (parse.output() == nullptr || parse.output()->root == nullptr) {
     result.error = HtmlError::unparsable;
     result.detail = "the HTML parser returned no tree";
@@ -606,6 +657,7 @@ HtmlParseResult parse_html_utf8(std::string_view utf8, const HtmlOptions& option
   auto document = std::make_unique<HtmlDocument>();
   document->charset = {"utf-8", CharsetSource::assumed};
   copy_tree(*parse.output(), *document, options);
+  document->flattened = document->flattened || !capped.empty();
   result.document = std::move(document);
   return result;
 }

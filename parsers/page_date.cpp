@@ -391,11 +391,21 @@ std::optional<CivilDate> month_name_date(std::vector<Token>& tokens, const PageD
   return std::nullopt;
 }
 
+std::optional<TimePoint> parse_visible_date(std::string_view text, const PageDateContext& context);
+
 }  // namespace
 
 std::optional<TimePoint> parse_page_date(std::string_view text, const PageDateContext& context) {
   if (text.size() > 512) text = text.substr(0, 512);  // a date is short; anything longer is a paragraph
-  if (auto standard = parse_feed_date(text)) return standard;
+  // Page forms first: parse_feed_date reads a date without a zone as UTC,
+  // where a page means the site's local time.
+  if (auto page = parse_visible_date(text, context)) return page;
+  return parse_feed_date(text);
+}
+
+namespace {
+
+std::optional<TimePoint> parse_visible_date(std::string_view text, const PageDateContext& context) {
   auto tokens = tokenize(normalize_date_text(text));
   if (tokens.empty()) return std::nullopt;
   if (auto relative = relative_date(tokens, context)) return relative;
@@ -423,4 +433,5 @@ std::optional<TimePoint> parse_page_date(std::string_view text, const PageDateCo
   return time_point_cast<seconds>(local - zone.value_or(context.utc_offset));
 }
 
+}  // namespace
 }  // namespace newsd::parsers

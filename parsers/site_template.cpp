@@ -421,7 +421,9 @@ TemplateParseResult parse_site_template(std::string_view toml_text, std::string_
   if (t.name.empty()) result.errors.push_back(std::string(origin) + ":1:1: 'name' is required");
   if (t.hosts.empty() && t.detect.empty())
     result.errors.push_back(std::string(origin) + ":1:1: a template needs 'hosts' or 'detect' to apply to any page");
-  if (t.body.empty()) result.errors.push_back(std::string(origin) + ":1:1: [select] body is required");
+  const auto* select = table["select"].as_table();
+  if (select == nullptr || !select->contains("body"))
+    result.errors.push_back(std::string(origin) + ":1:1: [select] body is required");
   if (result.errors.empty()) result.site_template = std::move(t);
   return result;
 }

@@ -195,7 +195,7 @@ void read_json_ld(const JsonLdIndex& index, StructuredMetadata& meta) {
   const json::object* article = index.main_article();
   if (article != nullptr) {
     meta.has_article_jsonld = true;
-    meta.title = clean_text(string_of(article->if_contains("headline")));
+    meta.title = meta.headline = clean_text(string_of(article->if_contains("headline")));
     if (meta.title.empty()) meta.title = clean_text(string_of(article->if_contains("name")));
     meta.body = std::string(string_of(article->if_contains("articleBody")));
     meta.description = clean_text(string_of(article->if_contains("description")));
@@ -317,6 +317,51 @@ pugi::xml_node next_element(pugi::xml_node node, pugi::xml_node root) {
   return {};
 }
 
+constexpr std::size_t kMaxDateElements = 20;
+
+bool contains_ci(std::string_view haystack, std::string_view lower_needle) {
+  if (haystack.size() < lower_needle.size()) return false;
+  for (std::size_t i = 0; i + lower_needle.size() <= haystack.size(); ++i) {
+    std::size_t k = 0;
+    while (k < lower_needle.size()) {
+      char c = haystack[i + k];
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      if (c != lower_needle[k]) break;
+      ++k;
+    }
+    if (k == lower_needle.size()) return true;
+  }
+  return false;
+}
+
+bool looks_like_date_hint(std::string_view hint) {
+  return !hint.empty() && (contains_ci(hint, "date") || contains_ci(hint, "time") || contains_ci(hint, "publish") ||
+                           contains_ci(hint, "posted"));
+}
+
+// A breadcrumb trail from the usual markup (WordPress themes, Yoast, Rank
+// Math, Bootstrap): list items, else the links and the "current" item.
+std::vector<std::string> breadcrumbs_in(pugi::xml_node container) {
+  static const pugi::xpath_query kListItems(".//li[not(.//li)]");
+  static const pugi::xpath_query kLinksAndCurrent(
+      ".//a | .//*[not(self::a) and not(.//a) and (contains(@class,'current') or contains(@class,'last') or "
+      "contains(@class,'active') or @aria-current)]");
+  std::vector<std::string> crumbs;
+  auto items = kListItems.evaluate_node_set(container);
+  if (items.empty()) items = kLinksAndCurrent.evaluate_node_set(container);
+  for (const auto& item : items) {
+    auto text = dom_text(item.node());
+    // Separators ("/", "»", ">") carry no letters.
+    bool has_letters = std::any_of(text.begin(), text.end(), [](char c) {
+      return static_cast<unsigned char>(c) >= 0x80 || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+    });
+    if (!has_letters || text.size() > 600) continue;
+    if (crumbs.empty() || crumbs.back() != text) crumbs.push_back(std::move(text));
+    if (crumbs.size() == 12) break;
+  }
+  return crumbs;
+}
+
 }  // namespace
 
 std::string primary_language(std::string_view tag) {
@@ -375,8 +420,22 @@ StructuredMetadata read_structured_metadata(const pugi::xml_document& dom) {
   if (meta.language.empty()) meta.language = primary_language(root.attribute("xml:lang").value());
 
   // One pass over the elements in document order.
+  pugi::xml_node breadcrumb_container;
   for (pugi::xml_node node = root; node; node = next_element(node, root)) {
     std::string_view name = node.name();
+    std::string_view class_attr, id_attr, itemprop;
+    for (pugi::xml_attribute a = node.first_attribute(); a; a = a.next_attribute()) {
+      std::string_view attribute = a.name();
+      if (attribute == "class") class_attr = a.value();
+      else if (attribute == "id") id_attr = a.value();
+      else if (attribute == "itemprop") itemprop = a.value();
+    }
+    if (!breadcrumb_container && (contains_ci(class_attr, "breadcrumb") || contains_ci(id_attr, "breadcrumb") ||
+                                  id_attr == "crumbs"))
+      breadcrumb_container = node;
+    if (meta.date_elements.size() < kMaxDateElements && name != "html" && name != "body" &&
+        (name == "time" || looks_like_date_hint(class_attr) || looks_like_date_hint(id_attr)))
+      meta.date_elements.push_back(node);
     if (name == "meta") {
       read_meta(node, tags);
     } else if (name == "script") {
@@ -399,7 +458,7 @@ StructuredMetadata read_structured_metadata(const pugi::xml_document& dom) {
         if (time_any.empty()) time_any = datetime;
       }
     }
-    if (auto itemprop = std::string_view(node.attribute("itemprop").value()); !itemprop.empty() && name != "meta") {
+    if (!itemprop.empty() && name != "meta") {
       if (itemprop == "headline" && itemprop_headline.empty()) itemprop_headline = dom_text(node);
       else if (itemprop == "datePublished" && itemprop_published.empty()) itemprop_published = itemprop_value(node);
       else if (itemprop == "dateModified" && itemprop_updated.empty()) itemprop_updated = itemprop_value(node);
@@ -415,6 +474,7 @@ StructuredMetadata read_structured_metadata(const pugi::xml_document& dom) {
   }
   for (const auto& value : json_ld) index.add(value);
   read_json_ld(index, meta);
+  if (meta.breadcrumbs.empty() && breadcrumb_container) meta.breadcrumbs = breadcrumbs_in(breadcrumb_container);
 
   auto first = [](std::initializer_list<const std::string*> options) {
     for (const auto* o : options)
@@ -422,6 +482,8 @@ StructuredMetadata read_structured_metadata(const pugi::xml_document& dom) {
     return std::string{};
   };
   if (meta.title.empty()) meta.title = first({&tags.og_title, &tags.twitter_title, &tags.dc_title, &itemprop_headline});
+  meta.og_title = tags.og_title;
+  meta.twitter_title = tags.twitter_title;
   if (meta.description.empty()) meta.description = first({&tags.og_description, &tags.description});
   else if (!tags.og_description.empty()) meta.description = tags.og_description;
   if (meta.authors.empty()) meta.authors = tags.authors;

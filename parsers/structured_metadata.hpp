@@ -16,6 +16,9 @@ namespace newsd::parsers {
 
 struct StructuredMetadata {
   std::string title;             // JSON-LD headline, og:title, twitter:title, dc.title, itemprop headline
+  std::string headline;          // the JSON-LD headline alone
+  std::string og_title;          // og:title alone
+  std::string twitter_title;     // twitter:title alone
   std::string document_title;    // <title>
   std::string body;              // JSON-LD articleBody (plain text, as published)
   std::string description;       // og:description, description, JSON-LD description
@@ -23,13 +26,17 @@ struct StructuredMetadata {
   std::optional<TimePoint> published_at;
   std::optional<TimePoint> updated_at;
   std::string section;
-  std::vector<std::string> breadcrumbs;  // JSON-LD BreadcrumbList
+  std::vector<std::string> breadcrumbs;  // JSON-LD BreadcrumbList, else breadcrumb markup (nav#breadcrumb, .breadcrumb...)
   std::vector<std::string> tags;
   std::string image;
   std::string site_name;
   std::string language;          // primary BCP 47 subtag, lower-case ("ar", "en")
   std::string canonical_url;     // <link rel=canonical>, else og:url (as written; may be relative)
   bool has_article_jsonld = false;  // a JSON-LD object of an article type was found
+  // Elements that look like a printed date (<time>, class or id with
+  // date/time/publish), in document order, for the extractor to parse when
+  // the metadata gives no date. They point into the DOM that was read.
+  std::vector<pugi::xml_node> date_elements;
 };
 
 StructuredMetadata read_structured_metadata(const pugi::xml_document& dom);

@@ -3,9 +3,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 
+#include <boost/json/parse.hpp>
 #include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
 
@@ -44,6 +46,10 @@ KafkaSink::KafkaSink(boost::asio::io_context& io, const KafkaSinkConfig& config)
     set(conf, "compression.codec", config.compression);
     set(conf, "message.timeout.ms", std::to_string(config.delivery_timeout.count()));
     set(conf, "linger.ms", "5");
+    set(conf, "queue.buffering.max.messages", std::to_string(config.queue_capacity));
+    set(conf, "queue.buffering.max.kbytes", "1048576");
+    // Broker states every few seconds, for readiness (see on_statistics).
+    set(conf, "statistics.interval.ms", "2000");
     for (const auto& [key, value] : config.properties) set(conf, key, value);
   } catch (...) {
     rd_kafka_conf_destroy(conf);
@@ -57,6 +63,10 @@ KafkaSink::KafkaSink(boost::asio::io_context& io, const KafkaSinkConfig& config)
     on_error(rk, err, reason, o);
   });
   rd_kafka_conf_set_log_cb(conf, log_to_spdlog);
+  rd_kafka_conf_set_stats_cb(conf, [](rd_kafka_t*, char* json, size_t size, void* o) {
+    static_cast<KafkaSink*>(o)->on_statistics(std::string_view(json, size));
+    return 0;  // librdkafka frees the JSON
+  });
 
   std::array<char, 512> error{};
   rd_kafka_t* handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error.data(), error.size());
@@ -147,6 +157,9 @@ void KafkaSink::on_delivery_report(rd_kafka_s*, const void* raw, void* opaque) {
   const auto* message = static_cast<const rd_kafka_message_t*>(raw);
   std::unique_ptr<DeliveryHandler> handler(static_cast<DeliveryHandler*>(message->_private));
   --self->outstanding_;
+  if (self->observer_)
+    self->observer_(std::chrono::microseconds(std::max<std::int64_t>(rd_kafka_message_latency(message), 0)),
+                    message->err ? rd_kafka_err2name(message->err) : "");
   DeliveryReport report;
   report.delivered = message->err == RD_KAFKA_RESP_ERR_NO_ERROR;
   if (report.delivered)
@@ -164,11 +177,39 @@ void KafkaSink::on_delivery_report(rd_kafka_s*, const void* raw, void* opaque) {
 
 void KafkaSink::on_error(rd_kafka_s*, int error, const char* reason, void* opaque) {
   auto* self = static_cast<KafkaSink*>(opaque);
+  ++self->client_errors_;
   auto code = static_cast<rd_kafka_resp_err_t>(error);
   if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || code == RD_KAFKA_RESP_ERR__TRANSPORT ||
       code == RD_KAFKA_RESP_ERR__RESOLVE || code == RD_KAFKA_RESP_ERR__FATAL) {
     if (self->broker_error_.empty()) spdlog::warn("kafka unreachable: {}", reason);
     self->broker_error_ = reason;
+  }
+}
+
+void KafkaSink::on_statistics(std::string_view json) {
+  // Readiness follows the brokers' connection states that librdkafka reports:
+  // ready while at least one real broker connection is UP.
+  boost::system::error_code ec;
+  auto stats = boost::json::parse(json, ec);
+  if (ec || !stats.is_object()) return;
+  const auto* brokers = stats.as_object().if_contains("brokers");
+  if (!brokers || !brokers->is_object()) return;
+  int up = 0, known = 0;
+  for (const auto& [name, broker] : brokers->as_object()) {
+    if (!broker.is_object()) continue;
+    const auto* source = broker.as_object().if_contains("source");
+    if (source && source->is_string() && (source->as_string() == "internal" || source->as_string() == "logical"))
+      continue;
+    ++known;
+    const auto* state = broker.as_object().if_contains("state");
+    if (state && state->is_string() && state->as_string() == "UP") ++up;
+  }
+  if (up > 0) {
+    if (!broker_error_.empty()) spdlog::info("kafka reachable again");
+    broker_error_.clear();
+  } else if (known > 0 && broker_error_.empty()) {
+    broker_error_ = "no broker connection is up";
+    spdlog::warn("kafka unreachable: {}", broker_error_);
   }
 }
 

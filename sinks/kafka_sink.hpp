@@ -6,9 +6,12 @@
 // librdkafka thread. Owned by the daemon.
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -24,7 +27,8 @@ namespace newsd::sinks {
 struct KafkaSinkConfig {
   std::string brokers;                              // bootstrap servers
   std::string compression = "zstd";                 // none | gzip | snappy | lz4 | zstd
-  std::chrono::milliseconds delivery_timeout{std::chrono::minutes(5)};
+  std::chrono::milliseconds delivery_timeout{0};   // 0 = retry until delivered
+  std::size_t queue_capacity = 100'000;             // records librdkafka may hold
   std::string client_id = "newsd";
   std::map<std::string, std::string> properties;   // passed to librdkafka as given, last
 };
@@ -43,6 +47,13 @@ class KafkaSink final : public Sink {
   std::size_t outstanding() const override { return outstanding_; }
   std::string unready_reason() const override;
 
+  // For metrics: runs on the event loop for every delivery report with how
+  // long the record waited for it and librdkafka's error name ("" = delivered).
+  using DeliveryObserver = std::function<void(std::chrono::microseconds, std::string_view)>;
+  void observe_deliveries(DeliveryObserver observer) { observer_ = std::move(observer); }
+  // Client-wide errors reported so far (brokers down, transport, resolve...).
+  std::uint64_t client_errors() const { return client_errors_; }
+
   // Serves every pending event (delivery reports, errors). Runs on the event loop.
   void serve_events();
 
@@ -58,6 +69,7 @@ class KafkaSink final : public Sink {
   void poll_slowly();
   static void on_delivery_report(rd_kafka_s*, const void* message, void* opaque);
   static void on_error(rd_kafka_s*, int error, const char* reason, void* opaque);
+  void on_statistics(std::string_view json);
 
   std::unique_ptr<rd_kafka_s, HandleDeleter> handle_;
   std::unique_ptr<rd_kafka_queue_s, QueueDeleter> main_queue_;
@@ -67,6 +79,8 @@ class KafkaSink final : public Sink {
   std::size_t outstanding_ = 0;
   std::string broker_error_;  // last broker-wide error, cleared by a successful delivery
   bool closing_ = false;
+  DeliveryObserver observer_;
+  std::uint64_t client_errors_ = 0;
 };
 
 }  // namespace newsd::sinks

@@ -94,6 +94,7 @@ TEST(ConfigTest, ParsesDurations) {
   EXPECT_EQ(parse_duration("60s"), 60s);
   EXPECT_EQ(parse_duration("1h30m"), 90min);
   EXPECT_EQ(parse_duration("2d"), 48h);
+  EXPECT_EQ(parse_duration("0"), 0ms);
   EXPECT_FALSE(parse_duration(""));
   EXPECT_FALSE(parse_duration("5"));
   EXPECT_FALSE(parse_duration("5 s"));

@@ -3,9 +3,12 @@
 // on a condition with a deadline.
 #include "fetchers/http_fetcher.hpp"
 
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -16,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -126,6 +130,8 @@ FetchOptions loopback_options() {
   options.total_timeout = 10s;
   options.max_body_bytes = 1024 * 1024;
   options.max_redirects = 3;
+  options.max_connections_per_host = 256;  // politeness has its own tests
+  options.robots = false;                  // so has robots.txt
   return options;
 }
 
@@ -622,6 +628,421 @@ TEST_F(HttpFetcherTest, NameResolvedByTheResolverThread) {
   options.allow_private_networks = false;
   const FetchResponse blocked = fetch(get(url), options);
   EXPECT_EQ(blocked.error, FetchError::blocked_address) << blocked.error_detail;
+}
+
+// --- politeness per host ------------------------------------------------------------
+
+// A route that holds each request until `open` is set, counting how many it
+// holds at once and when each arrived.
+struct Gate {
+  bool open = false;
+  int active = 0;
+  int peak = 0;
+  std::vector<std::chrono::steady_clock::time_point> arrivals;
+};
+
+Route gated(Gate& gate) {
+  return [&gate](ServerConnection& c, const ReceivedRequest&) -> awaitable<void> {
+    gate.arrivals.push_back(std::chrono::steady_clock::now());
+    gate.peak = std::max(gate.peak, ++gate.active);
+    asio::steady_timer timer(c.socket().get_executor());
+    while (!gate.open) {
+      timer.expires_after(2ms);
+      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    --gate.active;
+    co_await c.respond(200, {}, "ok");
+  };
+}
+
+TEST_F(HttpFetcherTest, ConcurrentRequestsPerHostAreCapped) {
+  Gate gate;
+  server_.route("/slow", gated(gate));
+  FetchOptions options = loopback_options();
+  options.max_connections_per_host = 2;
+  HttpFetcher fetcher(io_, options);
+  constexpr int kFetches = 6;
+  std::vector<std::optional<FetchResponse>> responses(kFetches);
+  run([&]() -> awaitable<void> {
+    for (int i = 0; i < kFetches; ++i) {
+      asio::co_spawn(
+          io_, [&, i]() -> awaitable<void> { responses[i] = co_await fetcher.fetch(get(server_.url("/slow"))); },
+          asio::detached);
+    }
+    EXPECT_TRUE(co_await wait_until([&] { return gate.active == 2; }));
+    EXPECT_EQ(fetcher.in_flight(), 2u);
+    EXPECT_EQ(fetcher.waiting_for_host(), 4u);
+    gate.open = true;
+    EXPECT_TRUE(co_await wait_until([&] {
+      return std::all_of(responses.begin(), responses.end(), [](const auto& r) { return r.has_value(); });
+    }));
+  });
+  EXPECT_EQ(gate.peak, 2);
+  for (const auto& response : responses) EXPECT_TRUE(response->ok() && response->status == 200);
+  EXPECT_GT(responses.back()->queued, std::chrono::milliseconds(0));
+}
+
+TEST_F(HttpFetcherTest, MinimumDelayBetweenRequestsToOneHost) {
+  Gate gate;
+  gate.open = true;
+  server_.route("/item", gated(gate));
+  FetchOptions options = loopback_options();
+  options.min_host_delay = 100ms;
+  HttpFetcher fetcher(io_, options);
+  int done = 0;
+  run([&]() -> awaitable<void> {
+    for (int i = 0; i < 3; ++i) {
+      asio::co_spawn(
+          io_, [&]() -> awaitable<void> {
+            co_await fetcher.fetch(get(server_.url("/item")));
+            ++done;
+          },
+          asio::detached);
+    }
+    EXPECT_TRUE(co_await wait_until([&] { return done == 3; }));
+  });
+  ASSERT_EQ(gate.arrivals.size(), 3u);
+  // The delay separates request starts; arrivals at the server also carry
+  // connection set-up, so a single gap may shrink by that much (the first
+  // request connects, later ones may reuse the connection).
+  EXPECT_GE(gate.arrivals[1] - gate.arrivals[0], 50ms);
+  EXPECT_GE(gate.arrivals[2] - gate.arrivals[1], 50ms);
+  EXPECT_GE(gate.arrivals[2] - gate.arrivals[0], 150ms);
+}
+
+TEST_F(HttpFetcherTest, TooManyRequestsPausesTheWholeHost) {
+  std::vector<std::chrono::steady_clock::time_point> arrivals;
+  server_.route("/limited", [&](ServerConnection& c, const ReceivedRequest&) -> awaitable<void> {
+    arrivals.push_back(std::chrono::steady_clock::now());
+    co_await c.respond(429, ResponseHeaders{}.add("Retry-After", "1"), "slow down");
+  });
+  server_.route("/other", [&](ServerConnection& c, const ReceivedRequest&) -> awaitable<void> {
+    arrivals.push_back(std::chrono::steady_clock::now());
+    co_await c.respond(200, {}, "ok");
+  });
+  HttpFetcher fetcher(io_, loopback_options());
+  FetchResponse limited, other;
+  run([&]() -> awaitable<void> {
+    limited = co_await fetcher.fetch(get(server_.url("/limited")));
+    other = co_await fetcher.fetch(get(server_.url("/other")));  // another path, same host
+  });
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(limited.retry_after, "1");
+  EXPECT_EQ(other.status, 200);
+  ASSERT_EQ(arrivals.size(), 2u);
+  EXPECT_GE(arrivals[1] - arrivals[0], 950ms);
+  EXPECT_GE(other.queued, 900ms);
+}
+
+// --- robots.txt -------------------------------------------------------------------------
+
+FetchOptions robots_options() {
+  FetchOptions options = loopback_options();
+  options.robots = true;
+  return options;
+}
+
+TEST_F(HttpFetcherTest, RobotsTxtIsFetchedOnceCachedAndObeyed) {
+  server_.route("/robots.txt", [](ServerConnection& c, const ReceivedRequest&) -> awaitable<void> {
+    co_await c.respond(200, ResponseHeaders{}.add("Content-Type", "text/plain"),
+                       "User-agent: *\nDisallow: /\n\nUser-agent: newsd-test\nDisallow: /private\n");
+  });
+  for (const char* path : {"/public", "/private/feed"}) {
+    server_.route(path, [](ServerConnection& c, const ReceivedRequest& r) -> awaitable<void> {
+      co_await c.respond(200, {}, r.path);
+    });
+  }
+  HttpFetcher fetcher(io_, robots_options());
+  std::vector<std::optional<FetchResponse>> responses(6);
+  FetchResponse feed;
+  run([&]() -> awaitable<void> {
+    for (int i = 0; i < 6; ++i) {
+      asio::co_spawn(
+          io_,
+          [&, i]() -> awaitable<void> {
+            responses[i] = co_await fetcher.fetch(get(server_.url(i % 2 == 0 ? "/public" : "/private/feed")));
+          },
+          asio::detached);
+    }
+    EXPECT_TRUE(co_await wait_until([&] {
+      return std::all_of(responses.begin(), responses.end(), [](const auto& r) { return r.has_value(); });
+    }));
+    FetchRequest exempt = get(server_.url("/private/feed"));
+    exempt.skip_robots = true;  // what the poller sets for feeds
+    feed = co_await fetcher.fetch(exempt);
+  });
+  EXPECT_EQ(server_.count("/robots.txt"), 1u) << "concurrent lookups share one fetch";
+  for (int i = 0; i < 6; ++i) {
+    if (i % 2 == 0) {
+      EXPECT_TRUE(responses[i]->ok()) << responses[i]->error_detail;
+    } else {
+      EXPECT_EQ(responses[i]->error, FetchError::robots_disallowed);
+    }
+  }
+  EXPECT_EQ(server_.count("/private/feed"), 1u);
+  EXPECT_TRUE(feed.ok() && feed.body == "/private/feed");
+}
+
+TEST_F(HttpFetcherTest, MissingRobotsTxtAllowsAndUnreachableDisallows) {
+  server_.route("/page", [](ServerConnection& c, const ReceivedRequest&) -> awaitable<void> {
+    co_await c.respond(200, {}, "page");
+  });
+  // No /robots.txt route: 404, so everything is allowed.
+  EXPECT_TRUE(fetch(get(server_.url("/page")), robots_options()).ok());
+
+  LoopbackHttpServer broken(io_, "127.0.0.2");
+  broken.route("/robots.txt", [](ServerConnection& c, const ReceivedRequest&) -> awaitable<void> {
+    co_await c.respond(503, {}, "down");
+  });
+  broken.route("/page", [](ServerConnection& c, const ReceivedRequest&) -> awaitable<void> {
+    co_await c.respond(200, {}, "page");
+  });
+  const FetchResponse refused = fetch(get(broken.url("/page")), robots_options());
+  EXPECT_EQ(refused.error, FetchError::robots_disallowed) << refused.error_detail;
+  EXPECT_EQ(broken.count("/page"), 0u);
+}
+
+// --- proxy, headers, permanent redirects --------------------------------------------
+
+TEST_F(HttpFetcherTest, ProxyGlobalAndPerRequest) {
+  // A plain HTTP proxy receives the absolute URL as the request target.
+  server_.route("http://feeds.example.invalid/feed", [](ServerConnection& c, const ReceivedRequest& r) -> awaitable<void> {
+    co_await c.respond(200, {}, "via proxy: " + r.header("host"));
+  });
+  FetchOptions options = loopback_options();
+  options.proxy = server_.url("");
+  const FetchResponse global = fetch(get("http://feeds.example.invalid/feed"), options);
+  ASSERT_TRUE(global.ok()) << global.error_detail;
+  EXPECT_EQ(global.body, "via proxy: feeds.example.invalid");
+
+  FetchRequest per_source = get("http://feeds.example.invalid/feed");
+  per_source.proxy = server_.url("");
+  const FetchResponse proxied = fetch(per_source);
+  ASSERT_TRUE(proxied.ok()) << proxied.error_detail;
+  EXPECT_EQ(proxied.body, "via proxy: feeds.example.invalid");
+
+  // A literal private address is still refused through a proxy.
+  FetchOptions strict = loopback_options();
+  strict.allow_private_networks = false;
+  FetchRequest metadata = get("http://169.254.169.254/latest/meta-data/");
+  metadata.proxy = server_.url("");
+  EXPECT_EQ(fetch(metadata, strict).error, FetchError::blocked_address);
+  EXPECT_EQ(server_.requests().size(), 2u);
+}
+
+TEST_F(HttpFetcherTest, GlobalAndPerRequestHeadersAreSent) {
+  server_.route("/h", [](ServerConnection& c, const ReceivedRequest&) -> awaitable<void> {
+    co_await c.respond(200, {}, "ok");
+  });
+  FetchOptions options = loopback_options();
+  options.headers = {"X-Operator: newsd-ops", "Accept-Language: ar"};
+  FetchRequest request = get(server_.url("/h"));
+  request.extra_headers = {"X-Source: wafaa"};
+  ASSERT_TRUE(fetch(request, options).ok());
+  ASSERT_EQ(server_.requests().size(), 1u);
+  const ReceivedRequest& seen = server_.requests()[0];
+  EXPECT_EQ(seen.header("x-operator"), "newsd-ops");
+  EXPECT_EQ(seen.header("accept-language"), "ar");
+  EXPECT_EQ(seen.header("x-source"), "wafaa");
+  EXPECT_EQ(seen.header("user-agent"), "newsd-test/1.0");
+
+  FetchOptions smuggling = loopback_options();
+  smuggling.headers = {"X-A: 1\r\nX-Injected: 2"};
+  EXPECT_EQ(fetch(get(server_.url("/h")), smuggling).error, FetchError::other);
+}
+
+TEST_F(HttpFetcherTest, PermanentRedirectIsReported) {
+  const auto redirect = [](int status, std::string to) {
+    return [status, to](ServerConnection& c, const ReceivedRequest&) -> awaitable<void> {
+      co_await c.respond(status, ResponseHeaders{}.add("Location", to), "");
+    };
+  };
+  server_.route("/moved", redirect(301, "/feed"));
+  server_.route("/moved-308", redirect(308, "/moved"));  // two permanent hops
+  server_.route("/temporary", redirect(302, "/feed"));
+  server_.route("/mixed", redirect(301, "/temporary"));  // permanent, then temporary
+  server_.route("/feed", [](ServerConnection& c, const ReceivedRequest&) -> awaitable<void> {
+    co_await c.respond(200, {}, "feed");
+  });
+  EXPECT_EQ(fetch(get(server_.url("/moved"))).permanent_redirect, server_.url("/feed"));
+  EXPECT_EQ(fetch(get(server_.url("/moved-308"))).permanent_redirect, server_.url("/feed"));
+  EXPECT_EQ(fetch(get(server_.url("/temporary"))).permanent_redirect, "");
+  const FetchResponse mixed = fetch(get(server_.url("/mixed")));
+  EXPECT_EQ(mixed.permanent_redirect, server_.url("/temporary"));
+  EXPECT_EQ(mixed.effective_url, server_.url("/feed"));
+  EXPECT_EQ(fetch(get(server_.url("/feed"))).permanent_redirect, "");
+}
+
+// --- bad servers cost the healthy nothing ---------------------------------------------
+
+TEST_F(HttpFetcherTest, BadServersDoNotDelayAHealthyFetch) {
+  server_.route("/silent", [](ServerConnection& c, const ReceivedRequest&) -> awaitable<void> {
+    co_await c.wait_for_peer_close();
+  });
+  server_.route("/trickle", [](ServerConnection& c, const ReceivedRequest&) -> awaitable<void> {
+    if (!co_await c.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")) co_return;
+    while (co_await c.write("x")) co_await c.pause(1s);
+  });
+  server_.route("/endless", [](ServerConnection& c, const ReceivedRequest&) -> awaitable<void> {
+    if (!co_await c.write("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")) co_return;
+    const std::string chunk(64 * 1024, 'x');
+    while (co_await c.write(chunk)) {
+    }
+  });
+  server_.route("/loop", [](ServerConnection& c, const ReceivedRequest&) -> awaitable<void> {
+    co_await c.respond(302, ResponseHeaders{}.add("Location", "/loop"), "");
+  });
+  server_.route("/chunked", [](ServerConnection& c, const ReceivedRequest&) -> awaitable<void> {
+    co_await c.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n");
+    co_await c.wait_for_peer_close();
+  });
+  server_.route("/reset", [](ServerConnection& c, const ReceivedRequest&) -> awaitable<void> {
+    co_await c.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial");
+    c.reset();
+  });
+  LoopbackHttpServer healthy(io_, "127.0.0.2");
+  healthy.route("/feed", [](ServerConnection& c, const ReceivedRequest&) -> awaitable<void> {
+    co_await c.respond(200, {}, "<rss/>");
+  });
+
+  FetchOptions options = loopback_options();
+  options.max_connections_per_host = 2;  // the bad ones queue behind each other, not the healthy one
+  options.total_timeout = 3s;
+  options.low_speed_bytes = 100;
+  options.low_speed_time = 1s;
+  HttpFetcher fetcher(io_, options);
+  const std::vector<std::pair<std::string, FetchError>> bad = {
+      {"/silent", FetchError::timeout},         {"/trickle", FetchError::timeout},
+      {"/endless", FetchError::too_large},      {"/loop", FetchError::too_many_redirects},
+      {"/chunked", FetchError::protocol},       {"/reset", FetchError::protocol}};
+  std::vector<std::optional<FetchResponse>> bad_responses(bad.size() * 2);
+  std::optional<FetchResponse> good;
+  std::chrono::milliseconds good_after{0};
+  const auto start = std::chrono::steady_clock::now();
+  run([&]() -> awaitable<void> {
+    for (std::size_t i = 0; i < bad_responses.size(); ++i) {
+      asio::co_spawn(
+          io_,
+          [&, i]() -> awaitable<void> {
+            bad_responses[i] = co_await fetcher.fetch(get(server_.url(bad[i % bad.size()].first)));
+          },
+          asio::detached);
+    }
+    // Let the bad transfers get going before the healthy one starts.
+    EXPECT_TRUE(co_await wait_until([&] { return server_.requests().size() >= 2; }));
+    const auto healthy_start = std::chrono::steady_clock::now();
+    good = co_await fetcher.fetch(get(healthy.url("/feed")));
+    good_after = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                       healthy_start);
+    EXPECT_TRUE(co_await wait_until(
+        [&] {
+          return std::all_of(bad_responses.begin(), bad_responses.end(), [](const auto& r) { return r.has_value(); });
+        },
+        15s));
+  });
+  ASSERT_TRUE(good.has_value());
+  EXPECT_TRUE(good->ok() && good->body == "<rss/>") << good->error_detail;
+  EXPECT_LT(good_after, 500ms);
+  EXPECT_EQ(good->queued, std::chrono::milliseconds(0));
+  for (std::size_t i = 0; i < bad_responses.size(); ++i) {
+    ASSERT_TRUE(bad_responses[i].has_value()) << bad[i % bad.size()].first;
+    EXPECT_EQ(bad_responses[i]->error, bad[i % bad.size()].second)
+        << bad[i % bad.size()].first << ": " << bad_responses[i]->error_detail;
+    EXPECT_LE(bad_responses[i]->elapsed, 4s) << bad[i % bad.size()].first;
+  }
+  // Twelve bad transfers, two at a time, each bounded by the 3 s timeout.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 15s);
+  EXPECT_EQ(fetcher.in_flight(), 0u);
+}
+
+// --- HTTP/2 -------------------------------------------------------------------------------
+
+// nghttpd (Debian package nghttp2-server) over TLS with a throw-away
+// certificate for 127.0.0.1: curl negotiates h2 by ALPN and multiplexes
+// concurrent requests over one connection.
+class Http2Server {
+ public:
+  Http2Server() {
+    if (std::system("command -v nghttpd >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1") != 0) return;
+    char pattern[] = "/tmp/newsd-h2-XXXXXX";
+    if (::mkdtemp(pattern) == nullptr) return;
+    dir_ = pattern;
+    const std::string make_cert =
+        "cd " + dir_ + " && mkdir -p htdocs && printf '<rss/>' > htdocs/feed.xml && "
+        "openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 1 "
+        "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1";
+    if (std::system(make_cert.c_str()) != 0) return;
+    asio::io_context probe_io;
+    asio::ip::tcp::acceptor probe(probe_io, {asio::ip::make_address("127.0.0.1"), 0});
+    port_ = probe.local_endpoint().port();
+    probe.close();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const std::string port = std::to_string(port_);
+      const std::string htdocs = "--htdocs=" + dir_ + "/htdocs";
+      const std::string key = dir_ + "/key.pem", cert = dir_ + "/cert.pem";
+      ::execlp("nghttpd", "nghttpd", "--address=127.0.0.1", htdocs.c_str(), port.c_str(), key.c_str(), cert.c_str(),
+               static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+  }
+  ~Http2Server() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (!dir_.empty()) std::system(("rm -rf " + dir_).c_str());
+  }
+  bool started() const { return pid_ > 0; }
+  std::string ca_file() const { return dir_ + "/cert.pem"; }
+  std::string url(const std::string& path) const { return "https://127.0.0.1:" + std::to_string(port_) + path; }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  std::string dir_;
+  std::uint16_t port_ = 0;
+  pid_t pid_ = -1;
+};
+
+TEST_F(HttpFetcherTest, Http2MultiplexesConcurrentRequestsOnOneConnection) {
+  Http2Server h2;
+  if (!h2.started()) GTEST_SKIP() << "nghttpd or openssl not installed (apt install nghttp2-server)";
+  FetchOptions options = loopback_options();
+  options.ca_file = h2.ca_file();
+  options.max_connections_per_host = 8;
+  HttpFetcher fetcher(io_, options);
+  constexpr int kFetches = 8;
+  std::vector<std::optional<FetchResponse>> responses(kFetches);
+  run([&]() -> awaitable<void> {
+    // Wait for nghttpd to listen: a connect that succeeds, with a deadline.
+    const bool listening = co_await wait_until([&] {
+      asio::ip::tcp::socket socket(io_);
+      boost::system::error_code ec;
+      socket.connect({asio::ip::make_address("127.0.0.1"), h2.port()}, ec);
+      return !ec;
+    });
+    EXPECT_TRUE(listening);
+    // Warm up: one connection, negotiated as h2.
+    responses[0] = co_await fetcher.fetch(get(h2.url("/feed.xml")));
+    for (int i = 1; i < kFetches; ++i) {
+      asio::co_spawn(
+          io_, [&, i]() -> awaitable<void> { responses[i] = co_await fetcher.fetch(get(h2.url("/feed.xml"))); },
+          asio::detached);
+    }
+    EXPECT_TRUE(co_await wait_until([&] {
+      return std::all_of(responses.begin(), responses.end(), [](const auto& r) { return r.has_value(); });
+    }));
+  });
+  long connections = 0;
+  for (const auto& response : responses) {
+    ASSERT_TRUE(response.has_value());
+    ASSERT_TRUE(response->ok()) << response->error_detail;
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body, "<rss/>");
+    EXPECT_EQ(response->http_version, 20);
+    connections += response->new_connections;
+  }
+  EXPECT_EQ(connections, 1) << "every request after the first rode the same h2 connection";
 }
 
 }  // namespace

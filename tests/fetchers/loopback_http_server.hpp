@@ -125,6 +125,8 @@ class ServerConnection {
       case 302: return "Found";
       case 304: return "Not Modified";
       case 404: return "Not Found";
+      case 429: return "Too Many Requests";
+      case 503: return "Service Unavailable";
       case 500: return "Internal Server Error";
       default: return "Status";
     }
@@ -137,9 +139,12 @@ using Route = std::function<boost::asio::awaitable<void>(ServerConnection&, cons
 
 class LoopbackHttpServer {
  public:
-  explicit LoopbackHttpServer(boost::asio::io_context& io) : state_(std::make_shared<State>(io)) {
+  // `address` may be any of 127/8: a second server on 127.0.0.2 is another
+  // host as far as per-host politeness is concerned.
+  explicit LoopbackHttpServer(boost::asio::io_context& io, std::string address = "127.0.0.1")
+      : state_(std::make_shared<State>(io)), address_(std::move(address)) {
     using boost::asio::ip::tcp;
-    tcp::endpoint endpoint(boost::asio::ip::make_address("127.0.0.1"), 0);
+    tcp::endpoint endpoint(boost::asio::ip::make_address(address_), 0);
     state_->acceptor.open(endpoint.protocol());
     state_->acceptor.set_option(tcp::acceptor::reuse_address(true));
     state_->acceptor.bind(endpoint);
@@ -164,7 +169,7 @@ class LoopbackHttpServer {
 
   std::uint16_t port() const { return port_; }
   std::string url(std::string_view target) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + std::string(target);
+    return "http://" + address_ + ":" + std::to_string(port_) + std::string(target);
   }
 
   const std::vector<ReceivedRequest>& requests() const { return state_->requests; }
@@ -249,6 +254,7 @@ class LoopbackHttpServer {
   }
 
   std::shared_ptr<State> state_;
+  std::string address_;
   std::uint16_t port_ = 0;
 };
 

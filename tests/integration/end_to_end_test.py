@@ -101,6 +101,7 @@ listen = "127.0.0.1:{listen_port}"
 [kafka]
 brokers = "{bootstrap_servers()}"
 topic = "{topic}"
+dead_letter_topic = "{topic}-dlq"
 flush_timeout = "10s"
 [fetch]
 user_agent = "newsd-integration-test"
@@ -275,6 +276,16 @@ class EndToEndTest(unittest.TestCase):
         self.assertIn("source refused: connect", log)
         self.assertEqual(http_get(f"http://127.0.0.1:{port}/healthz"), (200, "ok\n"))
         self.assertEqual(len(consume(self.topic)), 2)
+        # Feeds that could not be parsed leave one dead letter each per failure
+        # streak, with what was fetched; HTTP failures are only logged.
+        letters = {r["value"]["source"]: r["value"] for r in consume(self.topic + "-dlq")}
+        self.assertEqual(len(consume(self.topic + "-dlq")), 2, letters)
+        self.assertEqual(set(letters), {"not-xml", "empty"})
+        self.assertEqual(letters["not-xml"]["schema"], "newsd.deadletter.v1")
+        self.assertEqual(letters["not-xml"]["body"], "this is not a feed\n")
+        self.assertEqual(letters["not-xml"]["http_status"], 200)
+        self.assertEqual(letters["not-xml"]["url"], bad["not-xml"])
+        self.assertIn("not_a_feed", letters["not-xml"]["error"])
         self.assertEqual(newsd.stop(), 0)
 
     def test_file_sources_replay_saved_feeds(self):

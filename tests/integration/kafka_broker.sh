@@ -7,6 +7,8 @@
 #                               start on free loopback ports, wait until it answers
 #                               metadata requests; writes DIR/bootstrap (host:port)
 #   kafka_broker.sh stop DIR    stop it and wait for the process to end
+#   kafka_broker.sh resume DIR  start a stopped broker again on the same ports,
+#                               keeping its data (for broker-outage tests)
 set -euo pipefail
 
 KAFKA_VERSION="${NEWSD_KAFKA_VERSION:-3.9.1}"
@@ -79,8 +81,17 @@ PROPS
     -t "$(java -cp "$cp" "-Dlog4j.configuration=file:$dir/log4j.properties" kafka.tools.StorageTool random-uuid)" \
     -c "$dir/server.properties" > "$dir/format.log" 2>&1 || {
       echo "kafka_broker.sh: formatting the log directory failed:" >&2; cat "$dir/format.log" >&2; exit 1; }
+  launch "$cp" "$port"
+}
+
+# Runs the broker of $dir/server.properties and waits until it answers
+# metadata requests on $2.
+launch() {
+  local cp="$1" port="$2"
+  local java_opts=(-Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true
+                   "-Dlog4j.configuration=file:$dir/log4j.properties")
   nohup java "${java_opts[@]}" -cp "$cp" kafka.Kafka "$dir/server.properties" \
-    > "$dir/broker.log" 2>&1 < /dev/null &
+    >> "$dir/broker.log" 2>&1 < /dev/null &
   echo $! > "$dir/pid"
   local deadline=$((SECONDS + 90))
   until kcat -b "127.0.0.1:$port" -L -m 2 > /dev/null 2>&1; do
@@ -105,12 +116,23 @@ stop() {
     while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
     kill -9 "$pid" 2>/dev/null || true
   fi
-  rm -f "$dir/pid" "$dir/bootstrap"
+  rm -f "$dir/pid"
   echo "kafka broker stopped"
+}
+
+resume() {
+  [ -f "$dir/server.properties" ] || { echo "kafka_broker.sh: nothing to resume in $dir" >&2; exit 1; }
+  if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+    echo "kafka_broker.sh: the broker in $dir is running" >&2; exit 1
+  fi
+  local port
+  port="$(sed -n 's/^advertised.listeners=PLAINTEXT:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$dir/server.properties")"
+  launch "$(classpath)" "$port"
 }
 
 case "$command" in
   start) start ;;
   stop) stop ;;
+  resume) resume ;;
   *) usage ;;
 esac

@@ -133,6 +133,39 @@ TEST(KafkaSinkTest, UndeliverableRecordsAreReportedFailedNotDone) {
   EXPECT_FALSE(report->error.empty());
 }
 
+TEST(KafkaSinkTest, LeaderChangesAndABrokerDownAndUpLoseNothing) {
+  EmbeddedBroker broker(3);
+  rd_kafka_mock_topic_create(broker.cluster(), "t4", 1, 3);
+  rd_kafka_mock_partition_set_leader(broker.cluster(), "t4", 0, 1);
+  boost::asio::io_context io;
+  KafkaSink sink(io, {.brokers = broker.bootstrap_servers()});
+  std::set<std::string> delivered;
+  int failed = 0;
+  auto produce = [&](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      std::string key = "k" + std::to_string(i);
+      sink.produce({"t4", key, "v", {}},
+                   [&, key](const DeliveryReport& r) { r.delivered ? (void)delivered.insert(key) : (void)++failed; },
+                   nullptr);
+    }
+  };
+  produce(0, 30);
+  ASSERT_TRUE(run_until(io, [&] { return delivered.size() == 30; }, std::chrono::seconds(30)));
+  // The leader moves, then its broker goes down for a while with records in
+  // flight, then comes back: everything is delivered, nothing fails.
+  rd_kafka_mock_partition_set_leader(broker.cluster(), "t4", 0, 2);
+  produce(30, 60);
+  rd_kafka_mock_broker_set_down(broker.cluster(), 2);
+  // Slow round trips on another broker, like request timeouts under load.
+  rd_kafka_mock_broker_set_rtt(broker.cluster(), 3, 300);
+  run_until(io, [] { return false; }, std::chrono::seconds(2));
+  rd_kafka_mock_broker_set_up(broker.cluster(), 2);
+  ASSERT_TRUE(run_until(io, [&] { return delivered.size() == 60; }, std::chrono::seconds(60)));
+  EXPECT_EQ(failed, 0);
+  auto records = read_topic(broker.bootstrap_servers(), "t4", 60);
+  EXPECT_EQ(records.size(), 60u);
+}
+
 TEST(KafkaSinkTest, ABadSettingIsAStartUpError) {
   boost::asio::io_context io;
   EXPECT_THROW(KafkaSink(io, {.brokers = "127.0.0.1:1", .properties = {{"no.such.setting", "1"}}}),

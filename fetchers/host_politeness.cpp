@@ -1,0 +1,270 @@
+#include "fetchers/host_politeness.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <deque>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace newsd::fetchers {
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+
+struct HostPoliteness::State {
+  // One acquire() waiting for its turn. The timer never expires by itself:
+  // granting (or shutdown) moves its expiry to the past, which also
+  // completes a wait that has not started yet.
+  struct Waiter {
+    explicit Waiter(asio::io_context& io) : timer(io, Clock::time_point::max()) {}
+    asio::steady_timer timer;
+    bool granted = false;
+    bool abandoned = false;  // the acquire() gave up (cancelled); skipped when its turn comes
+  };
+
+  struct Host {
+    int active = 0;
+    std::deque<std::shared_ptr<Waiter>> queue;
+    Clock::time_point next_start{};
+    Clock::time_point paused_until{};
+    std::unique_ptr<asio::steady_timer> wake;  // armed while the head waits for a delay or pause
+    Clock::time_point wake_at = Clock::time_point::max();
+  };
+
+  State(asio::io_context& io_context, PolitenessOptions opts) : io(io_context), options(opts) {
+    options.max_connections_per_host = std::max(1, options.max_connections_per_host);
+  }
+
+  milliseconds delay_for(const std::string& name) const {
+    auto custom = host_delays.find(name);
+    return custom == host_delays.end() ? options.min_host_delay : std::max(options.min_host_delay, custom->second);
+  }
+
+  void grant(Host& host, Waiter& waiter, const std::string& name, Clock::time_point now) {
+    waiter.granted = true;
+    ++host.active;
+    host.next_start = now + delay_for(name);
+    waiter.timer.expires_at(Clock::time_point::min());
+  }
+
+  void pump(const std::string& name) {
+    auto found = hosts.find(name);
+    if (found == hosts.end()) return;
+    Host& host = found->second;
+    const auto now = Clock::now();
+    while (!host.queue.empty() && host.active < options.max_connections_per_host) {
+      if (host.queue.front()->abandoned) {
+        host.queue.pop_front();
+        continue;
+      }
+      const auto ready_at = std::max(host.next_start, host.paused_until);
+      if (ready_at > now) {
+        arm_wake(name, host, ready_at);
+        return;
+      }
+      std::shared_ptr<Waiter> waiter = std::move(host.queue.front());
+      host.queue.pop_front();
+      grant(host, *waiter, name, now);
+    }
+  }
+
+  void arm_wake(const std::string& name, Host& host, Clock::time_point at) {
+    if (host.wake && host.wake_at == at) return;
+    if (!host.wake) host.wake = std::make_unique<asio::steady_timer>(io);
+    host.wake_at = at;
+    host.wake->expires_at(at);
+    host.wake->async_wait([weak = std::weak_ptr<State>(self), name](boost::system::error_code ec) {
+      if (ec) return;
+      if (auto state = weak.lock()) {
+        if (auto found = state->hosts.find(name); found != state->hosts.end())
+          found->second.wake_at = Clock::time_point::max();
+        state->pump(name);
+      }
+    });
+  }
+
+  void release(const std::string& name) {
+    auto found = hosts.find(name);
+    if (found == hosts.end()) return;
+    --found->second.active;
+    pump(name);
+    sweep_sometimes();
+  }
+
+  // Idle hosts whose delay and pause have passed carry no state worth
+  // keeping; dropping them bounds memory by the hosts in use.
+  void sweep_sometimes() {
+    if (++releases_since_sweep < 1024) return;
+    releases_since_sweep = 0;
+    const auto now = Clock::now();
+    std::erase_if(hosts, [now](const auto& entry) {
+      const Host& host = entry.second;
+      return host.active == 0 && host.queue.empty() && host.next_start <= now && host.paused_until <= now;
+    });
+  }
+
+  asio::io_context& io;
+  PolitenessOptions options;
+  std::weak_ptr<State> self;
+  std::unordered_map<std::string, Host> hosts;
+  std::unordered_map<std::string, milliseconds> host_delays;
+  std::size_t releases_since_sweep = 0;
+  bool stopped = false;
+};
+
+HostPoliteness::Turn::Turn(Turn&& other) noexcept
+    : state_(std::move(other.state_)), host_(std::exchange(other.host_, {})) {}
+
+HostPoliteness::Turn& HostPoliteness::Turn::operator=(Turn&& other) noexcept {
+  if (this != &other) {
+    release();
+    state_ = std::move(other.state_);
+    host_ = std::exchange(other.host_, {});
+  }
+  return *this;
+}
+
+void HostPoliteness::Turn::release() {
+  if (host_.empty()) return;
+  if (auto state = state_.lock()) state->release(host_);
+  host_.clear();
+}
+
+HostPoliteness::HostPoliteness(asio::io_context& io, PolitenessOptions options)
+    : state_(std::make_shared<State>(io, options)) {
+  state_->self = state_;
+}
+
+HostPoliteness::~HostPoliteness() { shutdown(); }
+
+asio::awaitable<HostPoliteness::Turn> HostPoliteness::acquire(std::string host) {
+  // The state outlives this object while a waiter holds it.
+  std::shared_ptr<State> state = state_;
+  if (state->stopped) co_return Turn{};
+  State::Host& entry = state->hosts[host];
+  const auto now = Clock::now();
+  if (entry.queue.empty() && entry.active < state->options.max_connections_per_host &&
+      std::max(entry.next_start, entry.paused_until) <= now) {
+    ++entry.active;
+    entry.next_start = now + state->delay_for(host);
+    co_return Turn(state, std::move(host));
+  }
+  auto waiter = std::make_shared<State::Waiter>(state->io);
+  entry.queue.push_back(waiter);
+  state->pump(host);
+  if (!waiter->granted)
+    co_await waiter->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (waiter->granted) co_return Turn(state, std::move(host));
+  waiter->abandoned = true;
+  co_return Turn{};
+}
+
+void HostPoliteness::pause(const std::string& host, std::optional<milliseconds> retry_after) {
+  State& state = *state_;
+  if (state.stopped) return;
+  const milliseconds wait =
+      std::clamp(retry_after.value_or(state.options.default_pause), milliseconds(0), state.options.max_pause);
+  State::Host& entry = state.hosts[host];
+  entry.paused_until = std::max(entry.paused_until, Clock::now() + wait);
+  state.pump(host);
+}
+
+void HostPoliteness::set_host_delay(const std::string& host, milliseconds delay) {
+  if (delay > state_->options.min_host_delay)
+    state_->host_delays[host] = delay;
+  else
+    state_->host_delays.erase(host);
+}
+
+void HostPoliteness::shutdown() {
+  State& state = *state_;
+  state.stopped = true;
+  auto hosts = std::exchange(state.hosts, {});
+  for (auto& [name, host] : hosts) {
+    for (auto& waiter : host.queue) waiter->timer.expires_at(Clock::time_point::min());
+  }
+}
+
+std::size_t HostPoliteness::waiting() const {
+  std::size_t total = 0;
+  for (const auto& [name, host] : state_->hosts)
+    total += static_cast<std::size_t>(std::count_if(host.queue.begin(), host.queue.end(),
+                                                    [](const auto& w) { return !w->abandoned; }));
+  return total;
+}
+
+std::size_t HostPoliteness::hosts() const { return state_->hosts.size(); }
+
+// --- HTTP dates ------------------------------------------------------------------
+
+std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view value) {
+  // Tokens of the three forms: "Sun, 06 Nov 1994 08:49:37 GMT",
+  // "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994".
+  static constexpr std::string_view kMonths[] = {"jan", "feb", "mar", "apr", "may", "jun",
+                                                 "jul", "aug", "sep", "oct", "nov", "dec"};
+  std::vector<std::string_view> tokens;
+  std::size_t i = 0;
+  while (i < value.size()) {
+    while (i < value.size() && (value[i] == ' ' || value[i] == ',' || value[i] == '-' || value[i] == '\t')) ++i;
+    const std::size_t start = i;
+    while (i < value.size() && value[i] != ' ' && value[i] != ',' && value[i] != '-' && value[i] != '\t') ++i;
+    if (i > start) tokens.push_back(value.substr(start, i - start));
+  }
+  int day = -1, month = -1, year = -1, hour = -1, minute = -1, second = -1;
+  const auto number = [](std::string_view token, int& out) {
+    const auto [ptr, ec] = std::from_chars(token.data(), token.data() + token.size(), out);
+    return ec == std::errc() && ptr == token.data() + token.size();
+  };
+  for (std::string_view token : tokens) {
+    if (token.size() == 8 && token[2] == ':' && token[5] == ':') {
+      if (!number(token.substr(0, 2), hour) || !number(token.substr(3, 2), minute) ||
+          !number(token.substr(6, 2), second))
+        return std::nullopt;
+      continue;
+    }
+    if (token.size() >= 3 && std::isalpha(static_cast<unsigned char>(token[0]))) {
+      std::string lower;
+      for (char c : token.substr(0, 3)) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+      for (int m = 0; m < 12; ++m) {
+        if (lower == kMonths[m] && (token.size() == 3)) month = m + 1;
+      }
+      continue;
+    }
+    int n = 0;
+    if (!number(token, n)) continue;
+    if (token.size() <= 2 && day < 0) {
+      day = n;
+    } else if (token.size() == 2 || token.size() == 4) {
+      year = token.size() == 2 ? (n < 70 ? 2000 + n : 1900 + n) : n;
+    }
+  }
+  if (day < 1 || month < 1 || year < 1900 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 ||
+      second > 60)
+    return std::nullopt;
+  const std::chrono::year_month_day date{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
+                                         std::chrono::day(static_cast<unsigned>(day))};
+  if (!date.ok()) return std::nullopt;
+  return std::chrono::sys_days(date) + std::chrono::hours(hour) + std::chrono::minutes(minute) +
+         std::chrono::seconds(second);
+}
+
+std::optional<milliseconds> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) {
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  if (value.empty()) return std::nullopt;
+  if (std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    if (value.size() > 9) return milliseconds(std::chrono::hours(24 * 365));  // absurd; callers cap it
+    std::int64_t seconds = 0;
+    std::from_chars(value.data(), value.data() + value.size(), seconds);
+    return std::chrono::seconds(seconds);
+  }
+  const auto when = parse_http_date(value);
+  if (!when) return std::nullopt;
+  return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(*when - now));
+}
+
+}  // namespace newsd::fetchers

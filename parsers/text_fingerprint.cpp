@@ -1,0 +1,285 @@
+#include "parsers/text_fingerprint.hpp"
+
+#include <array>
+#include <bit>
+#include <vector>
+
+namespace newsd::parsers {
+namespace {
+
+// What one code point becomes.
+enum class Kind { letter, remove, separator, paragraph };
+
+struct Mapped {
+  Kind kind;
+  char32_t cp = 0;            // for letters: the normalised code point
+  const char* ascii = nullptr;  // for letters folding to more than one ASCII letter
+};
+
+// Base letters of U+0100-U+017F (Latin Extended-A); '?' marks the two
+// ligatures handled apart (IJ, OE).
+constexpr std::string_view kLatinExtendedA =
+    "aaaaaa" "cccccccc" "dddd" "eeeeeeeeee" "gggggggg" "hhhh" "iiiiiiiiii" "??" "jj" "kkk"
+    "llllllllll" "nnnnnnn" "nn" "oooooo" "??" "rrrrrr" "ssssssss" "tttttt" "uuuuuuuuuuuu" "ww"
+    "yyy" "zzzzzz" "s";
+static_assert(kLatinExtendedA.size() == 0x80);
+
+// Base letters of U+00C0-U+00FF; '*' = multi-letter, '_' = not a letter.
+constexpr std::string_view kLatin1 =
+    "aaaaaa*ceeeeiiii" "dnooooo_ouuuuy**" "aaaaaa*ceeeeiiii" "dnooooo_ouuuuy*y";
+static_assert(kLatin1.size() == 0x40);
+
+Mapped map_code_point(char32_t c) {
+  // ASCII
+  if (c < 0x80) {
+    if (c >= 'A' && c <= 'Z') return {Kind::letter, c + 0x20};
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) return {Kind::letter, c};
+    if (c == '\'') return {Kind::remove};
+    if (c == '\n' || c == '\r' || c == '\v' || c == '\f') return {Kind::paragraph};
+    return {Kind::separator};
+  }
+  // Latin-1 supplement
+  if (c < 0xC0) {
+    if (c == 0xAD) return {Kind::remove};  // soft hyphen
+    if (c == 0x85) return {Kind::paragraph};
+    if (c == 0xAA) return {Kind::letter, 'a'};
+    if (c == 0xBA) return {Kind::letter, 'o'};
+    return {Kind::separator};
+  }
+  if (c < 0x100) {
+    char base = kLatin1[c - 0xC0];
+    if (base == '_') return {Kind::separator};
+    if (base == '*') {
+      if (c == 0xC6 || c == 0xE6) return {Kind::letter, 0, "ae"};
+      if (c == 0xDE || c == 0xFE) return {Kind::letter, 0, "th"};
+      return {Kind::letter, 0, "ss"};  // ß
+    }
+    return {Kind::letter, static_cast<char32_t>(base)};
+  }
+  if (c < 0x180) {
+    char base = kLatinExtendedA[c - 0x100];
+    if (base == '?') return {Kind::letter, 0, (c == 0x132 || c == 0x133) ? "ij" : "oe"};
+    return {Kind::letter, static_cast<char32_t>(base)};
+  }
+  // A few Latin Extended-B letters common in news (Romanian, Vietnamese).
+  if (c == 0x218 || c == 0x219) return {Kind::letter, 's'};
+  if (c == 0x21A || c == 0x21B) return {Kind::letter, 't'};
+  if (c == 0x1A0 || c == 0x1A1) return {Kind::letter, 'o'};
+  if (c == 0x1AF || c == 0x1B0) return {Kind::letter, 'u'};
+  // Combining diacritical marks
+  if (c >= 0x300 && c <= 0x36F) return {Kind::remove};
+  // Greek and Cyrillic capitals
+  if (c >= 0x391 && c <= 0x3A9 && c != 0x3A2) return {Kind::letter, c + 0x20};
+  if (c == 0x3C2) return {Kind::letter, 0x3C3};  // final sigma
+  if (c >= 0x410 && c <= 0x42F) return {Kind::letter, c + 0x20};
+  if (c >= 0x400 && c <= 0x40F) return {Kind::letter, c + 0x50};
+  // Arabic
+  if (c >= 0x600 && c <= 0x6FF) {
+    if ((c >= 0x64B && c <= 0x65F) || c == 0x670 || c == 0x640) return {Kind::remove};
+    if ((c >= 0x6D6 && c <= 0x6DC) || (c >= 0x6DF && c <= 0x6E8) || (c >= 0x6EA && c <= 0x6ED))
+      return {Kind::remove};
+    switch (c) {
+      case 0x623: case 0x625: case 0x622: case 0x671: case 0x672: case 0x673:
+        return {Kind::letter, 0x627};  // alef
+      case 0x649: case 0x626: case 0x6CC:
+        return {Kind::letter, 0x64A};  // yeh
+      case 0x629:
+        return {Kind::letter, 0x647};  // heh
+      case 0x624:
+        return {Kind::letter, 0x648};  // waw
+      case 0x6A9:
+        return {Kind::letter, 0x643};  // kaf
+      case 0x60C: case 0x60D: case 0x61B: case 0x61F: case 0x66A: case 0x66B: case 0x66C: case 0x66D:
+      case 0x6D4: case 0x6DD: case 0x6DE: case 0x6E9:
+        return {Kind::separator};
+      default:
+        break;
+    }
+    if (c >= 0x660 && c <= 0x669) return {Kind::letter, '0' + (c - 0x660)};
+    if (c >= 0x6F0 && c <= 0x6F9) return {Kind::letter, '0' + (c - 0x6F0)};
+    if (c >= 0x600 && c <= 0x605) return {Kind::remove};  // number signs, formatting
+    return {Kind::letter, c};
+  }
+  // General punctuation, spaces, quotes, dashes; apostrophes join.
+  if (c >= 0x2000 && c <= 0x206F) {
+    if (c == 0x2019 || c == 0x2018) return {Kind::remove};
+    if (c == 0x200B || c == 0x200C || c == 0x200D || c == 0x2060 || (c >= 0x200E && c <= 0x200F) ||
+        (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069))
+      return {Kind::remove};  // zero-width and bidi controls
+    if (c == 0x2028 || c == 0x2029) return {Kind::paragraph};
+    return {Kind::separator};
+  }
+  if (c == 0xFEFF || (c >= 0xFE00 && c <= 0xFE0F)) return {Kind::remove};
+  if ((c >= 0x2070 && c <= 0x2BFF) ||   // super/subscripts, currency, arrows, math, symbols, dingbats
+      (c >= 0x3000 && c <= 0x303F) ||   // CJK punctuation
+      (c >= 0xFD3E && c <= 0xFD3F) ||   // ornate parentheses
+      (c >= 0xFE10 && c <= 0xFE6F) ||   // vertical / small forms
+      (c >= 0xFF00 && c <= 0xFF0F) ||   // fullwidth punctuation
+      (c >= 0x1F000 && c <= 0x1FAFF))   // emoji, pictographs
+    return {Kind::separator};
+  return {Kind::letter, c};
+}
+
+void append_utf8(std::string& out, char32_t c) {
+  if (c < 0x80) {
+    out.push_back(static_cast<char>(c));
+  } else if (c < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  } else if (c < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (c >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (c >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  }
+}
+
+// Next code point of `text` at `i`; a malformed byte reads as U+FFFD.
+char32_t next_code_point(std::string_view text, std::size_t& i) {
+  auto c = static_cast<unsigned char>(text[i]);
+  int extra = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
+  if (extra < 0 || i + static_cast<std::size_t>(extra) >= text.size()) {
+    ++i;
+    return extra == 0 ? c : 0xFFFD;
+  }
+  char32_t cp = extra == 0 ? c : extra == 1 ? (c & 0x1F) : extra == 2 ? (c & 0x0F) : (c & 0x07);
+  for (int k = 1; k <= extra; ++k) {
+    auto next = static_cast<unsigned char>(text[i + static_cast<std::size_t>(k)]);
+    if ((next & 0xC0) != 0x80) {
+      ++i;
+      return 0xFFFD;
+    }
+    cp = (cp << 6) | (next & 0x3F);
+  }
+  i += static_cast<std::size_t>(extra) + 1;
+  return cp;
+}
+
+using Paragraph = std::vector<std::string>;
+
+// The normalised words of `text`, paragraph by paragraph (empty ones skipped).
+std::vector<Paragraph> tokenize(std::string_view text) {
+  std::vector<Paragraph> paragraphs(1);
+  std::string word;
+  auto end_word = [&] {
+    if (!word.empty()) paragraphs.back().push_back(std::move(word));
+    word.clear();
+  };
+  for (std::size_t i = 0; i < text.size();) {
+    char32_t cp = next_code_point(text, i);
+    Mapped mapped = cp == 0xFFFD ? Mapped{Kind::separator} : map_code_point(cp);
+    switch (mapped.kind) {
+      case Kind::letter:
+        if (mapped.ascii) {
+          word += mapped.ascii;
+        } else {
+          append_utf8(word, mapped.cp);
+        }
+        break;
+      case Kind::remove:
+        break;
+      case Kind::separator:
+        end_word();
+        break;
+      case Kind::paragraph:
+        end_word();
+        if (!paragraphs.back().empty()) paragraphs.emplace_back();
+        break;
+    }
+  }
+  end_word();
+  if (paragraphs.back().empty()) paragraphs.pop_back();
+  return paragraphs;
+}
+
+std::uint64_t mix64(std::uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
+}  // namespace
+
+std::string normalize_text(std::string_view utf8) {
+  std::string out;
+  for (const auto& paragraph : tokenize(utf8)) {
+    if (!out.empty()) out.push_back('\n');
+    for (std::size_t i = 0; i < paragraph.size(); ++i) {
+      if (i > 0) out.push_back(' ');
+      out += paragraph[i];
+    }
+  }
+  return out;
+}
+
+std::uint64_t hash64(std::string_view bytes) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return mix64(h);
+}
+
+std::uint64_t text_digest(std::string_view utf8) {
+  std::string words;
+  for (const auto& paragraph : tokenize(utf8))
+    for (const auto& word : paragraph) {
+      if (!words.empty()) words.push_back(' ');
+      words += word;
+    }
+  std::uint64_t digest = hash64(words);
+  return digest == 0 ? 1 : digest;
+}
+
+std::uint64_t simhash(std::string_view utf8) {
+  auto paragraphs = tokenize(utf8);
+  std::size_t total = 0, body = 0;
+  for (const auto& p : paragraphs) {
+    total += p.size();
+    if (p.size() >= kFurnitureMaxWords) body += p.size();
+  }
+  if (total < kMinFingerprintWords) return 0;
+  // Leave furniture out unless the text is all short paragraphs. Shingles
+  // run across paragraph breaks and carry equal weight, so a copy that
+  // merges or splits paragraphs (a feed's flat text vs the page's) still
+  // lands within a few bits. (Weighting shingles by paragraph length
+  // resists longer furniture better but loses most merged copies.)
+  const bool skip_furniture = body >= 2 * kFurnitureMaxWords;
+  std::vector<std::uint64_t> words;
+  words.reserve(total);
+  for (const auto& p : paragraphs) {
+    if (skip_furniture && p.size() < kFurnitureMaxWords) continue;
+    for (const auto& word : p) words.push_back(hash64(word));
+  }
+  std::array<std::int64_t, 64> votes{};
+  auto vote = [&](std::uint64_t h) {
+    for (std::size_t bit = 0; bit < 64; ++bit) votes[bit] += ((h >> bit) & 1) ? 1 : -1;
+  };
+  if (words.size() < kShingleWords) {
+    std::uint64_t h = 0;
+    for (auto w : words) h = mix64(h ^ w);
+    vote(h);
+  }
+  for (std::size_t i = 0; i + kShingleWords <= words.size(); ++i) {
+    // Shingle hash: order-sensitive combination of its word hashes.
+    std::uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (std::size_t k = 0; k < kShingleWords; ++k) h = mix64(h ^ std::rotl(words[i + k], static_cast<int>(21 * k)));
+    vote(h);
+  }
+  std::uint64_t out = 0;
+  for (std::size_t bit = 0; bit < 64; ++bit)
+    if (votes[bit] > 0) out |= std::uint64_t{1} << bit;
+  return out == 0 ? 1 : out;
+}
+
+int hamming_distance(std::uint64_t a, std::uint64_t b) { return std::popcount(a ^ b); }
+
+}  // namespace newsd::parsers

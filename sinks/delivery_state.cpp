@@ -1,0 +1,243 @@
+#include "sinks/delivery_state.hpp"
+
+#include <cstring>
+#include <stdexcept>
+
+#include <lmdb.h>
+#include <spdlog/spdlog.h>
+
+namespace newsd::sinks {
+namespace {
+
+constexpr std::size_t kMapSize = std::size_t(16) << 30;  // address space only; the file grows as used
+
+void check(int rc, const char* what) {
+  if (rc != MDB_SUCCESS) throw std::runtime_error(std::string(what) + ": " + mdb_strerror(rc));
+}
+
+// A transaction that is aborted unless committed.
+class Txn {
+ public:
+  Txn(MDB_env* env, unsigned int flags) { rc_ = mdb_txn_begin(env, nullptr, flags, &txn_); }
+  ~Txn() {
+    if (txn_) mdb_txn_abort(txn_);
+  }
+  Txn(const Txn&) = delete;
+  Txn& operator=(const Txn&) = delete;
+  bool ok() const { return rc_ == MDB_SUCCESS; }
+  int rc() const { return rc_; }
+  MDB_txn* get() const { return txn_; }
+  int commit() {
+    int rc = mdb_txn_commit(txn_);
+    txn_ = nullptr;
+    return rc;
+  }
+
+ private:
+  MDB_txn* txn_ = nullptr;
+  int rc_;
+};
+
+// Outbox keys are big-endian sequence numbers so that LMDB's byte order is
+// persistence order.
+std::array<unsigned char, 8> sequence_key(std::uint64_t sequence) {
+  std::array<unsigned char, 8> key{};
+  for (int i = 7; i >= 0; --i, sequence >>= 8) key[i] = static_cast<unsigned char>(sequence & 0xff);
+  return key;
+}
+
+std::uint64_t sequence_of(const MDB_val& key) {
+  std::uint64_t sequence = 0;
+  const auto* bytes = static_cast<const unsigned char*>(key.mv_data);
+  for (std::size_t i = 0; i < key.mv_size && i < 8; ++i) sequence = (sequence << 8) | bytes[i];
+  return sequence;
+}
+
+void put_field(std::string& out, std::string_view field) {
+  auto size = static_cast<std::uint32_t>(field.size());
+  char prefix[4];
+  std::memcpy(prefix, &size, 4);
+  out.append(prefix, 4).append(field);
+}
+
+bool take_field(std::string_view& in, std::string& out) {
+  if (in.size() < 4) return false;
+  std::uint32_t size;
+  std::memcpy(&size, in.data(), 4);
+  in.remove_prefix(4);
+  if (in.size() < size) return false;
+  out.assign(in.substr(0, size));
+  in.remove_prefix(size);
+  return true;
+}
+
+MDB_val value_of(std::string_view bytes) { return {bytes.size(), const_cast<char*>(bytes.data())}; }
+
+}  // namespace
+
+std::string encode_outbox_record(std::string_view id, const OutRecord& record) {
+  std::string out;
+  out.reserve(id.size() + record.topic.size() + record.key.size() + record.value.size() + 64);
+  put_field(out, "v1");
+  put_field(out, id);
+  put_field(out, record.topic);
+  put_field(out, record.key);
+  put_field(out, record.value);
+  put_field(out, std::to_string(record.headers.size()));
+  for (const auto& [name, value] : record.headers) {
+    put_field(out, name);
+    put_field(out, value);
+  }
+  return out;
+}
+
+std::optional<std::pair<std::string, OutRecord>> decode_outbox_record(std::string_view bytes) {
+  std::string version, id, count;
+  OutRecord record;
+  if (!take_field(bytes, version) || version != "v1" || !take_field(bytes, id) ||
+      !take_field(bytes, record.topic) || !take_field(bytes, record.key) ||
+      !take_field(bytes, record.value) || !take_field(bytes, count))
+    return std::nullopt;
+  std::size_t headers = 0;
+  try {
+    headers = std::stoul(count);
+  } catch (...) {
+    return std::nullopt;
+  }
+  for (std::size_t i = 0; i < headers; ++i) {
+    std::string name, value;
+    if (!take_field(bytes, name) || !take_field(bytes, value)) return std::nullopt;
+    record.headers.emplace_back(std::move(name), std::move(value));
+  }
+  return std::pair{std::move(id), std::move(record)};
+}
+
+void DeliveryState::EnvDeleter::operator()(MDB_env* env) const { mdb_env_close(env); }
+
+DeliveryState::DeliveryState(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw std::runtime_error("state directory " + dir.string() + ": " + ec.message());
+  MDB_env* env = nullptr;
+  check(mdb_env_create(&env), "mdb_env_create");
+  env_.reset(env);
+  check(mdb_env_set_mapsize(env, kMapSize), "mdb_env_set_mapsize");
+  check(mdb_env_set_maxdbs(env, 8), "mdb_env_set_maxdbs");
+  int rc = mdb_env_open(env, dir.c_str(), MDB_NOTLS, 0640);
+  if (rc != MDB_SUCCESS)
+    throw std::runtime_error("state directory " + dir.string() + ": " + mdb_strerror(rc));
+  Txn txn(env, 0);
+  check(txn.rc(), "mdb_txn_begin");
+  check(mdb_dbi_open(txn.get(), "published", MDB_CREATE, &published_), "mdb_dbi_open published");
+  check(mdb_dbi_open(txn.get(), "outbox", MDB_CREATE, &outbox_), "mdb_dbi_open outbox");
+  MDB_cursor* cursor = nullptr;
+  check(mdb_cursor_open(txn.get(), outbox_, &cursor), "mdb_cursor_open");
+  MDB_val key, value;
+  if (mdb_cursor_get(cursor, &key, &value, MDB_LAST) == MDB_SUCCESS)
+    next_sequence_ = sequence_of(key) + 1;
+  mdb_cursor_close(cursor);
+  check(txn.commit(), "mdb_txn_commit");
+}
+
+DeliveryState::~DeliveryState() = default;
+
+bool DeliveryState::published(std::string_view id) const {
+  Txn txn(env_.get(), MDB_RDONLY);
+  if (!txn.ok()) return false;
+  MDB_val key = value_of(id);
+  MDB_val value;
+  return mdb_get(txn.get(), published_, &key, &value) == MDB_SUCCESS;
+}
+
+std::optional<std::vector<OutboxEntry>> DeliveryState::enqueue(
+    std::vector<std::pair<std::string, OutRecord>> records) {
+  std::vector<OutboxEntry> entries;
+  entries.reserve(records.size());
+  Txn txn(env_.get(), 0);
+  int rc = txn.rc();
+  std::uint64_t sequence = next_sequence_;
+  for (auto& [id, record] : records) {
+    if (rc != MDB_SUCCESS) break;
+    auto key_bytes = sequence_key(sequence);
+    MDB_val key{key_bytes.size(), key_bytes.data()};
+    std::string bytes = encode_outbox_record(id, record);
+    MDB_val value = value_of(bytes);
+    rc = mdb_put(txn.get(), outbox_, &key, &value, MDB_APPEND);
+    entries.push_back({sequence++, std::move(id), std::move(record)});
+  }
+  if (rc == MDB_SUCCESS) rc = txn.commit();
+  if (rc != MDB_SUCCESS) {
+    spdlog::error("outbox: cannot persist {} records: {}", records.size(), mdb_strerror(rc));
+    return std::nullopt;
+  }
+  next_sequence_ = sequence;
+  return entries;
+}
+
+bool DeliveryState::acknowledge(std::span<const std::pair<std::uint64_t, std::string>> acks,
+                                std::chrono::system_clock::time_point when) {
+  if (acks.empty()) return true;
+  std::int64_t stamp =
+      std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count();
+  Txn txn(env_.get(), 0);
+  int rc = txn.rc();
+  for (const auto& [sequence, id] : acks) {
+    if (rc != MDB_SUCCESS) break;
+    MDB_val key = value_of(id);
+    MDB_val value{sizeof stamp, &stamp};
+    rc = mdb_put(txn.get(), published_, &key, &value, 0);
+    if (rc != MDB_SUCCESS) break;
+    auto key_bytes = sequence_key(sequence);
+    MDB_val outbox_key{key_bytes.size(), key_bytes.data()};
+    rc = mdb_del(txn.get(), outbox_, &outbox_key, nullptr);
+    if (rc == MDB_NOTFOUND) rc = MDB_SUCCESS;  // acknowledged twice (replayed): fine
+  }
+  if (rc == MDB_SUCCESS) rc = txn.commit();
+  if (rc != MDB_SUCCESS) {
+    spdlog::error("delivery state: cannot record {} acknowledgements: {}", acks.size(),
+                  mdb_strerror(rc));
+    return false;
+  }
+  return true;
+}
+
+bool DeliveryState::mark_published(std::span<const std::string> ids,
+                                   std::chrono::system_clock::time_point when) {
+  std::vector<std::pair<std::uint64_t, std::string>> acks;
+  for (const auto& id : ids) acks.emplace_back(0, id);
+  return acknowledge(acks, when);
+}
+
+std::vector<OutboxEntry> DeliveryState::outbox() const {
+  std::vector<OutboxEntry> entries;
+  Txn txn(env_.get(), MDB_RDONLY);
+  if (!txn.ok()) return entries;
+  MDB_cursor* cursor = nullptr;
+  if (mdb_cursor_open(txn.get(), outbox_, &cursor) != MDB_SUCCESS) return entries;
+  MDB_val key, value;
+  for (int op = MDB_FIRST; mdb_cursor_get(cursor, &key, &value, static_cast<MDB_cursor_op>(op)) ==
+                           MDB_SUCCESS;
+       op = MDB_NEXT) {
+    auto decoded = decode_outbox_record(
+        std::string_view(static_cast<const char*>(value.mv_data), value.mv_size));
+    if (!decoded) {
+      spdlog::error("outbox: entry {} is unreadable; skipped", sequence_of(key));
+      continue;
+    }
+    entries.push_back({sequence_of(key), std::move(decoded->first), std::move(decoded->second)});
+  }
+  mdb_cursor_close(cursor);
+  return entries;
+}
+
+std::size_t DeliveryState::entries(unsigned int dbi) const {
+  Txn txn(env_.get(), MDB_RDONLY);
+  MDB_stat stat;
+  if (!txn.ok() || mdb_stat(txn.get(), dbi, &stat) != MDB_SUCCESS) return 0;
+  return stat.ms_entries;
+}
+
+std::size_t DeliveryState::outbox_size() const { return entries(outbox_); }
+std::size_t DeliveryState::published_size() const { return entries(published_); }
+
+}  // namespace newsd::sinks

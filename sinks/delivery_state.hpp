@@ -1,0 +1,80 @@
+#pragma once
+// DeliveryState: what newsd must never forget about delivery, in one LMDB
+// environment under the state directory:
+//   - the outbox: every record persisted before it is produced, in order,
+//     until Kafka acknowledges it (replayed after a restart or a crash);
+//   - the published set: ids Kafka acknowledged.
+// Acknowledging moves an entry from the first to the second in the same
+// durable transaction, so a crash at any instant loses nothing Kafka
+// acknowledged, never corrupts the store, and at worst repeats a record
+// whose acknowledgement had not been committed yet.
+// Owned by the daemon; used from the event loop thread only.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "sinks/sink.hpp"
+
+struct MDB_env;
+
+namespace newsd::sinks {
+
+struct OutboxEntry {
+  std::uint64_t sequence = 0;  // order of persistence; replay order
+  std::string id;              // article id (the record's key)
+  OutRecord record;
+};
+
+class DeliveryState {
+ public:
+  // Opens (creating if needed) the store in `dir`. Throws std::runtime_error
+  // when it cannot: a start-up mistake (bad path, permissions, disk).
+  explicit DeliveryState(const std::filesystem::path& dir);
+  ~DeliveryState();
+  DeliveryState(const DeliveryState&) = delete;
+  DeliveryState& operator=(const DeliveryState&) = delete;
+
+  bool published(std::string_view id) const;
+
+  // Persists records in one durable transaction and returns their outbox
+  // entries (with sequence numbers), or nothing when the write failed.
+  std::optional<std::vector<OutboxEntry>> enqueue(std::vector<std::pair<std::string, OutRecord>> records);
+
+  // Kafka acknowledged these (sequence, id) pairs: out of the outbox, into
+  // the published set, in one durable transaction. False when the write failed.
+  bool acknowledge(std::span<const std::pair<std::uint64_t, std::string>> acks,
+                   std::chrono::system_clock::time_point when);
+
+  // The whole outbox, oldest first.
+  std::vector<OutboxEntry> outbox() const;
+
+  std::size_t outbox_size() const;
+  std::size_t published_size() const;
+
+  // Marks ids published without an outbox entry (migration, tests).
+  bool mark_published(std::span<const std::string> ids, std::chrono::system_clock::time_point when);
+
+ private:
+  struct EnvDeleter {
+    void operator()(MDB_env* env) const;
+  };
+  std::size_t entries(unsigned int dbi) const;
+
+  std::unique_ptr<MDB_env, EnvDeleter> env_;
+  unsigned int published_ = 0;
+  unsigned int outbox_ = 0;
+  std::uint64_t next_sequence_ = 1;
+};
+
+// The outbox's byte form of a record: length-prefixed fields. Exposed for tests.
+std::string encode_outbox_record(std::string_view id, const OutRecord& record);
+std::optional<std::pair<std::string, OutRecord>> decode_outbox_record(std::string_view bytes);
+
+}  // namespace newsd::sinks

@@ -1,0 +1,177 @@
+// HtmlDocument: charset decisions in the WHATWG order, decoding, both parsers,
+// and the bounds that keep hostile pages harmless.
+#include "parsers/html_document.hpp"
+
+#include <chrono>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace newsd::parsers {
+namespace {
+
+// "مرحبا" in windows-1256.
+const std::string kArabic1256 = "\xE3\xD1\xCD\xC8\xC7";
+
+std::string text_of(const HtmlParseResult& result) {
+  return dom_text(result.document->dom.document_element());
+}
+
+TEST(HtmlCharset, BomWinsOverEverything) {
+  auto decision = detect_html_charset("\xEF\xBB\xBF<meta charset=windows-1256>", "text/html; charset=iso-8859-6");
+  EXPECT_EQ(decision.charset, "utf-8");
+  EXPECT_EQ(decision.source, CharsetSource::bom);
+}
+
+TEST(HtmlCharset, HttpHeaderBeforeMeta) {
+  auto decision = detect_html_charset("<meta charset=utf-8>", "text/html; charset=windows-1256");
+  EXPECT_EQ(decision.charset, "windows-1256");
+  EXPECT_EQ(decision.source, CharsetSource::http);
+}
+
+TEST(HtmlCharset, MetaCharsetAndHttpEquiv) {
+  EXPECT_EQ(detect_html_charset("<html><head><meta charset=\"Windows-1256\">", "").charset, "windows-1256");
+  auto equiv = detect_html_charset(
+      "<!-- <meta charset=koi8-r> --><meta http-equiv=\"Content-Type\" content=\"text/html; charset=ISO-8859-6\">", "");
+  EXPECT_EQ(equiv.charset, "iso-8859-6");
+  EXPECT_EQ(equiv.source, CharsetSource::meta);
+  // A page that declares UTF-16 in ASCII bytes cannot be UTF-16.
+  EXPECT_EQ(detect_html_charset("<meta charset=utf-16le>", "").charset, "utf-8");
+}
+
+TEST(HtmlCharset, DetectsUndeclaredArabic) {
+  std::string page = "<html><body><p>";
+  for (int i = 0; i < 40; ++i) page += kArabic1256 + " \xC7\xE1\xDA\xD1\xC8\xED\xC9 \xE1\xC8\xE4\xC7\xE4 ";
+  page += "</p></body></html>";
+  auto decision = detect_html_charset(page, "");
+  EXPECT_EQ(decision.source, CharsetSource::detected);
+  EXPECT_TRUE(decision.charset == "windows-1256" || decision.charset == "iso-8859-6") << decision.charset;
+}
+
+TEST(HtmlCharset, ValidUtf8NeedsNoDetector) {
+  auto decision = detect_html_charset("<p>\xD9\x85\xD8\xB1\xD8\xAD\xD8\xA8\xD8\xA7</p>", "");
+  EXPECT_EQ(decision.charset, "utf-8");
+  EXPECT_EQ(decision.source, CharsetSource::detected);
+}
+
+class BothParsers : public ::testing::TestWithParam<HtmlParser> {
+ protected:
+  void SetUp() override {
+    if (!html_parser_available(GetParam())) GTEST_SKIP() << "this build has no libxml2";
+  }
+  HtmlOptions options() const {
+    HtmlOptions o;
+    o.parser = GetParam();
+    return o;
+  }
+};
+
+TEST_P(BothParsers, DecodesWindows1256ToUtf8) {
+  auto result = parse_html("<html><head><meta charset=windows-1256></head><body><p>" + kArabic1256 + "</p></body></html>",
+                           "", options());
+  ASSERT_TRUE(result.document);
+  EXPECT_EQ(text_of(result), "\xD9\x85\xD8\xB1\xD8\xAD\xD8\xA8\xD8\xA7");
+  EXPECT_EQ(result.document->charset.charset, "windows-1256");
+}
+
+TEST_P(BothParsers, BuildsAnXPathQueryableDom) {
+  auto result = parse_html("<div class='entry-content'><p>One &amp; two</p><p>Three<br>four</p></div>", "", options());
+  ASSERT_TRUE(result.document);
+  auto node = result.document->dom.select_node("//div[contains(@class,'entry-content')]").node();
+  ASSERT_TRUE(node);
+  auto paragraphs = dom_paragraphs(node);
+  ASSERT_EQ(paragraphs.size(), 3u);
+  EXPECT_EQ(paragraphs[0], "One & two");
+  EXPECT_EQ(paragraphs[2], "four");
+}
+
+TEST_P(BothParsers, DeepNestingIsFlattenedNotFatal) {
+  for (int depth : {10'000, 100'000}) {
+    std::string page = "<html><body>";
+    for (int i = 0; i < depth; ++i) page += "<div>";
+    page += "<p>deep text</p>";
+    for (int i = 0; i < depth; ++i) page += "</div>";
+    page += "</body></html>";
+    auto start = std::chrono::steady_clock::now();
+    auto result = parse_html(page, "", options());
+    ASSERT_TRUE(result.document) << depth;
+    EXPECT_TRUE(result.document->flattened);
+    EXPECT_EQ(text_of(result), "deep text");
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  }
+}
+
+TEST_P(BothParsers, UnclosedNestingIsFlattenedToo) {
+  std::string page = "<html><body>";
+  for (int i = 0; i < 20'000; ++i) page += "<span><b>x";
+  auto result = parse_html(page, "", options());
+  ASSERT_TRUE(result.document);
+}
+
+TEST_P(BothParsers, NodeCapTruncates) {
+  std::string page = "<html><body>";
+  for (int i = 0; i < 5000; ++i) page += "<p>x</p>";
+  HtmlOptions o = options();
+  o.max_nodes = 1000;
+  auto result = parse_html(page, "", o);
+  ASSERT_TRUE(result.document);
+  EXPECT_TRUE(result.document->truncated);
+  EXPECT_LE(result.document->node_count, 1000u);
+}
+
+TEST_P(BothParsers, TruncatedMarkupStillParses) {
+  auto result = parse_html("<html><head><title>T</title></head><body><div><p>Half a para", "", options());
+  ASSERT_TRUE(result.document);
+  EXPECT_EQ(text_of(result), "Half a para");
+}
+
+TEST_P(BothParsers, KeepsJsonLdDropsOtherScripts) {
+  auto result = parse_html(
+      "<html><head><script>var x = '<p>not text</p>';</script>"
+      "<script type=\"application/ld+json\">{\"headline\":\"H\"}</script><style>p{}</style></head>"
+      "<body><p>Body</p></body></html>",
+      "", options());
+  ASSERT_TRUE(result.document);
+  auto json_ld = result.document->dom.select_node("//script[@type='application/ld+json']").node();
+  EXPECT_EQ(std::string(json_ld.child_value()), "{\"headline\":\"H\"}");
+  EXPECT_EQ(text_of(result), "Body");
+}
+
+INSTANTIATE_TEST_SUITE_P(Parsers, BothParsers, ::testing::Values(HtmlParser::gumbo, HtmlParser::libxml2),
+                         [](const auto& info) { return info.param == HtmlParser::gumbo ? "gumbo" : "libxml2"; });
+
+TEST(HtmlDocument, RejectsEmptyHugeAndBinary) {
+  EXPECT_EQ(parse_html("", "").error, HtmlError::empty);
+  HtmlOptions small;
+  small.max_bytes = 100;
+  EXPECT_EQ(parse_html(std::string(200, 'a'), "", small).error, HtmlError::too_large);
+  EXPECT_EQ(parse_html("\x89PNG\r\n\x1A\n\0\0\0\rIHDR", "text/html").error, HtmlError::binary);
+  std::string noise(4096, '\0');
+  for (std::size_t i = 0; i < noise.size(); ++i) noise[i] = static_cast<char>((i * 7919) % 32);
+  EXPECT_EQ(parse_html(noise, "text/html").error, HtmlError::binary);
+}
+
+TEST(HtmlDocument, TenMegabytePageParsesWithinBounds) {
+  std::string page = "<html><body>";
+  while (page.size() < (10u << 20)) page += "<div class='c'><p>Some words, and more words in a paragraph.</p></div>\n";
+  page += "</body></html>";
+  auto start = std::chrono::steady_clock::now();
+  auto result = parse_html(page, "");
+  ASSERT_TRUE(result.document);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+}
+
+TEST(HtmlDocument, DropRawTextContentKeepsWhatMatters) {
+  auto out = drop_raw_text_content(
+      "<p>a  \n  b</p><!-- c --><script src=x.js>var y;</script><pre>  keep\n  me </pre><svg><path d=M0/></svg>");
+  EXPECT_EQ(out, "<p>a\nb</p><script src=x.js></script><pre>  keep\n  me </pre><svg></svg>");
+  // Unterminated raw text runs to the end; nothing after it is text.
+  EXPECT_EQ(drop_raw_text_content("<p>x</p><script>never closed <p>y</p>"), "<p>x</p><script>");
+}
+
+TEST(HtmlDocument, StripsDirectionalMarks) {
+  EXPECT_EQ(strip_directional_marks("\xE2\x80\x8F" "abc\xE2\x80\x8E" "d\xE2\x81\xA6" "e"), "abcde");
+}
+
+}  // namespace
+}  // namespace newsd::parsers
