@@ -284,6 +284,13 @@ int score_fundus(const std::vector<Page>& pages, bool dump) {
       std::sort(want.begin(), want.end());
       std::sort(got.begin(), got.end());
       authors += want == got;
+      if (dump && want != got) {
+        std::string line;
+        for (const auto& a : got) line += a + "; ";
+        line += " <-> ";
+        for (const auto& a : want) line += a + "; ";
+        std::printf("%s\tauthors\t%s\n", page.id.c_str(), line.c_str());
+      }
     }
     std::string body = fundus_body(expected);
     if (!body.empty()) {

@@ -87,7 +87,7 @@ class TableReader {
     string(key, text);
     if (!present || text.empty()) return;
     std::filesystem::path p(text);
-    out = p.is_absolute() ? p : base / p;
+    out = (p.is_absolute() ? p : base / p).lexically_normal();
   }
 
   const toml::table* table(std::string_view key) {

@@ -11,6 +11,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <spdlog/spdlog.h>
 
+#include "daemon/article_pages.hpp"
 #include "daemon/health_server.hpp"
 #include "daemon/log_setup.hpp"
 #include "daemon/metrics.hpp"
@@ -59,6 +60,7 @@ struct Daemon::Parts {
   sinks::DeliveryState state;
   std::unique_ptr<sinks::EmbeddedBroker> embedded;
   fetchers::HttpFetcher fetcher;
+  ArticlePages pages;
   std::vector<std::unique_ptr<SourcePoller>> pollers;
   // Pollers a reload removed or replaced: stopped, and kept until exit, as
   // the outbox may still call back into them for records they submitted.
@@ -84,7 +86,8 @@ struct Daemon::Parts {
   explicit Parts(Config c)
       : config(std::move(c)),
         state(config.state_dir / "delivery"),
-        fetcher(io, fetch_options(config.fetch)) {}
+        fetcher(io, fetch_options(config.fetch)),
+        pages(fetcher, cpu, config.templates_dir, config.fetch.max_body_bytes) {}
 };
 
 Daemon::Daemon(Config config) : parts_(std::make_unique<Parts>(std::move(config))) {
@@ -108,14 +111,11 @@ Daemon::Daemon(Config config) : parts_(std::make_unique<Parts>(std::move(config)
 
   p.context = std::make_unique<PollerContext>(PollerContext{
       p.io, p.cpu, p.fetcher, *p.outbox, kafka.topic, p.metrics, p.history,
-      kafka.dead_letter_topic, static_cast<std::size_t>(kafka.dead_letter_max_body)});
-  for (const auto& source : p.config.sources) {
-    if (source.kind == SourceKind::html) {
-      spdlog::warn("source {}: html sources are not polled by this version; skipped", source.id);
-      continue;
-    }
+      kafka.dead_letter_topic, static_cast<std::size_t>(kafka.dead_letter_max_body), &p.pages});
+  if (!p.pages.templates().empty())
+    spdlog::info("{} site templates from {}", p.pages.templates().size(), p.config.templates_dir.string());
+  for (const auto& source : p.config.sources)
     p.pollers.push_back(std::make_unique<SourcePoller>(*p.context, source));
-  }
 
   p.health = std::make_unique<HealthServer>(p.io, p.config.http.listen, [&p] {
     std::vector<std::string> reasons;
@@ -302,11 +302,6 @@ bool Daemon::Parts::reload() {
                               [&](const auto& p) { return p->source().id == source.id; });
     if (polled) continue;
     const auto* before = find_in(config.sources, source.id);
-    if (source.kind == SourceKind::html) {
-      if (!before || !same(*before, source))
-        spdlog::warn("source {}: html sources are not polled by this version; skipped", source.id);
-      continue;
-    }
     if (before) {
       ++changed;
       spdlog::info("config: source {} changed; polling it with its new settings", source.id);
@@ -316,9 +311,6 @@ bool Daemon::Parts::reload() {
     }
     pollers.push_back(std::make_unique<SourcePoller>(*context, source));
     asio::co_spawn(io, pollers.back()->run(), asio::detached);
-  }
-  for (const auto& source : config.sources) {
-    if (source.kind == SourceKind::html && !find_in(next.sources, source.id)) ++removed;
   }
 
   configure_logging(next.log);

@@ -119,6 +119,9 @@ milliseconds PollSchedule::on_poll(const PollOutcome& outcome, Clock::time_point
       delay = jittered(delay, policy_.jitter);
     }
   } else {
+    const auto uniform = [this](double low, double high) {
+      return std::uniform_real_distribution<double>(low, high)(random_);
+    };
     streak_ = 0;
     learn(outcome.kind == PollOutcome::Kind::changed, now);
     delay = learned_;
@@ -134,8 +137,18 @@ milliseconds PollSchedule::on_poll(const PollOutcome& outcome, Clock::time_point
       if (auto expires = fetchers::parse_http_date(outcome.expires); expires && *expires > server_now)
         raise(to_ms(*expires - server_now));
     }
-    if (hint) delay = std::max(delay, std::min(*hint, policy_.max_interval));
-    delay = jittered(delay, policy_.jitter);
+    const auto scaled = [](milliseconds d, double factor) {
+      return milliseconds(static_cast<std::int64_t>(static_cast<double>(d.count()) * factor));
+    };
+    if (hint && std::min(*hint, policy_.max_interval) > delay) {
+      // The server's word is a floor: jitter only later, within max_interval.
+      delay = std::min(scaled(std::min(*hint, policy_.max_interval), uniform(1.0, 1.0 + policy_.jitter)),
+                       std::max(policy_.max_interval, std::min(*hint, policy_.max_interval)));
+    } else {
+      // The interval is a promise of freshness: jitter only earlier, so that
+      // no poll comes later than the interval after the previous one.
+      delay = scaled(delay, uniform(1.0 - policy_.jitter, 1.0));
+    }
   }
   if ((outcome.status == 429 || outcome.status == 503) && !outcome.retry_after.empty()) {
     const auto server_now = fetchers::parse_http_date(outcome.date).value_or(wall_now);

@@ -14,7 +14,10 @@
 //    max_backoff), never giving up; a failure during a whole-network outage
 //    does not count (see NetworkOutageDetector);
 //  - 429 / 503 with Retry-After: not before it (capped at max_retry_after);
-//  - +-jitter on everything, so sources configured alike spread out.
+//  - jitter on everything, so sources configured alike spread out: up to
+//    10 % earlier than the interval (never later: the interval is the
+//    freshness promise), later than a server hint (never earlier), +-25 %
+//    around a backoff.
 //
 // NetworkOutageDetector: one per daemon, shared by every poller. It tells
 // "this host is down" from "we are offline": when every host tried since the
@@ -36,7 +39,7 @@ struct PollPolicy {
   std::chrono::milliseconds max_interval{0};  // adaptive and hint ceiling; 0 = interval
   std::chrono::milliseconds max_backoff{std::chrono::hours(1)};  // never below max_interval
   std::chrono::milliseconds max_retry_after{std::chrono::hours(6)};
-  double jitter = 0.1;          // +- fraction on a normal delay
+  double jitter = 0.1;          // fraction: a normal delay is cut by up to this much
   double failure_jitter = 0.25; // +- fraction on a backoff delay
 };
 

@@ -14,6 +14,7 @@
 
 #include "daemon/status_page.hpp"
 #include "parsers/article_identity.hpp"
+#include "daemon/article_pages.hpp"
 #include "parsers/feed_article.hpp"
 #include "parsers/text_codec.hpp"
 
@@ -227,6 +228,17 @@ asio::awaitable<SourcePoller::Body> SourcePoller::read_file() {
 }
 
 asio::awaitable<bool> SourcePoller::publish(const Body& body) {
+  std::optional<std::vector<parsers::Article>> articles;
+  if (source_.kind == SourceKind::html)
+    articles = co_await articles_from_listing(body);
+  else
+    articles = co_await articles_from_feed(body);
+  if (!articles) co_return false;
+  co_return submit(*articles);
+}
+
+asio::awaitable<std::optional<std::vector<parsers::Article>>> SourcePoller::articles_from_feed(
+    const Body& body) {
   auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   parsers::FeedSource feed_source{body.url, body.content_type, body.content_location};
   std::string source_id = source_.id;
@@ -246,15 +258,16 @@ asio::awaitable<bool> SourcePoller::publish(const Body& body) {
       };
   auto parsed = co_await asio::co_spawn(context_.cpu, std::move(task), asio::use_awaitable);
   const parsers::FeedResult& result = parsed.first;
-  const std::vector<parsers::Article>& articles = parsed.second;
+  std::vector<parsers::Article>& articles = parsed.second;
   if (!result.feed) {
     context_.metrics.parse_failures.with({source_.id, std::string(parsers::to_string(result.error))})
         .inc();
     std::string kind = "not a usable feed (" + std::string(parsers::to_string(result.error)) + ")";
     // One dead letter when a source starts failing this way, as with the log line.
-    if (stats_.error_streak == 0 || kind != last_error_kind_) dead_letter(body, kind + ": " + result.detail);
+    if (stats_.error_streak == 0 || kind != last_error_kind_)
+      dead_letter(body.url, body.status, body.content_type, body.bytes, kind + ": " + result.detail);
     record_failure(kind, kind + ": " + result.detail);
-    co_return false;
+    co_return std::nullopt;
   }
   if (!result.feed->malformed.empty())
     spdlog::debug("source {}: feed not well formed, recovered: {}", source_.id,
@@ -262,7 +275,63 @@ asio::awaitable<bool> SourcePoller::publish(const Body& body) {
   record_success();
   feed_ttl_ = result.feed->ttl_minutes;
   series_.articles_extracted->inc(articles.size());
+  if (!source_.fetch_articles || !context_.pages) co_return std::move(articles);
 
+  // The full body from each new item's page; what is already known is not fetched.
+  for (auto& article : articles) {
+    if (stopping_ || article.id.empty() || context_.outbox.known(article.id)) continue;
+    auto outcome = co_await context_.pages->enrich(article, source_);
+    if (!outcome.extracted) {
+      // The feed's own text still makes a record; the page goes to the dead letters.
+      spdlog::debug("source {}: page {} not extracted: {}", source_.id, article.url, outcome.error);
+      if (outcome.fetched)
+        dead_letter(article.url, outcome.status, outcome.content_type, outcome.body_sample,
+                    "page not extracted: " + outcome.error);
+    }
+  }
+  co_return std::move(articles);
+}
+
+asio::awaitable<std::optional<std::vector<parsers::Article>>> SourcePoller::articles_from_listing(
+    const Body& body) {
+  if (!context_.pages) co_return std::nullopt;
+  const parsers::SiteTemplateSet& templates = context_.pages->templates();
+  auto task = [&]() -> asio::awaitable<std::vector<std::string>> {
+    co_return find_article_links(body.bytes, body.content_type, body.url, templates,
+                                 source_.template_name);
+  };
+  auto links = co_await asio::co_spawn(context_.cpu, std::move(task), asio::use_awaitable);
+  if (links.empty()) {
+    record_failure("no article links", "no article links on the section page " + body.url);
+    co_return std::nullopt;
+  }
+  record_success();
+  std::vector<parsers::Article> articles;
+  // Listings show the newest first; extract and produce oldest first.
+  for (auto it = links.rbegin(); it != links.rend() && !stopping_; ++it) {
+    std::string id = parsers::article_id_for_url(*it);
+    if (context_.outbox.known(id)) continue;
+    auto extracted = co_await context_.pages->extract(*it, source_);
+    auto& article = extracted.first;
+    const auto& outcome = extracted.second;
+    if (!outcome.extracted) {
+      spdlog::debug("source {}: page {} not extracted: {}", source_.id, *it, outcome.error);
+      if (outcome.fetched)
+        dead_letter(*it, outcome.status, outcome.content_type, outcome.body_sample,
+                    "page not extracted: " + outcome.error);
+      continue;
+    }
+    // The link that was found is the identity, whatever the page calls itself.
+    article.id = id;
+    article.url = parsers::canonical_url(*it);
+    article.source = source_.id;
+    articles.push_back(std::move(article));
+  }
+  series_.articles_extracted->inc(articles.size());
+  co_return std::move(articles);
+}
+
+bool SourcePoller::submit(const std::vector<parsers::Article>& articles) {
   const std::string& topic = source_.topic.empty() ? context_.default_topic : source_.topic;
   std::vector<std::pair<std::string, sinks::OutRecord>> records;
   for (const auto& article : articles) {
@@ -295,24 +364,25 @@ asio::awaitable<bool> SourcePoller::publish(const Body& body) {
     stats_.produced += count;
     series_.articles_produced->inc(count);
   }
-  co_return persisted;
+  return persisted;
 }
 
-void SourcePoller::dead_letter(const Body& body, const std::string& error) {
+void SourcePoller::dead_letter(const std::string& url, long status, const std::string& content_type,
+                               std::string_view bytes, const std::string& error) {
   if (context_.dead_letter_topic.empty()) return;
   auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-  bool truncated = body.bytes.size() > context_.dead_letter_max_body;
+  bool truncated = bytes.size() > context_.dead_letter_max_body;
   boost::json::object letter{
       {"schema", "newsd.deadletter.v1"},
       {"source", source_.id},
-      {"url", body.url},
+      {"url", url},
       {"error", error},
-      {"http_status", body.status},
-      {"content_type", body.content_type},
+      {"http_status", status},
+      {"content_type", content_type},
       {"fetched_at", parsers::format_rfc3339(now)},
-      {"body", parsers::sanitize_utf8(std::string_view(body.bytes).substr(0, context_.dead_letter_max_body))},
+      {"body", parsers::sanitize_utf8(bytes.substr(0, context_.dead_letter_max_body))},
       {"body_truncated", truncated}};
-  std::string id = parsers::hex_digest("deadletter\n" + source_.id + "\n" + body.url + "\n" +
+  std::string id = parsers::hex_digest("deadletter\n" + source_.id + "\n" + url + "\n" +
                                        parsers::format_rfc3339(now));
   std::vector<std::pair<std::string, sinks::OutRecord>> records;
   records.emplace_back(id, sinks::OutRecord{context_.dead_letter_topic, id,

@@ -21,6 +21,7 @@
 #include "daemon/outbox.hpp"
 #include "daemon/poll_schedule.hpp"
 #include "fetchers/http_fetcher.hpp"
+#include "parsers/article.hpp"
 #include "sinks/sink.hpp"
 
 namespace newsd::daemon {
@@ -46,6 +47,7 @@ struct SourceStats {
 };
 
 class PublicationHistory;
+class ArticlePages;
 
 // What every poller shares; all owned by the daemon and outliving pollers.
 struct PollerContext {
@@ -58,6 +60,7 @@ struct PollerContext {
   PublicationHistory& history;     // what the status page shows of past publications
   std::string dead_letter_topic;    // empty: no dead letters
   std::size_t dead_letter_max_body = 64 * 1024;
+  ArticlePages* pages = nullptr;   // article pages and section pages; null: feeds only
   // Shared by every poller: a whole-network outage is no source's fault.
   NetworkOutageDetector outage{};
   // newsd_poll_lag_seconds, registered by the first poller that needs it.
@@ -103,7 +106,12 @@ class SourcePoller {
   // Returns false when some record could not be delivered.
   boost::asio::awaitable<bool> publish(const Body& body);
   void record_failure(const std::string& kind, const std::string& error);
-  void dead_letter(const Body& body, const std::string& error);
+  void dead_letter(const std::string& url, long status, const std::string& content_type,
+                   std::string_view bytes, const std::string& error);
+  boost::asio::awaitable<std::optional<std::vector<parsers::Article>>> articles_from_feed(const Body& body);
+  boost::asio::awaitable<std::optional<std::vector<parsers::Article>>> articles_from_listing(const Body& body);
+  // Hands the articles not yet known to the outbox; false if it could not persist them.
+  bool submit(const std::vector<parsers::Article>& articles);
   void record_success();
   std::chrono::milliseconds next_delay();
 

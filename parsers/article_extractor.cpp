@@ -99,6 +99,43 @@ std::optional<TimePoint> visible_date(const StructuredMetadata& meta, const Page
   return std::nullopt;
 }
 
+// A date in the article's URL (/2021/05/19/, /2021-05-19-, _20210519), the
+// last resort when the page prints none: midnight in the site's zone.
+std::optional<TimePoint> url_date(std::string_view url, const PageDateContext& context) {
+  auto digits = [&](std::size_t at, std::size_t n) {
+    if (at + n > url.size()) return -1;
+    int v = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (url[i] < '0' || url[i] > '9') return -1;
+      v = v * 10 + (url[i] - '0');
+    }
+    return v;
+  };
+  for (std::size_t i = 0; i + 8 <= url.size(); ++i) {
+    if (url[i] != '/' && url[i] != '-' && url[i] != '_') continue;
+    int y = digits(i + 1, 4);
+    if (y < 1995 || y > 2100) continue;
+    std::size_t p = i + 5;
+    bool separated = p < url.size() && (url[p] == '/' || url[p] == '-');
+    if (separated) ++p;
+    int m = digits(p, 2);
+    std::size_t q = p + 2;
+    if (separated) {
+      if (q >= url.size() || url[q] != url[p - 1]) continue;
+      ++q;
+    }
+    int d = digits(q, 2);
+    if (m < 1 || m > 12 || d < 1 || d > 31) continue;
+    std::size_t end = q + 2;
+    if (end < url.size() && url[end] >= '0' && url[end] <= '9') continue;
+    std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month(static_cast<unsigned>(m)),
+                                    std::chrono::day(static_cast<unsigned>(d))};
+    if (!ymd.ok()) continue;
+    return std::chrono::sys_days(ymd) - context.utc_offset;
+  }
+  return std::nullopt;
+}
+
 struct StopWords {
   std::string_view language;
   std::array<std::string_view, 12> words;
@@ -147,6 +184,7 @@ Article assemble(const HtmlDocument& document, const PageInput& page, const Extr
   if (!fields.published.empty()) article.published_at = parse_page_date(fields.published, date_context);
   if (!article.published_at) article.published_at = meta.published_at;
   if (!article.published_at) article.published_at = visible_date(meta, date_context);
+  if (!article.published_at) article.published_at = url_date(article.url.empty() ? page.url : article.url, date_context);
   if (!fields.updated.empty()) article.updated_at = parse_page_date(fields.updated, date_context);
   if (!article.updated_at) article.updated_at = meta.updated_at;
   article.breadcrumbs = !fields.breadcrumbs.empty() ? fields.breadcrumbs : meta.breadcrumbs;

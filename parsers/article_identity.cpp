@@ -200,6 +200,7 @@ char32_t lower_code_point(char32_t c) {
 // with IDN labels in punycode. Nothing when it cannot be converted.
 std::optional<std::string> ascii_host(std::string_view host) {
   std::string raw = host.find('%') != std::string_view::npos ? percent_decode(host) : std::string(host);
+  if (raw.find_first_of("/?#@:[]% ") != std::string::npos) return lower_ascii(host);
   if (std::all_of(raw.begin(), raw.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; }))
     return lower_ascii(raw);
   std::string out;
@@ -264,7 +265,9 @@ std::optional<std::string> prepare_absolute(std::string_view text) {
   std::string out(scheme);
   out += "://";
   if (auto at = authority.rfind('@'); at != std::string_view::npos) {
-    out += encode_unsafe(authority.substr(0, at + 1));
+    std::string userinfo = encode_unsafe(authority.substr(0, at));
+    for (std::size_t pos; (pos = userinfo.find('@')) != std::string::npos;) userinfo.replace(pos, 1, "%40");
+    out += userinfo + "@";
     authority.remove_prefix(at + 1);
   }
   std::string_view host = authority;
@@ -337,16 +340,13 @@ std::string join_path(const std::vector<std::string>& segments) {
 // AMP folding of path segments: an `amp` segment anywhere, `x.amp`,
 // `x.amp.html`.
 void fold_amp_segments(std::vector<std::string>& segments) {
-  bool had_trailing_slash = !segments.empty() && segments.back().empty();
-  std::erase_if(segments, [](const std::string& s) { return iequals(s, "amp"); });
   if (segments.empty()) return;
-  if (had_trailing_slash && !segments.back().empty()) segments.emplace_back();
   auto& last = segments.back().empty() && segments.size() > 1 ? segments[segments.size() - 2] : segments.back();
-  if (iends_with(last, ".amp.html")) {
-    last.erase(last.size() - 9, 4);  // "x.amp.html" -> "x.html"
-  } else if (iends_with(last, ".amp") && last.size() > 4) {
-    last.erase(last.size() - 4);
-  }
+  while (iends_with(last, ".amp.html")) last.erase(last.size() - 9, 4);  // "x.amp.html" -> "x.html"
+  while (iends_with(last, ".amp")) last.erase(last.size() - 4);
+  bool had_trailing_slash = segments.back().empty();
+  std::erase_if(segments, [](const std::string& s) { return iequals(s, "amp"); });
+  if (had_trailing_slash && !segments.empty() && !segments.back().empty()) segments.emplace_back();
 }
 
 // A Google AMP cache URL (`https://www-site-com.cdn.ampproject.org/c/s/www.site.com/p`)
@@ -367,6 +367,9 @@ std::optional<std::string> unwrap_amp_cache(std::string_view host, std::string_v
   return out;
 }
 
+// AMP cache URLs wrapping AMP cache URLs are unwrapped up to this depth.
+constexpr int kMaxAmpCacheNesting = 4;
+
 struct Parameter {
   std::string key;
   std::string value;
@@ -385,7 +388,7 @@ std::string canonical_url_impl(std::string_view text, const CanonicalUrlOptions&
   while (!host.empty() && host.back() == '.') host.pop_back();
   const std::string path = normalize_percent_encoding(url.encoded_path());
 
-  if (web && options.fold_amp && depth == 0) {
+  if (web && options.fold_amp && depth < kMaxAmpCacheNesting) {
     if (auto inner = unwrap_amp_cache(host, path, url.encoded_query()))
       return canonical_url_impl(*inner, options, depth + 1);
   }

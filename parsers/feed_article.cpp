@@ -38,7 +38,7 @@ Article article_from_feed_item(const Feed& feed, const FeedItem& item, std::stri
   if (!usable_url(link) && item.guid_is_permalink && usable_url(item.guid)) link = item.guid;
   if (usable_url(link)) {
     article.url = canonical_url(link);
-    article.id = hex_digest(article.url);
+    article.id = article_id_for_url(article.url);
   } else if (!item.guid.empty()) {
     article.id = article_id_for_guid(source, item.guid);
   } else if (!article.title.empty()) {

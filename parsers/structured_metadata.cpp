@@ -200,11 +200,13 @@ void read_json_ld(const JsonLdIndex& index, StructuredMetadata& meta) {
     meta.body = std::string(string_of(article->if_contains("articleBody")));
     meta.description = clean_text(string_of(article->if_contains("description")));
     if (const json::value* authors = article->if_contains("author")) {
+      auto add_person = [&](const json::value& a) {
+        for (auto& name : split_authors(name_of(index, a))) add_unique(meta.authors, std::move(name));
+      };
       if (authors->is_array()) {
-        for (const auto& a : authors->get_array())
-          for (auto& name : split_authors(name_of(index, a))) add_unique(meta.authors, std::move(name));
+        for (const auto& a : authors->get_array()) add_person(a);
       } else {
-        for (auto& name : split_authors(name_of(index, *authors))) add_unique(meta.authors, std::move(name));
+        add_person(*authors);
       }
     }
     meta.published_at = date_of(string_of(article->if_contains("datePublished")));
@@ -362,6 +364,25 @@ std::vector<std::string> breadcrumbs_in(pugi::xml_node container) {
   return crumbs;
 }
 
+// Removes byline entries that name nobody: e-mail addresses, photo credits,
+// and slug duplicates ("jane-doe" beside "Jane Doe").
+void drop_non_author_entries(std::vector<std::string>& authors) {
+  auto is_slug_of_another = [&](const std::string& a) {
+    if (a.find(' ') != std::string::npos || a.find('-') == std::string::npos) return false;
+    std::string spaced = lower(a);
+    std::replace(spaced.begin(), spaced.end(), '-', ' ');
+    return std::any_of(authors.begin(), authors.end(), [&](const std::string& b) { return &b != &a && lower(b) == spaced; });
+  };
+  std::vector<std::string> kept;
+  for (const auto& a : authors) {
+    std::string l = lower(a);
+    bool credit = !l.empty() && (l.front() == '(' || l.find("image:") != std::string::npos || l.find("getty") != std::string::npos);
+    if (l.find('@') != std::string::npos || credit || is_slug_of_another(a)) continue;
+    kept.push_back(a);
+  }
+  authors = std::move(kept);
+}
+
 }  // namespace
 
 std::string primary_language(std::string_view tag) {
@@ -421,6 +442,7 @@ StructuredMetadata read_structured_metadata(const pugi::xml_document& dom) {
 
   // One pass over the elements in document order.
   pugi::xml_node breadcrumb_container;
+  std::vector<std::string> rel_author_names;
   for (pugi::xml_node node = root; node; node = next_element(node, root)) {
     std::string_view name = node.name();
     std::string_view class_attr, id_attr, itemprop;
@@ -436,6 +458,8 @@ StructuredMetadata read_structured_metadata(const pugi::xml_document& dom) {
     if (meta.date_elements.size() < kMaxDateElements && name != "html" && name != "body" &&
         (name == "time" || looks_like_date_hint(class_attr) || looks_like_date_hint(id_attr)))
       meta.date_elements.push_back(node);
+    if (name == "a" && rel_author_names.size() < 8 && contains_ci(node.attribute("rel").value(), "author"))
+      for (auto& a : split_authors(dom_text(node))) add_unique(rel_author_names, std::move(a));
     if (name == "meta") {
       read_meta(node, tags);
     } else if (name == "script") {
@@ -486,10 +510,15 @@ StructuredMetadata read_structured_metadata(const pugi::xml_document& dom) {
   meta.twitter_title = tags.twitter_title;
   if (meta.description.empty()) meta.description = first({&tags.og_description, &tags.description});
   else if (!tags.og_description.empty()) meta.description = tags.og_description;
-  if (meta.authors.empty()) meta.authors = tags.authors;
-  if (meta.authors.empty()) meta.authors = tags.article_authors;
-  if (meta.authors.empty()) meta.authors = tags.dc_creators;
-  if (meta.authors.empty()) meta.authors = itemprop_authors;
+  // Bylines, most specific source first. A publication named as the author
+  // stays (it is what the page says); e-mail addresses, photo credits and
+  // slug duplicates go, and a source left empty by that is passed over.
+  drop_non_author_entries(meta.authors);
+  for (auto* source : {&tags.authors, &tags.article_authors, &tags.dc_creators, &itemprop_authors, &rel_author_names}) {
+    if (!meta.authors.empty()) break;
+    meta.authors = *source;
+    drop_non_author_entries(meta.authors);
+  }
   if (!meta.published_at) meta.published_at = date_of(tags.published);
   if (!meta.published_at) meta.published_at = date_of(itemprop_published);
   if (!meta.published_at) meta.published_at = date_of(time_published);

@@ -223,8 +223,8 @@ class EndToEndTest(unittest.TestCase):
                  "a 304 on /atom.xml")
         self.polls_after("/feed", 2)
         self.assertEqual(len(consume(self.topic)), 5)
-        self.assertNotIn(" warning ", newsd.log_text())
-        self.assertNotIn(" error ", newsd.log_text())
+        self.assertNotIn('"level":"warning"', newsd.log_text())
+        self.assertNotIn('"level":"error"', newsd.log_text())
 
         self.assertEqual(newsd.stop(signal.SIGTERM), 0)
 

@@ -48,8 +48,16 @@ def free_port():
 
 
 def article_id(url):
-    """The record id newsd derives from a canonical URL."""
-    return hashlib.sha256(url.encode()).hexdigest()[:32]
+    """The record id newsd derives from an already canonical http(s) URL: the
+    digest of its identity key (no scheme, no leading www., no trailing
+    slash on a non-root path)."""
+    key = url.split(":", 1)[1]
+    if key.startswith("//www."):
+        key = "//" + key[6:]
+    host_end = key.find("/", 2)
+    if host_end != -1 and len(key) > host_end + 1 and key.endswith("/"):
+        key = key[:-1]
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 class Route:

@@ -179,3 +179,31 @@ TEST(ContentScorer, ChoosesTheDomUnlessItMissedTheText) {
 
 }  // namespace
 }  // namespace newsd::parsers
+
+namespace newsd::parsers {
+namespace {
+
+TEST(ArticleExtractor, DateFromTheUrlAsALastResort) {
+  std::string html = "<html><body><div class='story'>" + paragraphs(4, kSentence) + "</div></body></html>";
+  EXPECT_EQ(format_rfc3339(*run(html, "https://x.example/2021/05/19/story-title").article->published_at),
+            "2021-05-19T00:00:00Z");
+  EXPECT_EQ(format_rfc3339(*run(html, "https://x.example/news/2020-12-01-title").article->published_at),
+            "2020-12-01T00:00:00Z");
+  EXPECT_FALSE(run(html, "https://x.example/item/123456789").article->published_at);
+}
+
+TEST(ArticleExtractor, VisibleDateWhenMetadataHasNone) {
+  std::string html = "<html><body><span class='post-date'>منذ ساعتين</span><div class='story'>" +
+                     paragraphs(4, kSentence) + "</div></body></html>";
+  EXPECT_EQ(format_rfc3339(*run(html).article->published_at), "2024-04-30T22:00:00Z");
+}
+
+TEST(ArticleExtractor, BreadcrumbMarkupWithoutJsonLd) {
+  std::string html = "<html><body><ol class='breadcrumb'><li><a href='/'>Home</a></li><li><a href='/w'>World</a></li>"
+                     "<li class='active'>Story</li></ol><div class='story'>" + paragraphs(4, kSentence) +
+                     "</div></body></html>";
+  EXPECT_EQ(run(html).article->breadcrumbs, (std::vector<std::string>{"Home", "World", "Story"}));
+}
+
+}  // namespace
+}  // namespace newsd::parsers
