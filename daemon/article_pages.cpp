@@ -132,6 +132,7 @@ std::vector<std::string> find_article_links(std::string_view page, std::string_v
         href.starts_with("javascript:"))
       continue;
     std::string absolute = parsers::resolve_relative_url(page_url, href);
+    absolute = absolute.substr(0, absolute.find('#'));
     std::string link_host = parsers::url_host(absolute);
     bool share = std::any_of(kShareHosts.begin(), kShareHosts.end(), [&](std::string_view h) {
       return link_host == h || link_host.ends_with("." + std::string(h));

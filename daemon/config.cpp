@@ -242,6 +242,12 @@ void read_source(const toml::table& table, int index, const std::string& file,
   if (table.contains("topic") && !valid_topic(source.topic))
     reader.expected("topic", *table.get("topic"), "a Kafka topic name ([A-Za-z0-9._-]+, may use {source} and {language})");
   reader.boolean("allow_private_networks", source.allow_private_networks);
+  std::string duplicates = "drop";
+  reader.string("duplicates", duplicates);
+  if (duplicates == "publish")
+    source.publish_duplicates = true;
+  else if (duplicates != "drop")
+    reader.expected("duplicates", *table.get("duplicates"), "\"drop\" or \"publish\"");
   reader.duration("min_interval", source.min_interval, 1s);
   reader.duration("max_interval", source.max_interval, 1s);
   if (table.contains("min_interval") && source.min_interval > source.interval)
@@ -399,6 +405,13 @@ ConfigLoad parse_config(std::string_view text, const std::string& file,
   }
   if (const auto* kafka = reader.table("kafka")) read_kafka(*kafka, file, errors, config.kafka);
   if (const auto* fetch = reader.table("fetch")) read_fetch(*fetch, file, errors, config.fetch);
+  if (const auto* dedupe = reader.table("dedupe")) {
+    TableReader r(*dedupe, "dedupe", file, errors);
+    r.duration("ttl", config.dedupe.ttl, std::chrono::minutes(1));
+    r.integer("max_entries", config.dedupe.max_entries, 1000, 1'000'000'000);
+    r.integer("max_distance", config.dedupe.max_distance, 0, 8);
+    r.reject_unknown();
+  }
   if (const auto* log = reader.table("log")) {
     TableReader r(*log, "log", file, errors);
     r.string("level", config.log.level);

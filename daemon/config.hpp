@@ -29,6 +29,7 @@ struct SourceConfig {
   std::chrono::milliseconds max_interval{0};   // adaptive polling and server hints up to this; 0 = interval
   std::optional<std::string> proxy;            // overrides fetch.proxy; "" = connect directly
   std::vector<std::string> headers;            // "Name: value", added to fetch.headers
+  bool publish_duplicates = false;             // duplicates = "publish": near duplicates go out with duplicate_of; "drop" (default) drops them
   int line = 0;                                // where the source is defined, for messages
 
   friend bool operator==(const SourceConfig&, const SourceConfig&) = default;
@@ -75,6 +76,14 @@ struct LogConfig {
   std::map<std::string, std::string> components;  // component ("kafka", "source.ID") -> level
 };
 
+struct DedupeConfig {
+  std::chrono::milliseconds ttl{std::chrono::hours(24 * 30)};  // forget a story not seen for this long
+  std::int64_t max_entries = 2'000'000;        // beyond this, forget the least recently seen
+  std::int64_t max_distance = 3;               // SimHash bits two bodies may differ in and be one story
+
+  friend bool operator==(const DedupeConfig&, const DedupeConfig&) = default;
+};
+
 struct Config {
   std::filesystem::path path;                  // the file it was read from
   std::filesystem::path state_dir = "/var/lib/newsd";  // published set and other state
@@ -83,6 +92,7 @@ struct Config {
   KafkaConfig kafka;
   FetchConfig fetch;
   LogConfig log;
+  DedupeConfig dedupe;
   std::vector<SourceConfig> sources;
 };
 

@@ -19,6 +19,7 @@
 #include "daemon/systemd_notifier.hpp"
 #include "daemon/version.hpp"
 #include "daemon/outbox.hpp"
+#include "daemon/story_memory.hpp"
 #include "daemon/source_poller.hpp"
 #include "fetchers/http_fetcher.hpp"
 #include "sinks/embedded_broker.hpp"
@@ -46,6 +47,14 @@ fetchers::FetchOptions fetch_options(const FetchConfig& fetch) {
   return options;
 }
 
+sinks::DedupeOptions dedupe_options(const DedupeConfig& dedupe) {
+  sinks::DedupeOptions options;
+  options.ttl = std::chrono::duration_cast<std::chrono::seconds>(dedupe.ttl);
+  options.max_entries = static_cast<std::size_t>(dedupe.max_entries);
+  options.max_distance = static_cast<int>(dedupe.max_distance);
+  return options;
+}
+
 }  // namespace
 
 // Declaration order is construction order; destruction runs backwards, so
@@ -58,6 +67,7 @@ struct Daemon::Parts {
   PublicationHistory history;
   std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
   sinks::DeliveryState state;
+  StoryMemory stories;
   std::unique_ptr<sinks::EmbeddedBroker> embedded;
   fetchers::HttpFetcher fetcher;
   ArticlePages pages;
@@ -86,6 +96,7 @@ struct Daemon::Parts {
   explicit Parts(Config c)
       : config(std::move(c)),
         state(config.state_dir / "delivery"),
+        stories(io, config.state_dir / "dedupe", dedupe_options(config.dedupe)),
         fetcher(io, fetch_options(config.fetch)),
         pages(fetcher, cpu, config.templates_dir, config.fetch.max_body_bytes) {}
 };
@@ -111,7 +122,7 @@ Daemon::Daemon(Config config) : parts_(std::make_unique<Parts>(std::move(config)
 
   p.context = std::make_unique<PollerContext>(PollerContext{
       p.io, p.cpu, p.fetcher, *p.outbox, kafka.topic, p.metrics, p.history,
-      kafka.dead_letter_topic, static_cast<std::size_t>(kafka.dead_letter_max_body), &p.pages});
+      kafka.dead_letter_topic, static_cast<std::size_t>(kafka.dead_letter_max_body), &p.pages, &p.stories});
   if (!p.pages.templates().empty())
     spdlog::info("{} site templates from {}", p.pages.templates().size(), p.config.templates_dir.string());
   for (const auto& source : p.config.sources)
@@ -136,6 +147,7 @@ int Daemon::run() {
                    std::to_string(p.health->local_endpoint().port()),
                p.config.state_dir.string());
   p.outbox->replay();
+  p.stories.start_expiry();
   for (auto& poller : p.pollers) asio::co_spawn(p.io, poller->run(), asio::detached);
   p.notifier.ready(p.summary());
   p.notifier.start([&p] { return p.summary(); });
@@ -156,6 +168,7 @@ int Daemon::run() {
     bool flushed = p.sink->flush(p.config.kafka.flush_timeout);
     p.outbox->commit();
     p.outbox->close();
+    p.stories.close();
     if (!flushed)
       spdlog::warn("kafka: {} records unacknowledged at shutdown; they will be produced again",
                    p.sink->outstanding());

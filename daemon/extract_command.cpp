@@ -1,5 +1,7 @@
 #include "daemon/extract_command.hpp"
 
+#include "daemon/article_pages.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -166,28 +168,6 @@ std::optional<fs::path> find_templates_dir(const std::string& requested) {
   return std::nullopt;
 }
 
-// Every *.toml in the folder, in name order; all errors are collected.
-parsers::SiteTemplateSet load_templates(const fs::path& dir, std::vector<std::string>& errors) {
-  parsers::SiteTemplateSet set;
-  std::error_code ec;
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(dir, ec))
-    if (entry.path().extension() == ".toml") files.push_back(entry.path());
-  if (ec) {
-    errors.push_back(dir.string() + ": " + ec.message());
-    return set;
-  }
-  std::sort(files.begin(), files.end());
-  for (const auto& file : files) {
-    std::ifstream in(file, std::ios::binary);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto parsed = parsers::parse_site_template(text, file.string());
-    if (parsed.site_template) set.add(std::move(*parsed.site_template));
-    errors.insert(errors.end(), parsed.errors.begin(), parsed.errors.end());
-  }
-  return set;
-}
-
 std::string error_line(const std::string& input, const std::string& error) {
   boost::json::object line{{"input", input}, {"error", error}};
   return boost::json::serialize(line);
@@ -232,7 +212,7 @@ int run_extract_command(int argc, char** argv) {
   parsers::SiteTemplateSet templates;
   if (auto dir = find_templates_dir(options.templates_dir)) {
     std::vector<std::string> errors;
-    templates = load_templates(*dir, errors);
+    templates = load_template_directory(*dir, errors);
     if (!errors.empty()) {
       for (const auto& e : errors) std::cerr << e << "\n";
       return 2;

@@ -28,6 +28,9 @@ class Outbox {
   Outbox(boost::asio::io_context& io, sinks::DeliveryState& state, sinks::Sink& sink,
          std::size_t capacity);
 
+  // Waiting in the outbox for Kafka's acknowledgement.
+  bool waiting(const std::string& id) const { return waiting_.contains(id); }
+
   // Published, or waiting in the outbox.
   bool known(const std::string& id) const;
 

@@ -1,6 +1,7 @@
 #include "daemon/source_poller.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 #include <cctype>
 #include <fstream>
 #include <sstream>
@@ -15,7 +16,9 @@
 #include "daemon/status_page.hpp"
 #include "parsers/article_identity.hpp"
 #include "daemon/article_pages.hpp"
+#include "daemon/story_memory.hpp"
 #include "parsers/feed_article.hpp"
+#include "parsers/text_fingerprint.hpp"
 #include "parsers/text_codec.hpp"
 
 namespace newsd::daemon {
@@ -60,6 +63,13 @@ PollPolicy poll_policy(const SourceConfig& source) {
 std::string host_of(const std::string& url) {
   auto parsed = boost::urls::parse_uri(url);
   return parsed ? std::string(parsed->host()) : std::string();
+}
+
+std::string fingerprint_hex(std::uint64_t fingerprint) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, fingerprint >>= 4) out[i] = kHex[fingerprint & 0xf];
+  return out;
 }
 
 std::string file_path(const std::string& url) {
@@ -331,19 +341,72 @@ asio::awaitable<std::optional<std::vector<parsers::Article>>> SourcePoller::arti
   co_return std::move(articles);
 }
 
-bool SourcePoller::submit(const std::vector<parsers::Article>& articles) {
-  const std::string& topic = source_.topic.empty() ? context_.default_topic : source_.topic;
-  std::vector<std::pair<std::string, sinks::OutRecord>> records;
-  for (const auto& article : articles) {
+bool SourcePoller::submit(std::vector<parsers::Article>& articles) {
+  // Which articles are candidates: not in flight, and for sources whose
+  // pages are not fetched again once published, not published either (their
+  // feed text would look like an edit of the page's body).
+  bool refetches_pages = source_.fetch_articles || source_.kind == SourceKind::html;
+  std::vector<parsers::Article*> candidates;
+  std::vector<sinks::Observation> observations;
+  for (auto& article : articles) {
     ++stats_.items_seen;
     if (article.id.empty()) {
       spdlog::debug("source {}: item without link, guid or title skipped", source_.id);
       continue;
     }
-    if (context_.outbox.known(article.id)) {
+    if (context_.outbox.waiting(article.id) ||
+        (refetches_pages && context_.outbox.known(article.id))) {
       series_.articles_deduplicated->inc();
       continue;
     }
+    auto fingerprint = parsers::simhash(article.body);
+    article.content_hash = fingerprint ? fingerprint_hex(fingerprint) : "";
+    candidates.push_back(&article);
+    observations.push_back(
+        {article.id, source_.id, parsers::text_digest(article.title), fingerprint});
+  }
+  auto verdicts = context_.stories ? context_.stories->observe(observations)
+                                   : std::optional<std::vector<sinks::Verdict>>(
+                                         std::vector<sinks::Verdict>(observations.size()));
+  if (!verdicts) return false;  // the story memory could not be written: try the poll again
+
+  const std::string& topic = source_.topic.empty() ? context_.default_topic : source_.topic;
+  std::vector<std::pair<std::string, sinks::OutRecord>> records;
+  auto versions = std::make_shared<std::unordered_map<std::string, std::uint32_t>>();
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    auto& article = *candidates[i];
+    const auto& verdict = (*verdicts)[i];
+    bool skip = false;
+    switch (verdict.novelty) {
+      case sinks::Novelty::unchanged:
+        skip = true;
+        break;
+      case sinks::Novelty::new_article:
+        // Published by an earlier run before the story memory knew it.
+        if (context_.outbox.known(article.id)) {
+          if (context_.stories) context_.stories->published(article.id, verdict.version);
+          skip = true;
+        }
+        break;
+      case sinks::Novelty::updated:
+        article.version = static_cast<int>(verdict.version);
+        spdlog::info("source {}: article {} changed; publishing version {}", source_.id,
+                     article.id, verdict.version);
+        break;
+      case sinks::Novelty::near_duplicate:
+        if (!source_.publish_duplicates) {
+          skip = true;
+          spdlog::debug("source {}: {} is a near duplicate of {}; dropped", source_.id, article.id,
+                        verdict.duplicate_of);
+        }
+        article.duplicate_of = verdict.duplicate_of;
+        break;
+    }
+    if (skip) {
+      series_.articles_deduplicated->inc();
+      continue;
+    }
+    (*versions)[article.id] = verdict.version;
     sinks::OutRecord record{expand_topic(topic, source_.id, article.language), article.id,
                             boost::json::serialize(parsers::article_record(article)),
                             {{"schema", parsers::kArticleSchema},
@@ -355,11 +418,13 @@ bool SourcePoller::submit(const std::vector<parsers::Article>& articles) {
   auto count = records.size();
   // Once persisted in the outbox the records are safe (produced again after
   // a crash or a broker outage), so the response's validators can be trusted.
-  bool persisted = context_.outbox.submit(std::move(records), [this](const std::string& id) {
-    ++stats_.published;
-    series_.articles_published->inc();
-    context_.history.published(id, source_.id);
-  });
+  bool persisted =
+      context_.outbox.submit(std::move(records), [this, versions](const std::string& id) {
+        ++stats_.published;
+        series_.articles_published->inc();
+        context_.history.published(id, source_.id);
+        if (context_.stories) context_.stories->published(id, versions->at(id));
+      });
   if (persisted) {
     stats_.produced += count;
     series_.articles_produced->inc(count);

@@ -48,6 +48,7 @@ struct SourceStats {
 
 class PublicationHistory;
 class ArticlePages;
+class StoryMemory;
 
 // What every poller shares; all owned by the daemon and outliving pollers.
 struct PollerContext {
@@ -61,6 +62,7 @@ struct PollerContext {
   std::string dead_letter_topic;    // empty: no dead letters
   std::size_t dead_letter_max_body = 64 * 1024;
   ArticlePages* pages = nullptr;   // article pages and section pages; null: feeds only
+  StoryMemory* stories = nullptr;  // versions and near duplicates; null: ids only
   // Shared by every poller: a whole-network outage is no source's fault.
   NetworkOutageDetector outage{};
   // newsd_poll_lag_seconds, registered by the first poller that needs it.
@@ -111,7 +113,7 @@ class SourcePoller {
   boost::asio::awaitable<std::optional<std::vector<parsers::Article>>> articles_from_feed(const Body& body);
   boost::asio::awaitable<std::optional<std::vector<parsers::Article>>> articles_from_listing(const Body& body);
   // Hands the articles not yet known to the outbox; false if it could not persist them.
-  bool submit(const std::vector<parsers::Article>& articles);
+  bool submit(std::vector<parsers::Article>& articles);
   void record_success();
   std::chrono::milliseconds next_delay();
 
