@@ -1,5 +1,7 @@
 #include "sinks/dedupe_index.hpp"
 
+#include "sinks/lmdb_txn.hpp"
+
 #include <array>
 #include <bit>
 #include <cstring>
@@ -21,48 +23,8 @@ constexpr std::size_t kEvictionSlack = 256;     // entries observe() may forget 
 constexpr std::size_t kExpireChunk = 10'000;    // entries expire() forgets per transaction
 constexpr unsigned char kFormat = 1;            // first byte of every entry value
 
-void check(int rc, const char* what) {
-  if (rc != MDB_SUCCESS) throw std::runtime_error(std::string(what) + ": " + mdb_strerror(rc));
-}
-
-// A transaction that is aborted unless committed.
-class Txn {
- public:
-  Txn(MDB_env* env, unsigned int flags) { rc_ = mdb_txn_begin(env, nullptr, flags, &txn_); }
-  ~Txn() {
-    if (txn_) mdb_txn_abort(txn_);
-  }
-  Txn(const Txn&) = delete;
-  Txn& operator=(const Txn&) = delete;
-  int status() const { return rc_; }
-  MDB_txn* get() const { return txn_; }
-  int commit() {
-    int rc = mdb_txn_commit(txn_);
-    txn_ = nullptr;
-    return rc;
-  }
-
- private:
-  MDB_txn* txn_ = nullptr;
-  int rc_ = MDB_SUCCESS;
-};
-
-// A cursor, closed at scope end (always inside its transaction's scope).
-class Cursor {
- public:
-  Cursor(MDB_txn* txn, MDB_dbi dbi) { rc_ = mdb_cursor_open(txn, dbi, &cursor_); }
-  ~Cursor() {
-    if (cursor_) mdb_cursor_close(cursor_);
-  }
-  Cursor(const Cursor&) = delete;
-  Cursor& operator=(const Cursor&) = delete;
-  int status() const { return rc_; }
-  MDB_cursor* get() const { return cursor_; }
-
- private:
-  MDB_cursor* cursor_ = nullptr;
-  int rc_ = MDB_SUCCESS;
-};
+using Txn = LmdbTxn;
+using Cursor = LmdbCursor;
 
 std::optional<Id> parse_id(std::string_view hex) {
   if (hex.size() != 32) return std::nullopt;
@@ -376,22 +338,22 @@ DedupeIndex::DedupeIndex(const std::filesystem::path& dir, DedupeOptions options
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error("dedupe index " + dir.string() + ": " + ec.message());
   MDB_env* env = nullptr;
-  check(mdb_env_create(&env), "mdb_env_create");
+  check_lmdb(mdb_env_create(&env), "mdb_env_create");
   env_.reset(env);
-  check(mdb_env_set_mapsize(env, map_size_), "mdb_env_set_mapsize");
-  check(mdb_env_set_maxdbs(env, 4), "mdb_env_set_maxdbs");
+  check_lmdb(mdb_env_set_mapsize(env, map_size_), "mdb_env_set_mapsize");
+  check_lmdb(mdb_env_set_maxdbs(env, 4), "mdb_env_set_maxdbs");
   int rc = mdb_env_open(env, dir.c_str(), MDB_NOTLS, 0640);
   if (rc != MDB_SUCCESS) throw std::runtime_error("dedupe index " + dir.string() + ": " + mdb_strerror(rc));
   MDB_envinfo info;
-  check(mdb_env_info(env, &info), "mdb_env_info");
+  check_lmdb(mdb_env_info(env, &info), "mdb_env_info");
   map_size_ = info.me_mapsize;  // an existing, larger file keeps its size
   Txn txn(env, 0);
-  check(txn.status(), "mdb_txn_begin");
-  check(mdb_dbi_open(txn.get(), "entries", MDB_CREATE, &dbis_.entries), "mdb_dbi_open entries");
-  check(mdb_dbi_open(txn.get(), "bands", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED, &dbis_.bands),
+  check_lmdb(txn.status(), "mdb_txn_begin");
+  check_lmdb(mdb_dbi_open(txn.get(), "entries", MDB_CREATE, &dbis_.entries), "mdb_dbi_open entries");
+  check_lmdb(mdb_dbi_open(txn.get(), "bands", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED, &dbis_.bands),
         "mdb_dbi_open bands");
-  check(mdb_dbi_open(txn.get(), "by_time", MDB_CREATE, &dbis_.by_time), "mdb_dbi_open by_time");
-  check(txn.commit(), "mdb_txn_commit");
+  check_lmdb(mdb_dbi_open(txn.get(), "by_time", MDB_CREATE, &dbis_.by_time), "mdb_dbi_open by_time");
+  check_lmdb(txn.commit(), "mdb_txn_commit");
 }
 
 DedupeIndex::~DedupeIndex() = default;

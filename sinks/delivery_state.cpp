@@ -1,5 +1,7 @@
 #include "sinks/delivery_state.hpp"
 
+#include "sinks/lmdb_txn.hpp"
+
 #include <cstring>
 #include <stdexcept>
 
@@ -11,32 +13,7 @@ namespace {
 
 constexpr std::size_t kMapSize = std::size_t(16) << 30;  // address space only; the file grows as used
 
-void check(int rc, const char* what) {
-  if (rc != MDB_SUCCESS) throw std::runtime_error(std::string(what) + ": " + mdb_strerror(rc));
-}
-
-// A transaction that is aborted unless committed.
-class Txn {
- public:
-  Txn(MDB_env* env, unsigned int flags) { rc_ = mdb_txn_begin(env, nullptr, flags, &txn_); }
-  ~Txn() {
-    if (txn_) mdb_txn_abort(txn_);
-  }
-  Txn(const Txn&) = delete;
-  Txn& operator=(const Txn&) = delete;
-  bool ok() const { return rc_ == MDB_SUCCESS; }
-  int rc() const { return rc_; }
-  MDB_txn* get() const { return txn_; }
-  int commit() {
-    int rc = mdb_txn_commit(txn_);
-    txn_ = nullptr;
-    return rc;
-  }
-
- private:
-  MDB_txn* txn_ = nullptr;
-  int rc_;
-};
+using Txn = LmdbTxn;
 
 // Outbox keys are big-endian sequence numbers so that LMDB's byte order is
 // persistence order.
@@ -119,31 +96,32 @@ DeliveryState::DeliveryState(const std::filesystem::path& dir) {
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error("state directory " + dir.string() + ": " + ec.message());
   MDB_env* env = nullptr;
-  check(mdb_env_create(&env), "mdb_env_create");
+  check_lmdb(mdb_env_create(&env), "mdb_env_create");
   env_.reset(env);
-  check(mdb_env_set_mapsize(env, kMapSize), "mdb_env_set_mapsize");
-  check(mdb_env_set_maxdbs(env, 8), "mdb_env_set_maxdbs");
+  check_lmdb(mdb_env_set_mapsize(env, kMapSize), "mdb_env_set_mapsize");
+  check_lmdb(mdb_env_set_maxdbs(env, 8), "mdb_env_set_maxdbs");
   int rc = mdb_env_open(env, dir.c_str(), MDB_NOTLS, 0640);
   if (rc != MDB_SUCCESS)
     throw std::runtime_error("state directory " + dir.string() + ": " + mdb_strerror(rc));
   Txn txn(env, 0);
-  check(txn.rc(), "mdb_txn_begin");
-  check(mdb_dbi_open(txn.get(), "published", MDB_CREATE, &published_), "mdb_dbi_open published");
-  check(mdb_dbi_open(txn.get(), "outbox", MDB_CREATE, &outbox_), "mdb_dbi_open outbox");
-  MDB_cursor* cursor = nullptr;
-  check(mdb_cursor_open(txn.get(), outbox_, &cursor), "mdb_cursor_open");
-  MDB_val key, value;
-  if (mdb_cursor_get(cursor, &key, &value, MDB_LAST) == MDB_SUCCESS)
-    next_sequence_ = sequence_of(key) + 1;
-  mdb_cursor_close(cursor);
-  check(txn.commit(), "mdb_txn_commit");
+  check_lmdb(txn.status(), "mdb_txn_begin");
+  check_lmdb(mdb_dbi_open(txn.get(), "published", MDB_CREATE, &published_), "mdb_dbi_open published");
+  check_lmdb(mdb_dbi_open(txn.get(), "outbox", MDB_CREATE, &outbox_), "mdb_dbi_open outbox");
+  {
+    LmdbCursor cursor(txn.get(), outbox_);
+    check_lmdb(cursor.status(), "mdb_cursor_open");
+    MDB_val key, value;
+    if (mdb_cursor_get(cursor.get(), &key, &value, MDB_LAST) == MDB_SUCCESS)
+      next_sequence_ = sequence_of(key) + 1;
+  }
+  check_lmdb(txn.commit(), "mdb_txn_commit");
 }
 
 DeliveryState::~DeliveryState() = default;
 
 bool DeliveryState::published(std::string_view id) const {
   Txn txn(env_.get(), MDB_RDONLY);
-  if (!txn.ok()) return false;
+  if (txn.status() != MDB_SUCCESS) return false;
   MDB_val key = value_of(id);
   MDB_val value;
   return mdb_get(txn.get(), published_, &key, &value) == MDB_SUCCESS;
@@ -154,7 +132,7 @@ std::optional<std::vector<OutboxEntry>> DeliveryState::enqueue(
   std::vector<OutboxEntry> entries;
   entries.reserve(records.size());
   Txn txn(env_.get(), 0);
-  int rc = txn.rc();
+  int rc = txn.status();
   std::uint64_t sequence = next_sequence_;
   for (auto& [id, record] : records) {
     if (rc != MDB_SUCCESS) break;
@@ -180,7 +158,7 @@ bool DeliveryState::acknowledge(std::span<const std::pair<std::uint64_t, std::st
   std::int64_t stamp =
       std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count();
   Txn txn(env_.get(), 0);
-  int rc = txn.rc();
+  int rc = txn.status();
   for (const auto& [sequence, id] : acks) {
     if (rc != MDB_SUCCESS) break;
     MDB_val key = value_of(id);
@@ -211,11 +189,11 @@ bool DeliveryState::mark_published(std::span<const std::string> ids,
 std::vector<OutboxEntry> DeliveryState::outbox() const {
   std::vector<OutboxEntry> entries;
   Txn txn(env_.get(), MDB_RDONLY);
-  if (!txn.ok()) return entries;
-  MDB_cursor* cursor = nullptr;
-  if (mdb_cursor_open(txn.get(), outbox_, &cursor) != MDB_SUCCESS) return entries;
+  if (txn.status() != MDB_SUCCESS) return entries;
+  LmdbCursor cursor(txn.get(), outbox_);
+  if (cursor.status() != MDB_SUCCESS) return entries;
   MDB_val key, value;
-  for (int op = MDB_FIRST; mdb_cursor_get(cursor, &key, &value, static_cast<MDB_cursor_op>(op)) ==
+  for (int op = MDB_FIRST; mdb_cursor_get(cursor.get(), &key, &value, static_cast<MDB_cursor_op>(op)) ==
                            MDB_SUCCESS;
        op = MDB_NEXT) {
     auto decoded = decode_outbox_record(
@@ -226,14 +204,13 @@ std::vector<OutboxEntry> DeliveryState::outbox() const {
     }
     entries.push_back({sequence_of(key), std::move(decoded->first), std::move(decoded->second)});
   }
-  mdb_cursor_close(cursor);
   return entries;
 }
 
 std::size_t DeliveryState::entries(unsigned int dbi) const {
   Txn txn(env_.get(), MDB_RDONLY);
   MDB_stat stat;
-  if (!txn.ok() || mdb_stat(txn.get(), dbi, &stat) != MDB_SUCCESS) return 0;
+  if (txn.status() != MDB_SUCCESS || mdb_stat(txn.get(), dbi, &stat) != MDB_SUCCESS) return 0;
   return stat.ms_entries;
 }
 

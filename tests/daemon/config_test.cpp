@@ -109,3 +109,60 @@ TEST(ConfigTest, MissingFileIsAnError) {
 
 }  // namespace
 }  // namespace newsd::daemon
+
+namespace newsd::daemon {
+namespace {
+
+TEST(ConfigTest, DedupeAndDuplicatePolicy) {
+  auto load = parse_config(R"toml([dedupe]
+ttl = "7d"
+max_entries = 5000
+max_distance = 4
+[kafka]
+topic = "news.{language}"
+dead_letter_topic = "news.dead"
+outbox_capacity = 10
+[[sources]]
+id = "a"
+url = "https://a.example/feed"
+duplicates = "publish"
+[[sources]]
+id = "b"
+kind = "html"
+url = "https://b.example/latest"
+)toml",
+                           "t.toml", "/etc/newsd");
+  ASSERT_TRUE(load.config);
+  EXPECT_EQ(load.config->dedupe.ttl, std::chrono::hours(24 * 7));
+  EXPECT_EQ(load.config->dedupe.max_entries, 5000);
+  EXPECT_EQ(load.config->dedupe.max_distance, 4);
+  EXPECT_EQ(load.config->kafka.topic, "news.{language}");
+  EXPECT_EQ(load.config->kafka.outbox_capacity, 10u);
+  EXPECT_TRUE(load.config->sources[0].publish_duplicates);
+  EXPECT_FALSE(load.config->sources[1].publish_duplicates);
+  EXPECT_EQ(load.config->sources[1].kind, SourceKind::html);
+}
+
+TEST(ConfigTest, DedupeMistakesAreLocated) {
+  auto load = parse_config(R"toml([dedupe]
+max_distance = 40
+window = 3
+[kafka]
+topic = "news.{country}"
+[[sources]]
+id = "a"
+url = "https://a.example/feed"
+duplicates = "merge"
+)toml",
+                           "t.toml", "/etc/newsd");
+  ASSERT_FALSE(load.config);
+  ASSERT_EQ(load.errors.size(), 4u);
+  EXPECT_EQ(load.errors[0].line, 2);
+  EXPECT_EQ(load.errors[1].line, 3);
+  EXPECT_EQ(load.errors[2].line, 5);
+  EXPECT_EQ(load.errors[3].line, 9);
+  EXPECT_NE(load.errors[3].message.find("\"drop\" or \"publish\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace newsd::daemon
