@@ -93,6 +93,14 @@ void SourcePoller::stop() {
 }
 
 asio::awaitable<void> SourcePoller::run() {
+  // Sources started together are spread over the first seconds instead of
+  // all polling at once (at most 10 s, so a quick start stays quick).
+  constexpr std::chrono::milliseconds kStartSpread{10'000};
+  auto first = schedule_.initial_delay();
+  if (source_.interval > kStartSpread) first = first * kStartSpread.count() / source_.interval.count();
+  stats_.next_poll = std::chrono::system_clock::now() + first;
+  sleep_.expires_after(first);
+  co_await sleep_.async_wait(use_tuple);
   while (!stopping_) {
     ++stats_.polls;
     series_.polls->inc();
@@ -331,10 +339,12 @@ asio::awaitable<std::optional<std::vector<parsers::Article>>> SourcePoller::arti
                     "page not extracted: " + outcome.error);
       continue;
     }
-    // The link that was found is the identity, whatever the page calls itself.
-    article.id = id;
-    article.url = parsers::canonical_url(*it);
+    // The page's own canonical URL (<link rel=canonical>, og:url) names the
+    // article when it stays on the same site; else the link that was found.
+    article.url = parsers::canonical_url(parsers::choose_canonical(*it, article.url));
+    article.id = parsers::article_id_for_url(article.url);
     article.source = source_.id;
+    if (article.id != id && context_.outbox.known(article.id)) continue;
     articles.push_back(std::move(article));
   }
   series_.articles_extracted->inc(articles.size());
@@ -368,7 +378,11 @@ bool SourcePoller::submit(std::vector<parsers::Article>& articles) {
   auto verdicts = context_.stories ? context_.stories->observe(observations)
                                    : std::optional<std::vector<sinks::Verdict>>(
                                          std::vector<sinks::Verdict>(observations.size()));
-  if (!verdicts) return false;  // the story memory could not be written: try the poll again
+  if (!verdicts) {
+    // The story memory could not be written: nothing is produced, the poll is retried.
+    spdlog::error("source {}: dedupe store write failed; the poll will be repeated", source_.id);
+    return false;
+  }
 
   const std::string& topic = source_.topic.empty() ? context_.default_topic : source_.topic;
   std::vector<std::pair<std::string, sinks::OutRecord>> records;

@@ -37,7 +37,8 @@ class ArticlesTest(unittest.TestCase):
         if self.newsd:
             self.newsd.kill()
         self.server.close()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        if not os.environ.get("NEWSD_KEEP_TEST_DIRS"):
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def start(self, sources_toml):
         port = free_port()
@@ -115,6 +116,7 @@ kind = "html"
 url = "{section_url}"
 interval = "1s"
 template = "wafaamagazine"
+duplicates = "publish"
 """)
         records = wait_for(lambda: (lambda r: r if len(r) >= 2 else None)(consume(self.topic)), 60,
                            "2 records")
@@ -126,6 +128,9 @@ template = "wafaamagazine"
         self.assertEqual(by_key[article_id(page_url)]["body"], expected_record()["body"])
         self.assertEqual(by_key[article_id(page_url)]["url"], page_url)
         self.assertEqual(by_key[article_id(page_url)]["source"], "wafaa-latest")
+        # The second page carries the same story: published, pointing at the first.
+        self.assertEqual(by_key[article_id(other_url)]["duplicate_of"], article_id(page_url))
+        self.assertIsNone(by_key[article_id(page_url)]["duplicate_of"])
         # Each page was fetched once; navigation, tag, share and paging links never.
         self.assertEqual(len(self.server.requests_for("/archives/312845")), 1)
         self.assertEqual(self.server.requests_for("/tag/lebanon"), [])
