@@ -94,11 +94,19 @@ allow_private_networks = true
             item("محادثات أيسلندا", "https://wire.example.com/ar/iceland-talks", ARABIC_WITH_TASHKEEL)]))
         # Source c publishes near duplicates, pointing at the first record.
         c = Route(feed([item("Council budget (wire)", "https://mirror.example.net/council", COUNCIL)]))
+        # Source a publishes first; b and c come on line once its stories are out
+        # (the first source to publish a story owns it).
+        later_b, later_c = b.body, c.body
+        b.set_body(feed([]))
+        c.set_body(feed([]))
         urls = [("a", self.server.route("/a.xml", a), "drop"),
                 ("b", self.server.route("/b.xml", b), "drop"),
                 ("c", self.server.route("/c.xml", c), "publish")]
         port = free_port()
         newsd = self.start(urls, port)
+        wait_for(lambda: len(consume(self.topic)) >= 3, 60, "source a's 3 records")
+        b.set_body(later_b)
+        c.set_body(later_c)
         wait_for(lambda: len(consume(self.topic)) >= 4, 60, "4 records")
         self.settle(["/a.xml", "/b.xml", "/c.xml"])
         records = consume(self.topic)

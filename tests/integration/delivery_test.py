@@ -25,7 +25,7 @@ def rss(prefix, first, count):
 <link>https://news.example.org/{prefix}/{n}</link>
 <guid>https://news.example.org/{prefix}/{n}</guid>
 <pubDate>Mon, 02 Nov 2026 09:{n // 60 % 60:02d}:{n % 60:02d} +0000</pubDate>
-<description>{"Body of story %d. " % n * 40}</description></item>""")
+<description>{"Body of %s story %d. " % (prefix, n) * 40}</description></item>""")
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>{prefix}</title><link>https://news.example.org/</link>
 <language>en</language>{"".join(items)}</channel></rss>"""

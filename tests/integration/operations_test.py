@@ -366,8 +366,9 @@ timeout = "5s"
             http_get(base + "/readyz")), 60, "/readyz 503")
         self.assertIn("kafka", body)
         self.assertNotIn("ready\n", body.splitlines()[0] + "\n")
-        samples, _ = self.scrape(base)
-        self.assertGreaterEqual(metric(samples, "newsd_outbox_records"), 3)
+        # The first poll comes within the start-up spread (at most 10 s).
+        samples = wait_for(lambda: (lambda s: s if metric(s, "newsd_outbox_records") >= 3 else None)(
+            self.scrape(base)[0]), 30, "3 records waiting in the outbox")
         self.assertEqual(metric(samples, "newsd_articles_published_total", source="sample"), 0)
         self.assertIn("not ready", http_get(base + "/")[1])
         self.assertFalse(json.loads(http_get(base + "/sources")[1])["ready"])
