@@ -14,6 +14,7 @@
 
 #include "parsers/article_extractor.hpp"
 #include "parsers/article_identity.hpp"
+#include "parsers/text_fingerprint.hpp"
 #include "parsers/html_document.hpp"
 #include "parsers/relative_url.hpp"
 
@@ -149,7 +150,7 @@ std::vector<std::string> find_article_links(std::string_view page, std::string_v
 void merge_page_into_feed_article(parsers::Article& feed, const parsers::Article& page) {
   if (!page.body.empty()) {
     feed.body = page.body;
-    feed.content_hash = parsers::content_hash(feed.body);
+    feed.content_hash = page.content_hash;
   }
   if (feed.title.empty()) feed.title = page.title;
   if (feed.authors.empty()) feed.authors = page.authors;

@@ -1,6 +1,7 @@
 #include "daemon/extract_command.hpp"
 
 #include "daemon/article_pages.hpp"
+#include "daemon/one_shot_fetch.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -16,7 +17,6 @@
 #include <vector>
 
 #include <boost/json/serialize.hpp>
-#include <curl/curl.h>
 
 #include "parsers/article_extractor.hpp"
 #include "parsers/site_template.hpp"
@@ -50,79 +50,6 @@ struct Options {
 };
 
 bool is_url(std::string_view input) { return input.rfind("http://", 0) == 0 || input.rfind("https://", 0) == 0; }
-
-// Owns a libcurl easy handle for one synchronous fetch.
-class EasyFetch {
- public:
-  EasyFetch() : handle_(curl_easy_init()) {}
-  ~EasyFetch() {
-    if (handle_ != nullptr) curl_easy_cleanup(handle_);
-  }
-  EasyFetch(const EasyFetch&) = delete;
-  EasyFetch& operator=(const EasyFetch&) = delete;
-
-  struct Response {
-    std::string body;
-    std::string content_type;
-    std::string effective_url;
-  };
-
-  // The page, or the reason it could not be fetched in `error`.
-  std::optional<Response> get(const std::string& url, std::size_t max_bytes, std::string& error) {
-    if (handle_ == nullptr) {
-      error = "libcurl could not be initialised";
-      return std::nullopt;
-    }
-    Sink sink{{}, max_bytes};
-    curl_easy_setopt(handle_, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(handle_, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(handle_, CURLOPT_MAXREDIRS, 10L);
-    curl_easy_setopt(handle_, CURLOPT_CONNECTTIMEOUT, 15L);
-    curl_easy_setopt(handle_, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(handle_, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(handle_, CURLOPT_USERAGENT, "newsd-extract/1.0 (+https://example.org/newsd)");
-    curl_easy_setopt(handle_, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(handle_, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(handle_, CURLOPT_WRITEFUNCTION, &Sink::write);
-    curl_easy_setopt(handle_, CURLOPT_WRITEDATA, &sink);
-    CURLcode code = curl_easy_perform(handle_);
-    if (code != CURLE_OK) {
-      error = code == CURLE_WRITE_ERROR && sink.body.size() >= max_bytes
-                  ? "page larger than " + std::to_string(max_bytes) + " bytes"
-                  : std::string("fetch failed: ") + curl_easy_strerror(code);
-      return std::nullopt;
-    }
-    long status = 0;
-    curl_easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &status);
-    if (status >= 400) {
-      error = "HTTP status " + std::to_string(status);
-      return std::nullopt;
-    }
-    Response response;
-    response.body = std::move(sink.body);
-    const char* content_type = nullptr;
-    if (curl_easy_getinfo(handle_, CURLINFO_CONTENT_TYPE, &content_type) == CURLE_OK && content_type != nullptr)
-      response.content_type = content_type;
-    const char* effective = nullptr;
-    if (curl_easy_getinfo(handle_, CURLINFO_EFFECTIVE_URL, &effective) == CURLE_OK && effective != nullptr)
-      response.effective_url = effective;
-    return response;
-  }
-
- private:
-  struct Sink {
-    std::string body;
-    std::size_t max_bytes;
-    static std::size_t write(char* data, std::size_t size, std::size_t count, void* user) {
-      auto* self = static_cast<Sink*>(user);
-      std::size_t n = size * count;
-      if (self->body.size() + n > self->max_bytes) return 0;  // aborts the transfer: over the size cap
-      self->body.append(data, n);
-      return n;
-    }
-  };
-  CURL* handle_;
-};
 
 std::optional<std::string> read_file(const std::string& path, std::size_t max_bytes, std::string& error) {
   std::ifstream in;
@@ -226,18 +153,20 @@ int run_extract_command(int argc, char** argv) {
   extract_options.templates = &templates;
   auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   bool any_failed = false;
-  std::unique_ptr<EasyFetch> fetch;
   for (const auto& input : options.inputs) {
     std::string error;
     PageInput page;
     page.fetched_at = now;
     std::optional<std::string> bytes;
     if (is_url(input)) {
-      if (!fetch) fetch = std::make_unique<EasyFetch>();
-      if (auto response = fetch->get(input, extract_options.html.max_bytes, error)) {
-        bytes = std::move(response->body);
-        page.content_type = std::move(response->content_type);
-        page.url = response->effective_url.empty() ? input : response->effective_url;
+      auto fetched = fetch_once(input, static_cast<std::int64_t>(extract_options.html.max_bytes),
+                                "newsd-extract/1.0 (+https://example.org/newsd)");
+      if (fetched.error.empty()) {
+        bytes = std::move(fetched.response.body);
+        page.content_type = std::move(fetched.response.content_type);
+        page.url = fetched.response.effective_url.empty() ? input : fetched.response.effective_url;
+      } else {
+        error = "fetch failed: " + fetched.error;
       }
     } else {
       bytes = read_file(input, extract_options.html.max_bytes, error);

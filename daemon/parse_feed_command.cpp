@@ -1,6 +1,7 @@
 #include "daemon/parse_feed_command.hpp"
 
-#include <curl/curl.h>
+#include "daemon/one_shot_fetch.hpp"
+
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -33,7 +34,7 @@ constexpr std::string_view kUsage =
 
 // Bytes larger than this are not a feed anyone should poll; the cap keeps a
 // hostile URL from filling memory.
-constexpr std::size_t kMaxFetchBytes = 64u << 20;
+constexpr std::int64_t kMaxFetchBytes = 64 << 20;
 
 struct Input {
   std::string bytes;
@@ -41,88 +42,21 @@ struct Input {
   std::string error;  // why the bytes could not be had; empty on success
 };
 
-struct CurlDeleter {
-  void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
-};
-
-struct FetchState {
-  std::string body;
-  std::string content_location;
-  bool too_large = false;
-};
-
-size_t on_body(char* data, size_t size, size_t count, void* user) {
-  auto* state = static_cast<FetchState*>(user);
-  const size_t n = size * count;
-  if (state->body.size() + n > kMaxFetchBytes) {
-    state->too_large = true;
-    return 0;  // aborts the transfer
-  }
-  state->body.append(data, n);
-  return n;
-}
-
-size_t on_header(char* data, size_t size, size_t count, void* user) {
-  auto* state = static_cast<FetchState*>(user);
-  const size_t n = size * count;
-  std::string_view line(data, n);
-  constexpr std::string_view kName = "content-location:";
-  if (line.size() > kName.size() && strncasecmp(line.data(), kName.data(), kName.size()) == 0) {
-    line.remove_prefix(kName.size());
-    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-    while (!line.empty() && (line.back() == '\r' || line.back() == '\n' || line.back() == ' ')) line.remove_suffix(1);
-    state->content_location = std::string(line);
-  }
-  return n;
-}
-
-// A one-shot, synchronous fetch: this command is a debugging and scoring tool,
-// not the daemon's fetcher.
+// A one-shot fetch: this command is a debugging and scoring tool; it fetches
+// the way the daemon does.
 Input fetch(const std::string& url) {
   Input input;
   input.source.url = url;
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-  if (!curl) {
-    input.error = "curl_easy_init failed";
+  auto fetched = fetch_once(url, kMaxFetchBytes, "newsd-parse-feed/1.0");
+  if (!fetched.error.empty()) {
+    input.error = fetched.error;
     return input;
   }
-  FetchState state;
-  char error_buffer[CURL_ERROR_SIZE] = {};
-  curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(curl.get(), CURLOPT_MAXREDIRS, 10L);
-  curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl.get(), CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT, 60L);
-  curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT, 15L);
-  curl_easy_setopt(curl.get(), CURLOPT_ACCEPT_ENCODING, "");
-  curl_easy_setopt(curl.get(), CURLOPT_USERAGENT, "newsd-parse-feed/1.0");
-  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, error_buffer);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &state);
-  curl_easy_setopt(curl.get(), CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(curl.get(), CURLOPT_HEADERDATA, &state);
-  const CURLcode code = curl_easy_perform(curl.get());
-  if (code != CURLE_OK) {
-    input.error = state.too_large ? "response larger than " + std::to_string(kMaxFetchBytes) + " bytes"
-                                  : std::string(error_buffer[0] ? error_buffer : curl_easy_strerror(code));
-    return input;
-  }
-  long status = 0;
-  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
-  if (status >= 400) {
-    input.error = "HTTP " + std::to_string(status);
-    return input;
-  }
-  char* effective_url = nullptr;
-  if (curl_easy_getinfo(curl.get(), CURLINFO_EFFECTIVE_URL, &effective_url) == CURLE_OK && effective_url)
-    input.source.url = effective_url;
-  char* content_type = nullptr;
-  if (curl_easy_getinfo(curl.get(), CURLINFO_CONTENT_TYPE, &content_type) == CURLE_OK && content_type)
-    input.source.content_type = content_type;
-  input.source.content_location = std::move(state.content_location);
-  input.bytes = std::move(state.body);
+  auto& response = fetched.response;
+  if (!response.effective_url.empty()) input.source.url = response.effective_url;
+  input.source.content_type = std::move(response.content_type);
+  input.source.content_location = std::move(response.content_location);
+  input.bytes = std::move(response.body);
   return input;
 }
 

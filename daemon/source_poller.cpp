@@ -65,13 +65,6 @@ std::string host_of(const std::string& url) {
   return parsed ? std::string(parsed->host()) : std::string();
 }
 
-std::string fingerprint_hex(std::uint64_t fingerprint) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, fingerprint >>= 4) out[i] = kHex[fingerprint & 0xf];
-  return out;
-}
-
 std::string file_path(const std::string& url) {
   auto parsed = boost::urls::parse_uri(url);
   if (!parsed) return {};
@@ -369,8 +362,8 @@ bool SourcePoller::submit(std::vector<parsers::Article>& articles) {
       series_.articles_deduplicated->inc();
       continue;
     }
-    auto fingerprint = parsers::simhash(article.body);
-    article.content_hash = fingerprint ? fingerprint_hex(fingerprint) : "";
+    // content_hash is the body's SimHash, computed when the article was made.
+    auto fingerprint = parsers::content_hash_value(article.content_hash);
     candidates.push_back(&article);
     observations.push_back(
         {article.id, source_.id, parsers::text_digest(article.title), fingerprint});

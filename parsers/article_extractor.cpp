@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "parsers/article_identity.hpp"
+#include "parsers/text_fingerprint.hpp"
 #include "parsers/content_scorer.hpp"
 #include "parsers/html_text.hpp"
 #include "parsers/page_date.hpp"

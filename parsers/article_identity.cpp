@@ -637,20 +637,4 @@ std::optional<std::string> wordpress_post_id(std::string_view url) {
   return std::nullopt;
 }
 
-std::string content_hash(std::string_view body) {
-  std::string folded;
-  folded.reserve(body.size());
-  bool space = false;
-  for (unsigned char c : body) {
-    if (std::isspace(c)) {
-      space = !folded.empty();
-      continue;
-    }
-    if (space) folded.push_back(' ');
-    space = false;
-    folded.push_back(static_cast<char>(c < 0x80 ? std::tolower(c) : c));
-  }
-  return hex_digest(folded);
-}
-
 }  // namespace newsd::parsers

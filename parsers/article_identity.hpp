@@ -93,8 +93,5 @@ std::optional<std::string> wordpress_post_id(std::string_view url);
 // prefix), or nothing when the label is not valid UTF-8 or overflows.
 std::optional<std::string> punycode_encode(std::string_view utf8_label);
 
-// Fingerprint of a body for exact duplicate detection: hex digest of the
-// text with whitespace and case folded. Near duplicates: text_fingerprint.hpp.
-std::string content_hash(std::string_view body);
 
 }  // namespace newsd::parsers

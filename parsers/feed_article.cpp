@@ -3,6 +3,7 @@
 #include <boost/url/parse.hpp>
 
 #include "parsers/article_identity.hpp"
+#include "parsers/text_fingerprint.hpp"
 #include "parsers/html_text.hpp"
 
 namespace newsd::parsers {

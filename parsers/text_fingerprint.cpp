@@ -282,4 +282,24 @@ std::uint64_t simhash(std::string_view utf8) {
 
 int hamming_distance(std::uint64_t a, std::uint64_t b) { return std::popcount(a ^ b); }
 
+std::string content_hash(std::string_view body) {
+  std::uint64_t fingerprint = simhash(body);
+  if (fingerprint == 0) return {};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, fingerprint >>= 4) out[i] = kHex[fingerprint & 0xf];
+  return out;
+}
+
+std::uint64_t content_hash_value(std::string_view hex) {
+  if (hex.size() != 16) return 0;
+  std::uint64_t value = 0;
+  for (char c : hex) {
+    int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (digit < 0) return 0;
+    value = (value << 4) | static_cast<std::uint64_t>(digit);
+  }
+  return value;
+}
+
 }  // namespace newsd::parsers

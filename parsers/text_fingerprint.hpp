@@ -64,6 +64,13 @@ std::uint64_t text_digest(std::string_view utf8);
 // unrelated texts 0% (mean distance 32). Longer bodies do better.
 std::uint64_t simhash(std::string_view utf8);
 
+// The record's content_hash: simhash(body) as 16 hex digits; empty when the
+// body is too short to fingerprint.
+std::string content_hash(std::string_view body);
+
+// The SimHash a content_hash names (0 for an empty or malformed one).
+std::uint64_t content_hash_value(std::string_view hex);
+
 int hamming_distance(std::uint64_t a, std::uint64_t b);
 
 }  // namespace newsd::parsers

@@ -179,13 +179,6 @@ bool DeliveryState::acknowledge(std::span<const std::pair<std::uint64_t, std::st
   return true;
 }
 
-bool DeliveryState::mark_published(std::span<const std::string> ids,
-                                   std::chrono::system_clock::time_point when) {
-  std::vector<std::pair<std::uint64_t, std::string>> acks;
-  for (const auto& id : ids) acks.emplace_back(0, id);
-  return acknowledge(acks, when);
-}
-
 std::vector<OutboxEntry> DeliveryState::outbox() const {
   std::vector<OutboxEntry> entries;
   Txn txn(env_.get(), MDB_RDONLY);

@@ -58,9 +58,6 @@ class DeliveryState {
   std::size_t outbox_size() const;
   std::size_t published_size() const;
 
-  // Marks ids published without an outbox entry (migration, tests).
-  bool mark_published(std::span<const std::string> ids, std::chrono::system_clock::time_point when);
-
  private:
   struct EnvDeleter {
     void operator()(MDB_env* env) const;

@@ -54,6 +54,7 @@ TEST(ArticlePagesTest, PageFillsWhatTheFeedLacks) {
   page.authors = {"Desk"};
   page.published_at = parsers::TimePoint(std::chrono::seconds(2000));
   page.extraction.method = "template:wafaamagazine";
+  page.content_hash = "0123456789abcdef";
   merge_page_into_feed_article(feed, page);
   EXPECT_EQ(feed.id, "id");
   EXPECT_EQ(feed.title, "Feed title");
@@ -65,6 +66,7 @@ TEST(ArticlePagesTest, PageFillsWhatTheFeedLacks) {
   EXPECT_EQ(feed.published_at, parsers::TimePoint(std::chrono::seconds(1000)));
   EXPECT_EQ(feed.extraction.method, "template:wafaamagazine");
   EXPECT_FALSE(feed.content_hash.empty());
+  EXPECT_EQ(feed.content_hash, page.content_hash);
 }
 
 }  // namespace

@@ -10,7 +10,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from newsd_harness import NEWSD, Newsd, free_port, http_get, wait_for
+from newsd_harness import SHARED, NEWSD, FeedServer, Newsd, Route, free_port, http_get, wait_for
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 
@@ -109,6 +109,35 @@ url = "https://example.org/other"
             result = run(command, "--help")
             self.assertEqual(result.returncode, 0, command)
             self.assertIn("usage: newsd " + command, result.stdout)
+
+    def test_one_shot_commands_fetch_urls_like_the_daemon(self):
+        """parse-feed and extract fetch http(s) inputs through newsd's fetcher;
+        every input gets its line, failures included, in input order."""
+        import json
+        server = FeedServer()
+        try:
+            with open(os.path.join(REPO, "deploy", "samples", "sample-feed.xml"), "rb") as f:
+                feed_url = server.route("/feed.xml", Route(f.read()))
+            with open(os.path.join(SHARED, "fixtures", "wafaamagazine", "article-312845.html"), "rb") as f:
+                page_url = server.route("/archives/312845", Route(f.read(), "text/html; charset=UTF-8"))
+            missing = server.url("/missing")
+            result = run("parse-feed", feed_url, missing)
+            self.assertEqual(result.returncode, 1, result.stderr)
+            lines = [json.loads(l) for l in result.stdout.splitlines()]
+            self.assertEqual(len(lines), 2)
+            self.assertEqual(lines[0]["format"], "rss2.0")
+            self.assertEqual(len(lines[0]["items"]), 3)
+            self.assertEqual(lines[1]["input"], missing)
+            self.assertIn("HTTP 404", json.dumps(lines[1]))
+            result = run("extract", "--templates", os.path.join(REPO, "templates"), page_url, missing)
+            self.assertEqual(result.returncode, 1, result.stderr)
+            lines = [json.loads(l) for l in result.stdout.splitlines()]
+            self.assertEqual(lines[0]["extraction"]["method"], "template:wafaamagazine")
+            self.assertEqual(lines[0]["section"], "آخر الأخبار")
+            self.assertRegex(lines[0]["content_hash"], r"^[0-9a-f]{16}$")
+            self.assertIn("HTTP 404", lines[1]["error"])
+        finally:
+            server.close()
 
     def test_state_dir_that_cannot_be_created_fails_clearly(self):
         blocker = self.write("file", "not a directory")

@@ -152,10 +152,6 @@ TEST(ArticleIdentityTest, WordPressShortLinksNameTheirPost) {
   EXPECT_FALSE(wordpress_post_id("https://example.org/archives/12"));
 }
 
-TEST(ArticleIdentityTest, ContentHashIgnoresWhitespaceAndCase) {
-  EXPECT_EQ(content_hash("Hello   World\n\nAgain "), content_hash("hello world again"));
-  EXPECT_NE(content_hash("hello world"), content_hash("hello there"));
-}
 
 }  // namespace
 }  // namespace newsd::parsers

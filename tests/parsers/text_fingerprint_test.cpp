@@ -124,4 +124,16 @@ TEST(TextFingerprintTest, HashesAndDistances) {
 }
 
 }  // namespace
+TEST(TextFingerprintTest, ContentHashIgnoresWhitespaceAndCase) {
+  const char* body = "The harbour reopened on Saturday after the storm closed it for three days";
+  EXPECT_EQ(content_hash("The  HARBOUR reopened on Saturday\n\nafter the storm closed it for three days "),
+            content_hash(body));
+  EXPECT_NE(content_hash(body),
+            content_hash("The council approved the budget on Saturday after a long debate about buses"));
+  EXPECT_EQ(content_hash(body).size(), 16u);
+  EXPECT_EQ(content_hash_value(content_hash(body)), simhash(body));
+  EXPECT_EQ(content_hash("too short"), "");
+  EXPECT_EQ(content_hash_value("not hex at all!!"), 0u);
+}
+
 }  // namespace newsd::parsers
