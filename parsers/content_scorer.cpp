@@ -498,7 +498,7 @@ std::string choose_body(const std::vector<std::string>& dom_paragraphs, std::str
       if (end == std::string_view::npos) end = json_ld_body.size();
       auto line = json_ld_body.substr(start, end - start);
       std::string decoded = line.find_first_of("<&") != std::string_view::npos ? html_fragment_to_text(line) : std::string(line);
-      auto paragraph = normalize_whitespace(strip_directional_marks(decoded));
+      auto paragraph = normalize_whitespace(decoded);
       if (!paragraph.empty()) {
         if (!out.empty()) out += "\n\n";
         out += paragraph;

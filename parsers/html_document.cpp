@@ -167,6 +167,35 @@ bool looks_like_utf8(std::string_view s, bool& saw_non_ascii) {
   return true;
 }
 
+// True when all of `s` is well-formed UTF-8 and has at least one multi-byte
+// sequence. ASCII is skipped eight bytes at a time.
+bool is_multibyte_utf8(std::string_view s) {
+  bool multibyte = false;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    if (i + 8 <= s.size()) {
+      std::uint64_t word;
+      std::memcpy(&word, s.data() + i, 8);
+      if ((word & 0x8080808080808080ull) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t n = (c >= 0xC2 && c <= 0xDF) ? 1 : (c >= 0xE0 && c <= 0xEF) ? 2 : (c >= 0xF0 && c <= 0xF4) ? 3 : 0;
+    if (n == 0 || i + n >= s.size()) return false;
+    for (std::size_t k = 1; k <= n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    multibyte = true;
+    i += n + 1;
+  }
+  return multibyte;
+}
+
 // Owns a uchardet handle for the duration of one detection.
 class CharsetDetector {
  public:
@@ -476,8 +505,19 @@ std::string_view to_string(HtmlError error) {
 
 CharsetDecision detect_html_charset(std::string_view bytes, std::string_view content_type) {
   if (auto bom = sniff_bom(bytes)) return {lower(bom->charset), CharsetSource::bom};
-  if (auto http = charset_from_content_type(content_type); !http.empty()) return {lower(http), CharsetSource::http};
-  if (auto meta = prescan_meta_charset(bytes); !meta.empty()) return {meta, CharsetSource::meta};
+  CharsetDecision declared;
+  if (auto http = charset_from_content_type(content_type); !http.empty()) declared = {lower(http), CharsetSource::http};
+  else if (auto meta = prescan_meta_charset(bytes); !meta.empty()) declared = {meta, CharsetSource::meta};
+  if (!declared.charset.empty()) {
+    // Servers and templates often keep declaring a legacy charset (Apache's
+    // ISO-8859-1 default, a GB2312 meta tag) after the content moved to UTF-8.
+    // Text in a legacy charset is practically never valid UTF-8 once it has
+    // non-ASCII bytes, so such bytes are read as what they are.
+    bool legacy = declared.charset != "utf-8" && declared.charset.rfind("utf-16", 0) != 0 &&
+                  declared.charset.rfind("utf-32", 0) != 0;
+    if (legacy && is_multibyte_utf8(bytes)) return {"utf-8", CharsetSource::detected};
+    return declared;
+  }
   auto sample = bytes.substr(0, std::min(bytes.size(), kDetectorSampleBytes));
   bool non_ascii = false;
   // Valid UTF-8 with non-ASCII text is UTF-8 for all practical purposes and
@@ -767,7 +807,7 @@ class ParagraphBuilder {
  private:
   void flush() {
     if (current_.empty()) return;
-    auto text = normalize_whitespace(strip_directional_marks(current_));
+    auto text = normalize_whitespace(current_);
     if (!text.empty()) paragraphs_.push_back(std::move(text));
     current_.clear();
   }

@@ -7,6 +7,9 @@
 #include <utility>
 #include <vector>
 
+#include <unicode/bytestream.h>
+#include <unicode/normalizer2.h>
+
 namespace newsd::parsers {
 namespace {
 
@@ -182,6 +185,29 @@ bool is_unicode_space(char32_t c) {
   }
 }
 
+// Bidi controls (LRM, RLM, ALM, embeddings, overrides, isolates) and a BOM
+// inside text: they steer rendering and carry no text.
+bool is_directional_mark(char32_t c) {
+  return c == 0xFEFF || c == 0x200E || c == 0x200F || c == 0x061C || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
+}
+
+// Unicode Normalization Form C, so that one text has one byte form whether a
+// page wrote "é" or "e" + U+0301 (and Arabic alef + hamza above or U+0623).
+// Most text is already NFC, which ICU's quick check confirms without a copy.
+std::string to_nfc(std::string text) {
+  UErrorCode status = U_ZERO_ERROR;
+  static const icu::Normalizer2* const nfc = icu::Normalizer2::getNFCInstance(status);
+  if (nfc == nullptr) return text;
+  status = U_ZERO_ERROR;
+  if (nfc->isNormalizedUTF8(text, status) || U_FAILURE(status)) return text;
+  std::string out;
+  out.reserve(text.size());
+  icu::StringByteSink<std::string> sink(&out);
+  status = U_ZERO_ERROR;
+  nfc->normalizeUTF8(0, text, sink, nullptr, status);
+  return U_SUCCESS(status) ? out : text;
+}
+
 bool is_ascii_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_ascii_alnum(char c) { return is_ascii_alpha(c) || (c >= '0' && c <= '9'); }
 
@@ -232,21 +258,36 @@ std::string normalize_whitespace(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   bool pending_space = false;
+  bool may_compose = false;  // a code point at or above U+0300, where NFC can differ
   std::size_t i = 0;
   while (i < text.size()) {
     const auto b = static_cast<unsigned char>(text[i]);
+    if (b < 0x80 && b > 0x20) {  // the common case: printable ASCII
+      if (pending_space) out.push_back(' ');
+      pending_space = false;
+      std::size_t run = i + 1;
+      while (run < text.size() && static_cast<unsigned char>(text[run]) > 0x20 &&
+             static_cast<unsigned char>(text[run]) < 0x80)
+        ++run;
+      out.append(text.substr(i, run - i));
+      i = run;
+      continue;
+    }
     std::size_t len = 1;
     const char32_t c = b < 0x80 ? b : decode_at(text, i, len);
-    if (is_unicode_space(c)) {
+    if (is_directional_mark(c)) {
+      // dropped
+    } else if (is_unicode_space(c)) {
       pending_space = !out.empty();
     } else {
       if (pending_space) out.push_back(' ');
       pending_space = false;
       out.append(text.substr(i, len));
+      may_compose = may_compose || c >= 0x300;
     }
     i += len;
   }
-  return out;
+  return may_compose ? to_nfc(std::move(out)) : out;
 }
 
 std::string html_fragment_to_text(std::string_view html) {

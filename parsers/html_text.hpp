@@ -10,7 +10,9 @@ namespace newsd::parsers {
 
 std::string html_fragment_to_text(std::string_view html);
 
-// Collapses runs of Unicode whitespace to one space and trims both ends.
+// Collapses runs of Unicode whitespace to one space, trims both ends, drops
+// bidi controls (LRM, RLM, ALM, embeddings, isolates) and returns the text in
+// Unicode Normalization Form C.
 std::string normalize_whitespace(std::string_view text);
 
 }  // namespace newsd::parsers

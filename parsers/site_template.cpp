@@ -211,7 +211,7 @@ enum class ValueKind { text, date, url, link };
 // The value a selected node stands for: an attribute's value, a meta's
 // content, a date's machine-readable form, an image's source, else its text.
 std::string node_value(const pugi::xpath_node& selected, ValueKind kind) {
-  if (selected.attribute()) return normalize_whitespace(strip_directional_marks(selected.attribute().value()));
+  if (selected.attribute()) return normalize_whitespace(selected.attribute().value());
   pugi::xml_node node = selected.node();
   if (node.type() != pugi::node_element) return normalize_whitespace(node.value());
   auto attribute_value = [&](std::initializer_list<const char*> names) -> std::string {
@@ -219,7 +219,7 @@ std::string node_value(const pugi::xpath_node& selected, ValueKind kind) {
       if (auto a = node.attribute(name); a && *a.value()) return normalize_whitespace(a.value());
     return {};
   };
-  if (std::string_view(node.name()) == "meta") return normalize_whitespace(strip_directional_marks(node.attribute("content").value()));
+  if (std::string_view(node.name()) == "meta") return normalize_whitespace(node.attribute("content").value());
   if (kind == ValueKind::date) {
     if (auto v = attribute_value({"datetime", "content"}); !v.empty()) return v;
   } else if (kind == ValueKind::url) {

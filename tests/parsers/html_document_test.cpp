@@ -39,6 +39,24 @@ TEST(HtmlCharset, MetaCharsetAndHttpEquiv) {
   EXPECT_EQ(detect_html_charset("<meta charset=utf-16le>", "").charset, "utf-8");
 }
 
+TEST(HtmlCharset, Utf8BytesOverrideAStaleLegacyDeclaration) {
+  // A template still declaring ISO-8859-15 (or a server's Latin-1 default)
+  // over UTF-8 content: the bytes are valid UTF-8 with non-ASCII text.
+  std::string page = "<meta charset=iso-8859-15><h1>Sanci\xC3\xB3n a Verstappen</h1>";
+  auto meta = detect_html_charset(page, "");
+  EXPECT_EQ(meta.charset, "utf-8");
+  EXPECT_EQ(meta.source, CharsetSource::detected);
+  EXPECT_EQ(detect_html_charset("<p>\xE4\xB8\xAD\xE5\x9B\xBD</p>", "text/html; charset=GB2312").charset, "utf-8");
+  auto parsed = parse_html(page, "");
+  ASSERT_TRUE(parsed.document);
+  EXPECT_EQ(text_of(parsed), "Sanci\xC3\xB3n a Verstappen");
+  // Real legacy bytes are not valid UTF-8, so the declaration stands.
+  EXPECT_EQ(detect_html_charset("<meta charset=iso-8859-15><p>Sanci\xF3n</p>", "").charset, "iso-8859-15");
+  EXPECT_EQ(detect_html_charset("<p>" + kArabic1256 + "</p>", "text/html; charset=windows-1256").charset, "windows-1256");
+  // ASCII-only bytes keep the declaration too.
+  EXPECT_EQ(detect_html_charset("<p>plain</p>", "text/html; charset=windows-1256").source, CharsetSource::http);
+}
+
 TEST(HtmlCharset, DetectsUndeclaredArabic) {
   std::string page = "<html><body><p>";
   for (int i = 0; i < 40; ++i) page += kArabic1256 + " \xC7\xE1\xDA\xD1\xC8\xED\xC9 \xE1\xC8\xE4\xC7\xE4 ";

@@ -41,5 +41,25 @@ TEST(NormalizeWhitespace, UnicodeSpaces) {
   EXPECT_EQ(normalize_whitespace(""), "");
 }
 
+TEST(NormalizeWhitespace, DropsDirectionalMarks) {
+  EXPECT_EQ(normalize_whitespace("\u200F" "\u0645\u0631\u062D\u0628\u0627\u200E 2024\u061C"), "\u0645\u0631\u062D\u0628\u0627 2024");
+  EXPECT_EQ(normalize_whitespace("a\u202Bb\u202C c\u2067d\u2069"), "ab cd");
+  EXPECT_EQ(normalize_whitespace("ab\uFEFFcd"), "abcd") << "a BOM inside text joins, it is not a space";
+}
+
+TEST(NormalizeWhitespace, NormalizationFormC) {
+  // Latin: e + combining acute is é; a precomposed string stays as it is.
+  EXPECT_EQ(normalize_whitespace("cafe\u0301  cr\u00E8me"), "caf\u00E9 cr\u00E8me");
+  // Arabic: alef + hamza above is U+0623, waw + hamza above is U+0624, alef + madda is U+0622.
+  EXPECT_EQ(normalize_whitespace("\u0627\u0654\u062D\u0645\u062F \u0645\u0648\u0654\u062A\u0645\u0631 \u0627\u0653\u062E\u0631"),
+            "\u0623\u062D\u0645\u062F \u0645\u0624\u062A\u0645\u0631 \u0622\u062E\u0631");
+  // Canonical reordering of marks: shadda before fatha, whichever order the page used.
+  EXPECT_EQ(normalize_whitespace("\u0645\u064E\u0651"), normalize_whitespace("\u0645\u0651\u064E"));
+  // Hangul jamo compose into syllables.
+  EXPECT_EQ(normalize_whitespace("\u1112\u1161\u11AB"), "\uD55C");
+  // Compatibility forms are not folded (that would be NFKC): the ligature ﬁ stays.
+  EXPECT_EQ(normalize_whitespace("\uFB01le"), "\uFB01le");
+}
+
 }  // namespace
 }  // namespace newsd::parsers
