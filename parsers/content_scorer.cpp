@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -48,6 +49,16 @@ constexpr std::string_view kBoilerplateLines[] = {
 };
 
 template <std::size_t N>
+constexpr bool all_at_least_three_bytes(const std::string_view (&needles)[N]) {
+  for (auto needle : needles)
+    if (needle.size() < 3) return false;
+  return true;
+}
+static_assert(all_at_least_three_bytes(kUnlikely) && all_at_least_three_bytes(kMaybe) &&
+              all_at_least_three_bytes(kPositive) && all_at_least_three_bytes(kNegative) &&
+              all_at_least_three_bytes(kBoilerplateInside));  // HintTable::match relies on it
+
+template <std::size_t N>
 bool any_in(std::string_view haystack, const std::string_view (&needles)[N]) {
   for (auto needle : needles)
     if (haystack.find(needle) != std::string_view::npos) return true;
@@ -81,8 +92,11 @@ class HintTable {
   unsigned match(std::string_view hint) const {
     unsigned f = 0;
     for (std::size_t p = 0; p < hint.size(); ++p) {
-      for (const auto& entry : buckets_[static_cast<unsigned char>(hint[p])])
-        if (hint.size() - p >= entry.text.size() && hint.compare(p, entry.text.size(), entry.text) == 0) f |= entry.flags;
+      for (const auto& entry : buckets_[static_cast<unsigned char>(hint[p])]) {
+        // Every fragment has 3+ bytes: the second byte rules most out before a compare.
+        if (hint.size() - p < entry.text.size() || hint[p + 1] != entry.text[1]) continue;
+        if (std::memcmp(hint.data() + p + 2, entry.text.data() + 2, entry.text.size() - 2) == 0) f |= entry.flags;
+      }
     }
     return f;
   }
@@ -190,6 +204,7 @@ struct NodeInfo {
   bool unlikely = false;      // inherited from an unlikely ancestor
   bool own_unlikely = false;
   bool block_children = false;
+  bool block = false;         // a block-level element
   bool boilerplate = false;   // class/id says furniture
 };
 
@@ -247,7 +262,9 @@ std::vector<NodeInfo> collect(pugi::xml_node body) {
     NodeInfo info;
     info.node = node;
     info.parent = parent;
-    info.tag = tag_of(node.name());
+    std::string_view name = node.name();
+    info.tag = tag_of(name);
+    info.block = is_block_element(name);
     std::string_view class_attr, id_attr, role, style;
     bool hidden = false;
     for (pugi::xml_attribute a = node.first_attribute(); a; a = a.next_attribute()) {
@@ -302,7 +319,7 @@ std::vector<NodeInfo> collect(pugi::xml_node body) {
     p.text += n.text;
     p.link_text += n.link_text;
     p.commas += n.commas;
-    if (is_block_element(n.node.name())) {
+    if (n.block) {
       p.block_text += n.text;
       p.block_commas += n.commas;
     }
@@ -363,12 +380,12 @@ bool is_boilerplate_line(std::string_view paragraph) {
 }  // namespace
 
 std::size_t visible_length(std::string_view text) {
+  // Branch-free so that the compiler vectorises it: every byte counts except
+  // UTF-8 continuation bytes and ASCII blanks.
   std::size_t n = 0;
   for (char ch : text) {
     auto c = static_cast<unsigned char>(ch);
-    if ((c & 0xC0) == 0x80) continue;  // continuation byte
-    if (c == ' ' || c == '\n' || c == '\t' || c == '\r') continue;
-    ++n;
+    n += static_cast<std::size_t>(((c & 0xC0) != 0x80) & (c != ' ') & (c != '\n') & (c != '\t') & (c != '\r'));
   }
   return n;
 }

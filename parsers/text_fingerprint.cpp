@@ -7,6 +7,10 @@
 namespace newsd::parsers {
 namespace {
 
+// FNV-1a, the word hash (finished by mix64).
+constexpr std::uint64_t kFnvOffset = 0xcbf29ce484222325ULL;
+constexpr std::uint64_t kFnvPrime = 0x100000001b3ULL;
+
 // What one code point becomes.
 enum class Kind { letter, remove, separator, paragraph };
 
@@ -120,22 +124,28 @@ Mapped map_code_point(char32_t c) {
   return {Kind::letter, c};
 }
 
-void append_utf8(std::string& out, char32_t c) {
+// Writes c as UTF-8 into out (4 bytes of room); returns the length.
+std::size_t encode_utf8(char32_t c, char* out) {
   if (c < 0x80) {
-    out.push_back(static_cast<char>(c));
-  } else if (c < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else if (c < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (c >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (c >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    out[0] = static_cast<char>(c);
+    return 1;
   }
+  if (c < 0x800) {
+    out[0] = static_cast<char>(0xC0 | (c >> 6));
+    out[1] = static_cast<char>(0x80 | (c & 0x3F));
+    return 2;
+  }
+  if (c < 0x10000) {
+    out[0] = static_cast<char>(0xE0 | (c >> 12));
+    out[1] = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out[2] = static_cast<char>(0x80 | (c & 0x3F));
+    return 3;
+  }
+  out[0] = static_cast<char>(0xF0 | (c >> 18));
+  out[1] = static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+  out[2] = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+  out[3] = static_cast<char>(0x80 | (c & 0x3F));
+  return 4;
 }
 
 // Next code point of `text` at `i`; a malformed byte reads as U+FFFD.
@@ -159,42 +169,108 @@ char32_t next_code_point(std::string_view text, std::size_t& i) {
   return cp;
 }
 
-using Paragraph = std::vector<std::string>;
-
-// The normalised words of `text`, paragraph by paragraph (empty ones skipped).
-std::vector<Paragraph> tokenize(std::string_view text) {
-  std::vector<Paragraph> paragraphs(1);
-  std::string word;
-  auto end_word = [&] {
-    if (!word.empty()) paragraphs.back().push_back(std::move(word));
-    word.clear();
-  };
+// Walks the normalised words of `text`: sink.letter(bytes) for each piece of
+// a word's normal form, sink.end_word() after each word, sink.end_paragraph()
+// at each paragraph break. Printable ASCII, most of the bytes of most text,
+// skips the code-point mapping.
+template <typename Sink>
+void walk_words(std::string_view text, Sink& sink) {
+  char utf8[4];
   for (std::size_t i = 0; i < text.size();) {
+    auto byte = static_cast<unsigned char>(text[i]);
+    if ((byte >= 'a' && byte <= 'z') || (byte >= '0' && byte <= '9')) {
+      std::size_t run = i + 1;
+      while (run < text.size() && ((text[run] >= 'a' && text[run] <= 'z') || (text[run] >= '0' && text[run] <= '9'))) ++run;
+      sink.letter(text.substr(i, run - i));
+      i = run;
+      continue;
+    }
     char32_t cp = next_code_point(text, i);
     Mapped mapped = cp == 0xFFFD ? Mapped{Kind::separator} : map_code_point(cp);
     switch (mapped.kind) {
       case Kind::letter:
         if (mapped.ascii) {
-          word += mapped.ascii;
+          sink.letter(mapped.ascii);
         } else {
-          append_utf8(word, mapped.cp);
+          sink.letter(std::string_view(utf8, encode_utf8(mapped.cp, utf8)));
         }
         break;
       case Kind::remove:
         break;
       case Kind::separator:
-        end_word();
+        sink.end_word();
         break;
       case Kind::paragraph:
-        end_word();
-        if (!paragraphs.back().empty()) paragraphs.emplace_back();
+        sink.end_word();
+        sink.end_paragraph();
         break;
     }
   }
-  end_word();
-  if (paragraphs.back().empty()) paragraphs.pop_back();
-  return paragraphs;
+  sink.end_word();
+  sink.end_paragraph();
 }
+
+using Paragraph = std::vector<std::string>;
+
+// The normalised words of `text`, paragraph by paragraph (empty ones skipped).
+std::vector<Paragraph> tokenize(std::string_view text) {
+  struct Collect {
+    std::vector<Paragraph> paragraphs{1};
+    std::string word;
+    void letter(std::string_view bytes) { word += bytes; }
+    void end_word() {
+      if (!word.empty()) paragraphs.back().push_back(std::move(word));
+      word.clear();
+    }
+    void end_paragraph() {
+      if (!paragraphs.back().empty()) paragraphs.emplace_back();
+    }
+  } collect;
+  walk_words(text, collect);
+  if (collect.paragraphs.back().empty()) collect.paragraphs.pop_back();
+  return std::move(collect.paragraphs);
+}
+
+// Byte b of kSpread[x] is bit b of x.
+constexpr std::array<std::uint64_t, 256> kSpread = [] {
+  std::array<std::uint64_t, 256> table{};
+  for (std::size_t x = 0; x < 256; ++x)
+    for (std::size_t b = 0; b < 8; ++b) table[x] |= static_cast<std::uint64_t>((x >> b) & 1) << (8 * b);
+  return table;
+}();
+
+// Counts, for each of the 64 bits, how many added values have it set. Eight
+// counters share a 64-bit word (one per byte) for up to 255 values, so one
+// value costs eight additions rather than sixty-four.
+class BitCounter {
+ public:
+  void add(std::uint64_t value) {
+    for (std::size_t b = 0; b < 8; ++b) lanes_[b] += kSpread[(value >> (8 * b)) & 0xFF];
+    ++total_;
+    if (++pending_ == 255) flush();
+  }
+  // The bits set in more than half of the values.
+  std::uint64_t majority() {
+    flush();
+    std::uint64_t out = 0;
+    for (std::size_t bit = 0; bit < 64; ++bit)
+      if (2 * counts_[bit] > total_) out |= std::uint64_t{1} << bit;
+    return out;
+  }
+
+ private:
+  void flush() {
+    for (std::size_t b = 0; b < 8; ++b) {
+      for (std::size_t k = 0; k < 8; ++k) counts_[8 * b + k] += (lanes_[b] >> (8 * k)) & 0xFF;
+      lanes_[b] = 0;
+    }
+    pending_ = 0;
+  }
+  std::array<std::uint64_t, 8> lanes_{};
+  std::array<std::uint64_t, 64> counts_{};
+  std::uint64_t total_ = 0;
+  unsigned pending_ = 0;
+};
 
 std::uint64_t mix64(std::uint64_t h) {
   h ^= h >> 33;
@@ -220,11 +296,8 @@ std::string normalize_text(std::string_view utf8) {
 }
 
 std::uint64_t hash64(std::string_view bytes) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
+  std::uint64_t h = kFnvOffset;
+  for (unsigned char c : bytes) h = (h ^ c) * kFnvPrime;
   return mix64(h);
 }
 
@@ -240,12 +313,33 @@ std::uint64_t text_digest(std::string_view utf8) {
 }
 
 std::uint64_t simhash(std::string_view utf8) {
-  auto paragraphs = tokenize(utf8);
-  std::size_t total = 0, body = 0;
-  for (const auto& p : paragraphs) {
-    total += p.size();
-    if (p.size() >= kFurnitureMaxWords) body += p.size();
-  }
+  // The words' hashes (hash64 of each normalised word, computed as the word
+  // streams by) and each paragraph's word count.
+  struct Hashes {
+    std::vector<std::uint64_t> words;
+    std::vector<std::size_t> paragraph_sizes{0};
+    std::uint64_t h = kFnvOffset;
+    bool in_word = false;
+    void letter(std::string_view bytes) {
+      for (unsigned char c : bytes) h = (h ^ c) * kFnvPrime;
+      in_word = true;
+    }
+    void end_word() {
+      if (!in_word) return;
+      words.push_back(mix64(h));
+      ++paragraph_sizes.back();
+      h = kFnvOffset;
+      in_word = false;
+    }
+    void end_paragraph() {
+      if (paragraph_sizes.back() != 0) paragraph_sizes.push_back(0);
+    }
+  } hashes;
+  hashes.words.reserve(utf8.size() / 6);
+  walk_words(utf8, hashes);
+  std::size_t total = hashes.words.size(), body = 0;
+  for (std::size_t size : hashes.paragraph_sizes)
+    if (size >= kFurnitureMaxWords) body += size;
   if (total < kMinFingerprintWords) return 0;
   // Leave furniture out unless the text is all short paragraphs. Shingles
   // run across paragraph breaks and carry equal weight, so a copy that
@@ -254,15 +348,22 @@ std::uint64_t simhash(std::string_view utf8) {
   // resists longer furniture better but loses most merged copies.)
   const bool skip_furniture = body >= 2 * kFurnitureMaxWords;
   std::vector<std::uint64_t> words;
-  words.reserve(total);
-  for (const auto& p : paragraphs) {
-    if (skip_furniture && p.size() < kFurnitureMaxWords) continue;
-    for (const auto& word : p) words.push_back(hash64(word));
+  if (skip_furniture) {
+    words.reserve(body);
+    std::size_t at = 0;
+    for (std::size_t size : hashes.paragraph_sizes) {
+      if (size >= kFurnitureMaxWords)
+        words.insert(words.end(), hashes.words.begin() + static_cast<std::ptrdiff_t>(at),
+                     hashes.words.begin() + static_cast<std::ptrdiff_t>(at + size));
+      at += size;
+    }
+  } else {
+    words = std::move(hashes.words);
   }
-  std::array<std::int64_t, 64> votes{};
-  auto vote = [&](std::uint64_t h) {
-    for (std::size_t bit = 0; bit < 64; ++bit) votes[bit] += ((h >> bit) & 1) ? 1 : -1;
-  };
+  // Each bit is set when more than half of the shingles' hashes have it
+  // (the +1/-1 vote of SimHash, as a count of ones).
+  BitCounter ones;
+  auto vote = [&](std::uint64_t h) { ones.add(h); };
   if (words.size() < kShingleWords) {
     std::uint64_t h = 0;
     for (auto w : words) h = mix64(h ^ w);
@@ -274,9 +375,7 @@ std::uint64_t simhash(std::string_view utf8) {
     for (std::size_t k = 0; k < kShingleWords; ++k) h = mix64(h ^ std::rotl(words[i + k], static_cast<int>(21 * k)));
     vote(h);
   }
-  std::uint64_t out = 0;
-  for (std::size_t bit = 0; bit < 64; ++bit)
-    if (votes[bit] > 0) out |= std::uint64_t{1} << bit;
+  std::uint64_t out = ones.majority();
   return out == 0 ? 1 : out;
 }
 
