@@ -1,5 +1,7 @@
 #include "parsers/page_date.hpp"
 
+#include "parsers/html_document.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -12,6 +14,15 @@ namespace {
 using namespace std::chrono;
 using Month = std::chrono::month;
 using Day = std::chrono::day;
+
+// Lower case of a U+0100..U+017F letter: the block pairs capitals with the
+// next code point, at even positions except in U+0139..U+0148 and U+0179..U+017E.
+char32_t latin_extended_a_lower(char32_t cp) {
+  bool odd_capitals = (cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E);
+  bool paired = cp <= 0x137 || (cp >= 0x139 && cp <= 0x148) || (cp >= 0x14A && cp <= 0x177) || (cp >= 0x179 && cp <= 0x17E);
+  if (paired && (cp % 2 == 1) == odd_capitals) return cp + 1;
+  return cp;
+}
 
 // Digits, alef variants, diacritics and punctuation are normalised first so
 // that the tables below need one spelling per word.
@@ -48,6 +59,27 @@ std::string normalize_date_text(std::string_view in) {
       i += 2;
     } else if (c >= 'A' && c <= 'Z') {
       out.push_back(static_cast<char>(c - 'A' + 'a'));
+    } else if (c == 0xD0 && next >= 0x90 && next <= 0x9F) {  // Cyrillic А..П -> а..п
+      out.push_back(static_cast<char>(0xD0));
+      out.push_back(static_cast<char>(next + 0x20));
+      ++i;
+    } else if (c == 0xD0 && next >= 0xA0 && next <= 0xAF) {  // Cyrillic Р..Я -> р..я
+      out.push_back(static_cast<char>(0xD1));
+      out.push_back(static_cast<char>(next - 0x20));
+      ++i;
+    } else if (c == 0xC3 && next >= 0x80 && next <= 0x9E && next != 0x97) {  // À..Þ -> à..þ
+      out.push_back(static_cast<char>(c));
+      out.push_back(static_cast<char>(next + 0x20));
+      ++i;
+    } else if ((c == 0xC4 || c == 0xC5) && next >= 0x80 && next <= 0xBF) {  // Latin Extended-A: Č, Ł, Ř, Ş, Ž...
+      char32_t cp = (static_cast<char32_t>(c & 0x1F) << 6) | (next & 0x3F);
+      if (cp == 0x130) {
+        out.push_back('i');  // Turkish İ
+      } else {
+        out.push_back(static_cast<char>(0xC0 | (latin_extended_a_lower(cp) >> 6)));
+        out.push_back(static_cast<char>(0x80 | (latin_extended_a_lower(cp) & 0x3F)));
+      }
+      ++i;
     } else {
       out.push_back(static_cast<char>(c));
     }
@@ -125,8 +157,36 @@ constexpr NamedValue kLatinMonths[] = {
     {"januari", 1}, {"februari", 2}, {"maart", 3}, {"mei", 5}, {"augustus", 8},
 };
 
+// Month names matched whole only: as prefixes, short forms of these would
+// read everyday words ("sie", "lip", "kas") as months.
+constexpr NamedValue kWholeWordMonths[] = {
+    // Swedish, Danish, Norwegian
+    {"maj", 5}, {"augusti", 8}, {"marts", 3}, {"desember", 12},
+    // Turkish
+    {"ocak", 1}, {"şubat", 2}, {"mart", 3}, {"nisan", 4}, {"mayıs", 5}, {"haziran", 6}, {"temmuz", 7},
+    {"ağustos", 8}, {"eylül", 9}, {"ekim", 10}, {"kasım", 11}, {"aralık", 12},
+    // Polish, nominative and genitive ("12 marca 2021")
+    {"styczeń", 1}, {"stycznia", 1}, {"luty", 2}, {"lutego", 2}, {"marzec", 3}, {"marca", 3},
+    {"kwiecień", 4}, {"kwietnia", 4}, {"maja", 5}, {"czerwiec", 6}, {"czerwca", 6}, {"lipiec", 7},
+    {"lipca", 7}, {"sierpień", 8}, {"sierpnia", 8}, {"wrzesień", 9}, {"września", 9},
+    {"październik", 10}, {"października", 10}, {"listopad", 11}, {"listopada", 11}, {"grudzień", 12},
+    {"grudnia", 12},
+    // Czech, genitive
+    {"ledna", 1}, {"února", 2}, {"března", 3}, {"dubna", 4}, {"května", 5}, {"června", 6},
+    {"července", 7}, {"srpna", 8}, {"září", 9}, {"října", 10}, {"listopadu", 11}, {"prosince", 12},
+    // Russian and Ukrainian, nominative and genitive
+    {"январь", 1}, {"января", 1}, {"февраль", 2}, {"февраля", 2}, {"март", 3}, {"марта", 3},
+    {"апрель", 4}, {"апреля", 4}, {"май", 5}, {"мая", 5}, {"июнь", 6}, {"июня", 6}, {"июль", 7},
+    {"июля", 7}, {"август", 8}, {"августа", 8}, {"сентябрь", 9}, {"сентября", 9}, {"октябрь", 10},
+    {"октября", 10}, {"ноябрь", 11}, {"ноября", 11}, {"декабрь", 12}, {"декабря", 12},
+    {"січня", 1}, {"лютого", 2}, {"березня", 3}, {"квітня", 4}, {"травня", 5}, {"червня", 6},
+    {"липня", 7}, {"серпня", 8}, {"вересня", 9}, {"жовтня", 10}, {"листопада", 11}, {"грудня", 12},
+};
+
 int month_of(std::string_view word) {
   for (auto [name, value] : kArabicMonths)
+    if (word == name) return value;
+  for (auto [name, value] : kWholeWordMonths)
     if (word == name) return value;
   if (word.size() < 3 || static_cast<unsigned char>(word[0]) >= 0x80) return 0;
   int found = 0;
@@ -434,4 +494,87 @@ std::optional<TimePoint> parse_visible_date(std::string_view text, const PageDat
 }
 
 }  // namespace
+namespace {
+
+// Text nodes read on each side of the headline, and the longest text that
+// can be a dateline rather than a sentence of the article.
+constexpr int kTextNodesAfterHeadline = 40;
+constexpr int kTextNodesBeforeHeadline = 8;
+constexpr std::size_t kMaxDatelineBytes = 160;
+
+// The next node in document order; `descend` = false skips node's subtree.
+pugi::xml_node following(pugi::xml_node node, bool descend) {
+  if (descend && node.first_child()) return node.first_child();
+  while (node && !node.next_sibling()) node = node.parent();
+  return node ? node.next_sibling() : pugi::xml_node{};
+}
+
+// The previous node in document order.
+pugi::xml_node preceding(pugi::xml_node node) {
+  if (!node.previous_sibling()) return node.parent();
+  node = node.previous_sibling();
+  while (node.last_child()) node = node.last_child();
+  return node;
+}
+
+bool inside_non_content(pugi::xml_node node) {
+  for (auto p = node.parent(); p; p = p.parent())
+    if (p.type() == pugi::node_element && is_non_content_element(p.name())) return true;
+  return false;
+}
+
+pugi::xml_node first_h1(pugi::xml_node root) {
+  for (pugi::xml_node node = root.first_child(); node; node = following(node, true)) {
+    if (node.type() != pugi::node_element) continue;
+    if (std::string_view(node.name()) == "h1") return node;
+  }
+  return {};
+}
+
+// A date in the text of `node` (a text node) or of its parent element when
+// that is short: "Published on <b>March 12, 2021</b>" reads as a whole.
+std::optional<TimePoint> dateline(pugi::xml_node text_node, const PageDateContext& context) {
+  std::string_view own = text_node.value();
+  if (own.size() > kMaxDatelineBytes) return std::nullopt;
+  std::optional<TimePoint> date;
+  if (pugi::xml_node parent = text_node.parent(); parent && !inside_non_content(text_node)) {
+    std::string whole = dom_text(parent);
+    if (whole.size() <= kMaxDatelineBytes) date = parse_page_date(whole, context);
+  }
+  if (!date) date = parse_page_date(own, context);
+  if (!date) return std::nullopt;
+  auto earliest = sys_days(year{1995} / 1 / 1);
+  if (*date < earliest) return std::nullopt;
+  if (context.now != TimePoint{} && *date > context.now + hours(24)) return std::nullopt;
+  return date;
+}
+
+}  // namespace
+
+std::optional<TimePoint> date_near_headline(const pugi::xml_document& dom, const PageDateContext& context) {
+  pugi::xml_node h1 = first_h1(dom);
+  if (!h1) return std::nullopt;
+  int seen = 0;
+  for (pugi::xml_node node = following(h1, false); node && seen < kTextNodesAfterHeadline;) {
+    if (node.type() == pugi::node_element && is_non_content_element(node.name())) {
+      node = following(node, false);
+      continue;
+    }
+    if (node.type() == pugi::node_pcdata &&
+        std::string_view(node.value()).find_first_not_of(" \t\r\n") != std::string_view::npos) {
+      ++seen;
+      if (auto date = dateline(node, context)) return date;
+    }
+    node = following(node, true);
+  }
+  seen = 0;
+  for (pugi::xml_node node = preceding(h1); node && seen < kTextNodesBeforeHeadline; node = preceding(node)) {
+    if (node.type() != pugi::node_pcdata || inside_non_content(node)) continue;
+    if (std::string_view(node.value()).find_first_not_of(" \t\r\n") == std::string_view::npos) continue;
+    ++seen;
+    if (auto date = dateline(node, context)) return date;
+  }
+  return std::nullopt;
+}
+
 }  // namespace newsd::parsers

@@ -1,6 +1,8 @@
 // Visible dates as pages print them, in Arabic, English and European forms.
 #include "parsers/page_date.hpp"
 
+#include "parsers/html_document.hpp"
+
 #include <gtest/gtest.h>
 
 namespace newsd::parsers {
@@ -77,6 +79,52 @@ TEST(PageDate, NotADate) {
   EXPECT_EQ(at("3 دقائق"), "none");  // a reading time, not "3 minutes ago"
   EXPECT_EQ(at("31 فبراير 2021"), "none");
   EXPECT_EQ(at("مجلة وفاء wafaamagazine"), "none");
+}
+
+TEST(PageDate, NorthernAndEasternEuropeanMonthNames) {
+  EXPECT_EQ(at("3 Haziran 2021"), "2021-06-03T00:00:00Z");
+  EXPECT_EQ(at("ŞUBAT 5, 2022"), "2022-02-05T00:00:00Z") << "Turkish capitals fold";
+  EXPECT_EQ(at("Opublikowano 12 marca 2021"), "2021-03-12T00:00:00Z");
+  EXPECT_EQ(at("12. března 2021"), "2021-03-12T00:00:00Z");
+  EXPECT_EQ(at("14 ÚNORA 2020"), "2020-02-14T00:00:00Z");
+  EXPECT_EQ(at("12 Июня 2021 г."), "2021-06-12T00:00:00Z");
+  EXPECT_EQ(at("3 травня 2022"), "2022-05-03T00:00:00Z");
+  EXPECT_EQ(at("12 augusti 2021 kl. 10:00"), "2021-08-12T10:00:00Z");
+  EXPECT_EQ(at("5 maj 2020"), "2020-05-05T00:00:00Z");
+  // These names match whole only: the German "Sie" is not an abbreviated "sierpnia".
+  EXPECT_EQ(at("Haben Sie 12. März 2021"), "2021-03-12T00:00:00Z");
+}
+
+std::string near_headline(std::string_view html) {
+  auto parsed = parse_html_utf8(html);
+  if (!parsed.document) return "unparsed";
+  auto t = date_near_headline(parsed.document->dom, {kNow, minutes(0)});
+  return t ? format_rfc3339(*t) : "none";
+}
+
+TEST(DateNearHeadline, TheBylineAfterTheHeadline) {
+  const std::string body(600, 'x');
+  EXPECT_EQ(near_headline("<body><nav>May 1, 2021</nav><article><h1>Headline</h1><div class=meta>Published on "
+                          "<b>March 12, 2021</b> at 3:45 pm</div><p>" + body + "</p></article></body>"),
+            "2021-03-12T15:45:00Z")
+      << "the byline reads as a whole, across its inline elements; the nav date before is further away";
+  EXPECT_EQ(near_headline("<body><h1>عنوان</h1><span class=x>منذ ساعتين</span><p>" + body + "</p></body>"),
+            "2021-05-20T10:00:00Z");
+  // A dateline printed above the headline when nothing follows it.
+  EXPECT_EQ(near_headline("<body><p class=kicker>12.03.2021</p><h1>Überschrift</h1><p>" + body + "</p></body>"),
+            "2021-03-12T00:00:00Z");
+}
+
+TEST(DateNearHeadline, NothingPlausible) {
+  EXPECT_EQ(near_headline("<body><p>12 March 2021</p></body>"), "none") << "no headline";
+  EXPECT_EQ(near_headline("<body><h1>Title</h1><p>June 3, 2030</p></body>"), "none") << "after the fetch time";
+  EXPECT_EQ(near_headline("<body><h1>Title</h1><p>March 3, 1921</p></body>"), "none") << "before the web";
+  EXPECT_EQ(near_headline("<body><h1>Title</h1><script>var d='12 March 2021'</script><p>text</p></body>"), "none");
+  // A long paragraph is article text, not a dateline, even when it names a date.
+  EXPECT_EQ(near_headline("<body><h1>Title</h1><p>On 12 March 2021 the council met again to discuss the plans for the "
+                          "new bridge across the river, which have been debated for more than a decade now by all "
+                          "parties involved in the project.</p></body>"),
+            "none");
 }
 
 }  // namespace
