@@ -21,7 +21,11 @@ constexpr std::string_view kUnlikely[] = {
     "yom-remote", "share", "newsletter", "subscribe", "cookie", "consent", "promo", "outbrain", "taboola",
     "navbar", "nav-", "-nav", "masthead", "topbar", "widget", "signup", "paywall", "modal", "toolbar",
 };
-constexpr std::string_view kMaybe[] = {"and", "article", "body", "column", "content", "main", "shadow", "story"};
+// Fragments that keep an unlikely-looking element a candidate. The weak ones
+// are grid and styling words ("column", "shadow"): they vouch only for
+// their own class token, not for a "comment" beside them.
+constexpr std::string_view kMaybe[] = {"article", "body", "content", "main", "story"};
+constexpr std::string_view kMaybeWeak[] = {"and", "column", "shadow"};
 constexpr std::string_view kPositive[] = {
     "article", "body", "content", "entry", "hentry", "h-entry", "main", "page", "post", "text", "blog", "story",
 };
@@ -54,7 +58,7 @@ constexpr bool all_at_least_three_bytes(const std::string_view (&needles)[N]) {
     if (needle.size() < 3) return false;
   return true;
 }
-static_assert(all_at_least_three_bytes(kUnlikely) && all_at_least_three_bytes(kMaybe) &&
+static_assert(all_at_least_three_bytes(kUnlikely) && all_at_least_three_bytes(kMaybe) && all_at_least_three_bytes(kMaybeWeak) &&
               all_at_least_three_bytes(kPositive) && all_at_least_three_bytes(kNegative) &&
               all_at_least_three_bytes(kBoilerplateInside));  // HintTable::match relies on it
 
@@ -73,6 +77,8 @@ enum HintFlag : unsigned {
   kHintNegative = 8,
   kHintBoilerplate = 16,
   kHintContent = 32,
+  kHintMaybeWeak = 64,
+  kHintUnlikelyToken = 128,  // a class/id token is unlikely without a "maybe" fragment of its own
 };
 
 // All hint fragments with the lists they belong to, bucketed by first byte so
@@ -82,6 +88,7 @@ class HintTable {
   HintTable() {
     add(kUnlikely, kHintUnlikely);
     add(kMaybe, kHintMaybe);
+    add(kMaybeWeak, kHintMaybeWeak);
     add(kPositive, kHintPositive);
     add(kNegative, kHintNegative);
     add(kBoilerplateInside, kHintBoilerplate);
@@ -130,11 +137,29 @@ class HintMatcher {
     for (auto& c : key_)
       if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     auto [it, inserted] = cache_.try_emplace(key_, 0u);
-    if (inserted) it->second = table().match(key_);
+    if (inserted) it->second = match_tokens(key_);
     return it->second;
   }
 
  private:
+  // The fragments matched in the whole string, plus kHintUnlikelyToken when
+  // a single token is furniture on its own ("comment" in "comment column").
+  static unsigned match_tokens(std::string_view key) {
+    unsigned all = 0;
+    std::size_t start = 0;
+    while (start < key.size()) {
+      std::size_t end = key.find(' ', start);
+      if (end == std::string_view::npos) end = key.size();
+      if (end > start) {
+        unsigned f = table().match(key.substr(start, end - start));
+        all |= f;
+        if ((f & kHintUnlikely) && !(f & (kHintMaybe | kHintMaybeWeak))) all |= kHintUnlikelyToken;
+      }
+      start = end + 1;
+    }
+    return all;
+  }
+
   static const HintTable& table() {
     static const HintTable kTable;  // a constant table, built on first use
     return kTable;
@@ -217,11 +242,18 @@ bool is_hidden_style(std::string_view style) {
   return false;
 }
 
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Commas that separate clauses: ',' (not a decimal comma as in "551,88 €"),
+// the Arabic comma and the CJK commas ， and 、.
 std::size_t count_commas(std::string_view text) {
   std::size_t n = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == ',') ++n;
-    else if (text[i] == '\xD8' && i + 1 < text.size() && text[i + 1] == '\x8C') ++n;  // Arabic comma
+    char c = text[i];
+    if (c == ',') n += !(i > 0 && i + 1 < text.size() && is_digit(text[i - 1]) && is_digit(text[i + 1]));
+    else if (c == '\xD8' && i + 1 < text.size() && text[i + 1] == '\x8C') ++n;  // U+060C
+    else if (c == '\xEF' && i + 2 < text.size() && text[i + 1] == '\xBC' && text[i + 2] == '\x8C') ++n;  // U+FF0C
+    else if (c == '\xE3' && i + 2 < text.size() && text[i + 1] == '\x80' && text[i + 2] == '\x81') ++n;  // U+3001
   }
   return n;
 }
@@ -277,8 +309,9 @@ std::vector<NodeInfo> collect(pugi::xml_node body) {
     }
     bool structural = info.tag == Tag::body || info.tag == Tag::html || info.tag == Tag::article || info.tag == Tag::main;
     if (unsigned f = structural ? 0u : hints.flags(class_attr, id_attr); f != 0) {
-      if ((f & kHintUnlikely) && !(f & kHintMaybe)) info.own_unlikely = true;
-      if (f & kHintPositive) info.weight += 25;
+      if ((f & kHintUnlikelyToken) && !(f & kHintMaybe)) info.own_unlikely = true;
+      // A list is never the article however it is named ("list-articles" is a teaser list).
+      if ((f & kHintPositive) && info.tag != Tag::list) info.weight += 25;
       if (f & kHintNegative) info.weight -= 25;
       // "entry-content" says content even though it holds a boilerplate fragment.
       info.boilerplate = (f & kHintBoilerplate) && !((f & kHintPositive) && (f & kHintContent) && !(f & kHintNegative));

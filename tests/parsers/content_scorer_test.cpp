@@ -1,0 +1,69 @@
+// The generic main-content scorer on small pages built to tell one rule apart.
+#include "parsers/content_scorer.hpp"
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "parsers/html_document.hpp"
+
+namespace newsd::parsers {
+namespace {
+
+std::string main_text(const std::string& html) {
+  auto parsed = parse_html_utf8(html);
+  EXPECT_TRUE(parsed.document);
+  std::string out;
+  for (const auto& paragraph : find_main_content(parsed.document->dom, {}).paragraphs) out += paragraph + "\n";
+  return out;
+}
+
+std::string article_paragraphs(int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i)
+    out += "<p>The council met on Tuesday to discuss the bridge, which has been delayed for years, and the mayor "
+           "said that work would start in spring, weather permitting, after the last survey.</p>";
+  return out;
+}
+
+TEST(ContentScorer, DecimalCommasAreNotClauses) {
+  // A deals box full of prices ("551,88 €") once outscored the article beside it.
+  std::string deals = "<div class=deals><ul>";
+  for (int i = 0; i < 12; ++i) deals += "<li>Pixel 8 128 GB 551,88 € 17,99 € 1,5 Liter 3,49 € 2,99 € 12,50 €</li>";
+  deals += "</ul></div>";
+  std::string text = main_text("<body><div class=wrap>" + deals + "</div><div class=story>" + article_paragraphs(3) +
+                               "</div></body>");
+  EXPECT_NE(text.find("The council met"), std::string::npos) << text;
+  EXPECT_EQ(text.find("551,88"), std::string::npos) << text;
+}
+
+TEST(ContentScorer, ATeaserListIsNotTheArticleWhateverItsClass) {
+  std::string teasers = "<ul class=list-articles>";
+  for (int i = 0; i < 4; ++i)
+    teasers += "<li>Opinion, analysis and background: what the new rules mean for tenants, landlords and cities</li>";
+  teasers += "</ul>";
+  std::string text = main_text("<body><div class=col>" + teasers + "</div><div>" + article_paragraphs(3) + "</div></body>");
+  EXPECT_NE(text.find("The council met"), std::string::npos) << text;
+  EXPECT_EQ(text.find("what the new rules mean"), std::string::npos) << text;
+}
+
+TEST(ContentScorer, AGridColumnDoesNotVouchForComments) {
+  // Comments in a CSS grid: "column" once cancelled "comment" as readability's
+  // okMaybeItsACandidate does, and a long reader comment won.
+  std::string comments = "<ul class='comments-list columns'>";
+  for (int i = 0; i < 3; ++i)
+    comments += "<li class='member column comment'><div class='text message'>" + article_paragraphs(2) +
+                "<p>Reader comment, long and angry, with many clauses, commas, asides, and more, more, more.</p></div></li>";
+  comments += "</ul>";
+  std::string text = main_text("<body><main><div class='column article-corpus'><p>Article lead, short.</p>" +
+                               article_paragraphs(4) + "</div><section class='community column'>" + comments +
+                               "</section></main></body>");
+  EXPECT_EQ(text.find("Reader comment"), std::string::npos) << text;
+  EXPECT_NE(text.find("Article lead"), std::string::npos) << text;
+  // A class token with "article" still keeps a container whose other token looks like furniture.
+  std::string modal = main_text("<body><div class='box article modal-enabled'>" + article_paragraphs(3) + "</div></body>");
+  EXPECT_NE(modal.find("The council met"), std::string::npos) << modal;
+}
+
+}  // namespace
+}  // namespace newsd::parsers
