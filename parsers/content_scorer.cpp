@@ -425,6 +425,36 @@ std::size_t visible_length(std::string_view text) {
 
 namespace {
 
+// Readability's second look at the winner: when three or more of the next
+// best candidates score nearly as well (a story cut into one wrapper per
+// paragraph, or into blocks between ads), the nearest ancestor of the winner
+// that holds three of them is the article.
+int common_ancestor_of_close_candidates(const std::vector<NodeInfo>& nodes, int top) {
+  constexpr std::size_t kAlternatives = 5;
+  constexpr int kNeeded = 3;
+  const double top_score = nodes[static_cast<std::size_t>(top)].score;
+  std::vector<int> ranked;
+  for (std::size_t i = 0; i < nodes.size(); ++i)
+    if (nodes[i].has_score && static_cast<int>(i) != top) ranked.push_back(static_cast<int>(i));
+  auto by_score = [&](int a, int b) { return nodes[static_cast<std::size_t>(a)].score > nodes[static_cast<std::size_t>(b)].score; };
+  std::size_t n = std::min(kAlternatives, ranked.size());
+  std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n), ranked.end(), by_score);
+  ranked.resize(n);
+  std::erase_if(ranked, [&](int i) { return nodes[static_cast<std::size_t>(i)].score < 0.75 * top_score; });
+  if (static_cast<int>(ranked.size()) < kNeeded) return top;
+  auto descends_from = [&](int node, int ancestor) {
+    for (int a = nodes[static_cast<std::size_t>(node)].parent; a >= 0; a = nodes[static_cast<std::size_t>(a)].parent)
+      if (a == ancestor) return true;
+    return false;
+  };
+  for (int a = nodes[static_cast<std::size_t>(top)].parent; a >= 0; a = nodes[static_cast<std::size_t>(a)].parent) {
+    if (nodes[static_cast<std::size_t>(a)].tag == Tag::body) break;
+    int held = static_cast<int>(std::count_if(ranked.begin(), ranked.end(), [&](int i) { return descends_from(i, a); }));
+    if (held >= kNeeded) return a;
+  }
+  return top;
+}
+
 // One extraction attempt over collected nodes; `skip_unlikely` leaves out
 // subtrees whose class/id looks like furniture.
 MainContent extract_pass(std::vector<NodeInfo>& nodes, const ContentHints& hints, bool skip_unlikely) {
@@ -444,6 +474,7 @@ MainContent extract_pass(std::vector<NodeInfo>& nodes, const ContentHints& hints
     if (top < 0 || n.score > nodes[static_cast<std::size_t>(top)].score) top = static_cast<int>(i);
   }
   if (top < 0) return result;  // nothing looked like a paragraph: a page without an article
+  top = common_ancestor_of_close_candidates(nodes, top);
   // A candidate that holds nearly all of its parent's text is better replaced
   // by that parent, so that sibling paragraphs split across wrappers are kept.
   while (true) {

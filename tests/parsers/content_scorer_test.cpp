@@ -65,5 +65,19 @@ TEST(ContentScorer, AGridColumnDoesNotVouchForComments) {
   EXPECT_NE(modal.find("The council met"), std::string::npos) << modal;
 }
 
+TEST(ContentScorer, AStoryWithOneWrapperPerParagraphIsKeptWhole) {
+  // Styled-components pages wrap every paragraph in its own div; the best
+  // single wrapper is one paragraph, their common ancestor is the story.
+  std::string story = "<div class=sc-x1>";
+  const char* sentences[] = {"The first paragraph, about the storm, is here.", "A second one says more, much more.",
+                             "Third, the minister spoke.", "Fourth, the hospitals, schools and roads.",
+                             "Fifth, the outlook, for now.", "Sixth and last, the forecast."};
+  for (const char* sentence : sentences)
+    story += std::string("<div><div><div><p>") + sentence + " It goes on with detail, names, places, numbers.</p></div></div></div>";
+  story += "</div>";
+  std::string text = main_text("<body><div class=wrap>" + story + "<div class=more><p>Other news, briefly.</p></div></div></body>");
+  for (const char* sentence : sentences) EXPECT_NE(text.find(sentence), std::string::npos) << sentence << "\n" << text;
+}
+
 }  // namespace
 }  // namespace newsd::parsers
