@@ -455,6 +455,47 @@ int common_ancestor_of_close_candidates(const std::vector<NodeInfo>& nodes, int 
   return top;
 }
 
+// A story cut into chunks that share the winner's tag and class ("article__body"
+// twice, with an ad rail between): their nearest common ancestor, a few levels
+// up, when the chunks are most of its text.
+// `chunks` receives the chunks, for the furniture sweep to keep.
+int container_of_repeated_chunks(const std::vector<NodeInfo>& nodes, int top, std::vector<int>& chunks) {
+  constexpr int kMaxLevels = 4;
+  const NodeInfo& best = nodes[static_cast<std::size_t>(top)];
+  std::string_view best_class = best.node.attribute("class").value();
+  if (best_class.empty()) return top;
+  std::string_view best_name = best.node.name();
+  // The winner's ancestors, nearest first.
+  std::vector<int> ancestors;
+  for (int a = best.parent; a >= 0 && static_cast<int>(ancestors.size()) < kMaxLevels; a = nodes[static_cast<std::size_t>(a)].parent) {
+    if (nodes[static_cast<std::size_t>(a)].tag == Tag::body) break;
+    ancestors.push_back(a);
+  }
+  std::size_t level = 0;  // 1 + index in `ancestors` of the common ancestor so far; 0: none yet
+  std::size_t chunk_text = best.text;
+  std::vector<int> found{top};
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const NodeInfo& n = nodes[i];
+    if (static_cast<int>(i) == top || !n.has_score || n.score < 0.25 * best.score) continue;
+    if (std::string_view(n.node.name()) != best_name || best_class != n.node.attribute("class").value()) continue;
+    std::size_t meet = 0;
+    for (int a = n.parent; a >= 0 && meet == 0; a = nodes[static_cast<std::size_t>(a)].parent) {
+      if (a == top) break;  // inside the winner
+      auto at = std::find(ancestors.begin(), ancestors.end(), a);
+      if (at != ancestors.end()) meet = static_cast<std::size_t>(at - ancestors.begin()) + 1;
+    }
+    if (meet == 0) continue;
+    level = std::max(level, meet);
+    chunk_text += n.text;
+    found.push_back(static_cast<int>(i));
+  }
+  if (level == 0) return top;
+  int container = ancestors[level - 1];
+  if (static_cast<double>(chunk_text) < 0.6 * static_cast<double>(nodes[static_cast<std::size_t>(container)].text)) return top;
+  chunks = std::move(found);
+  return container;
+}
+
 // One extraction attempt over collected nodes; `skip_unlikely` leaves out
 // subtrees whose class/id looks like furniture.
 MainContent extract_pass(std::vector<NodeInfo>& nodes, const ContentHints& hints, bool skip_unlikely) {
@@ -475,6 +516,8 @@ MainContent extract_pass(std::vector<NodeInfo>& nodes, const ContentHints& hints
   }
   if (top < 0) return result;  // nothing looked like a paragraph: a page without an article
   top = common_ancestor_of_close_candidates(nodes, top);
+  std::vector<int> chunks;
+  top = container_of_repeated_chunks(nodes, top, chunks);
   // A candidate that holds nearly all of its parent's text is better replaced
   // by that parent, so that sibling paragraphs split across wrappers are kept.
   while (true) {
@@ -509,7 +552,11 @@ MainContent extract_pass(std::vector<NodeInfo>& nodes, const ContentHints& hints
     }
   }
 
-  // Furniture inside the kept containers.
+  // Furniture inside the kept containers; never a chunk of a split story or
+  // the wrappers around one ("article-widget" holding "article-widget-text").
+  std::vector<bool> chunk_path(nodes.size(), false);
+  for (int chunk : chunks)
+    for (int a = chunk; a >= 0 && a != top; a = nodes[static_cast<std::size_t>(a)].parent) chunk_path[static_cast<std::size_t>(a)] = true;
   DropSet drop;
   std::vector<bool> inside(nodes.size(), false);
   std::size_t top_text = std::max<std::size_t>(best.text, 1);
@@ -519,7 +566,7 @@ MainContent extract_pass(std::vector<NodeInfo>& nodes, const ContentHints& hints
     inside[i] = included[i] || parent_inside;
     if (!parent_inside) continue;
     // Never drop something holding most of the article: its hint was wrong.
-    bool major = n.text * 2 > top_text;
+    bool major = n.text * 2 > top_text || chunk_path[i];
     bool dropit = false;
     if ((n.boilerplate || n.own_unlikely) && !major) dropit = true;
     else if (n.tag == Tag::figcaption || n.tag == Tag::form || n.tag == Tag::h1) dropit = !major;

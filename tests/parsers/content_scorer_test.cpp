@@ -79,5 +79,25 @@ TEST(ContentScorer, AStoryWithOneWrapperPerParagraphIsKeptWhole) {
   for (const char* sentence : sentences) EXPECT_NE(text.find(sentence), std::string::npos) << sentence << "\n" << text;
 }
 
+TEST(ContentScorer, AStoryInRepeatedChunksIsJoined) {
+  // Two "article__body" chunks in their own grid rows, an ad rail between.
+  std::string first = article_paragraphs(4), second;
+  for (int i = 0; i < 2; ++i)
+    second += "<p>Later on, the second half of the story, with its own clauses, facts, quotes and more detail.</p>";
+  std::string text = main_text("<body><div class=chunks><div class='grid'><div class='article__body'>" + first +
+                               "</div></div><div class='grid'><div class='article__body'>" + second +
+                               "</div></div></div><div class=footer-links><p>About us</p></div></body>");
+  EXPECT_NE(text.find("The council met"), std::string::npos) << text;
+  EXPECT_NE(text.find("the second half of the story"), std::string::npos) << text;
+  // Chunks in wrappers whose class says "widget" are not swept out as furniture.
+  std::string widgets = main_text("<body><div class=article-widgets><div class='article-widget article-widget-text'><div class=text>" +
+                                  first + "</div></div><div class='article-widget related'><a href=/x>Related story</a></div>"
+                                  "<div class='article-widget article-widget-text'><div class=text>" + second +
+                                  "</div></div></div></body>");
+  EXPECT_NE(widgets.find("The council met"), std::string::npos) << widgets;
+  EXPECT_NE(widgets.find("the second half of the story"), std::string::npos) << widgets;
+  EXPECT_EQ(widgets.find("Related story"), std::string::npos) << widgets;
+}
+
 }  // namespace
 }  // namespace newsd::parsers
