@@ -12,6 +12,8 @@
 #include <boost/url/url_view.hpp>
 #include <openssl/sha.h>
 
+#include "parsers/text_codec.hpp"
+
 namespace newsd::parsers {
 namespace {
 
@@ -217,22 +219,7 @@ std::optional<std::string> ascii_host(std::string_view host) {
       if (!code_points) return std::nullopt;
       std::string lowered;
       for (char32_t c : *code_points) {
-        c = lower_code_point(c);
-        if (c < 0x80) {
-          lowered.push_back(static_cast<char>(c));
-        } else if (c < 0x800) {
-          lowered.push_back(static_cast<char>(0xC0 | (c >> 6)));
-          lowered.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-        } else if (c < 0x10000) {
-          lowered.push_back(static_cast<char>(0xE0 | (c >> 12)));
-          lowered.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-          lowered.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-        } else {
-          lowered.push_back(static_cast<char>(0xF0 | (c >> 18)));
-          lowered.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-          lowered.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-          lowered.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-        }
+        append_utf8(lowered, lower_code_point(c));
       }
       auto encoded = punycode_encode(lowered);
       if (!encoded) return std::nullopt;

@@ -40,4 +40,9 @@ Utf8Census utf8_census(std::string_view bytes);
 // tab, newline and carriage return removed.
 std::string sanitize_utf8(std::string_view text);
 
+// One code point as UTF-8: written to `out` (room for 4 bytes), returning
+// the length; or appended to a string.
+std::size_t encode_utf8(char32_t cp, char* out);
+void append_utf8(std::string& out, char32_t cp);
+
 }  // namespace newsd::parsers

@@ -4,6 +4,8 @@
 #include <bit>
 #include <vector>
 
+#include "parsers/text_codec.hpp"
+
 namespace newsd::parsers {
 namespace {
 
@@ -122,30 +124,6 @@ Mapped map_code_point(char32_t c) {
       (c >= 0x1F000 && c <= 0x1FAFF))   // emoji, pictographs
     return {Kind::separator};
   return {Kind::letter, c};
-}
-
-// Writes c as UTF-8 into out (4 bytes of room); returns the length.
-std::size_t encode_utf8(char32_t c, char* out) {
-  if (c < 0x80) {
-    out[0] = static_cast<char>(c);
-    return 1;
-  }
-  if (c < 0x800) {
-    out[0] = static_cast<char>(0xC0 | (c >> 6));
-    out[1] = static_cast<char>(0x80 | (c & 0x3F));
-    return 2;
-  }
-  if (c < 0x10000) {
-    out[0] = static_cast<char>(0xE0 | (c >> 12));
-    out[1] = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out[2] = static_cast<char>(0x80 | (c & 0x3F));
-    return 3;
-  }
-  out[0] = static_cast<char>(0xF0 | (c >> 18));
-  out[1] = static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-  out[2] = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-  out[3] = static_cast<char>(0x80 | (c & 0x3F));
-  return 4;
 }
 
 // Next code point of `text` at `i`; a malformed byte reads as U+FFFD.
