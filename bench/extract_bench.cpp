@@ -4,11 +4,11 @@
 //                                      benchmark's metric), fundus title / date /
 //                                      authors / body F1
 //   extract_bench speed [--no-peer]    pages/s and p50/p99 per page: newsd's
-//                                      extraction, gumbo vs libxml2 parse, and
+//                                      extraction, native vs gumbo vs libxml2 parse, and
 //                                      readability-lxml (bench/readability_peer.py)
 //                                      on the same pages, with the ratio
 //   extract_bench dump aeb|fundus      one line per page: id, F1, title (for tuning)
-//   --parser gumbo|libxml2             the HTML parser for score/dump and the full run
+//   --parser gumbo|libxml2|native      the HTML parser for score/dump and the full run
 //
 // Options: --shared DIR (default $NEWSD_SHARED_DIR, else ../shared beside the repository), --peer PATH
 // (readability_peer.py), --python PATH (default /usr/bin/python3).
@@ -35,6 +35,7 @@
 #include "parsers/article_extractor.hpp"
 #include "parsers/html_document.hpp"
 #include "parsers/html_text.hpp"
+#include "parsers/text_codec.hpp"
 
 namespace {
 
@@ -409,12 +410,28 @@ int speed(const std::vector<Page>& pages, const std::string& label, bool with_pe
   for (const auto& page : pages) (void)extract(page);  // warm caches
   auto full = time_pages(pages, rounds, [](const Page& page) { (void)extract(page); });
   full.report("newsd extract (full)", bytes);
-  for (auto parser : {newsd::parsers::HtmlParser::gumbo, newsd::parsers::HtmlParser::libxml2}) {
+  for (auto parser : {newsd::parsers::HtmlParser::native, newsd::parsers::HtmlParser::gumbo,
+                      newsd::parsers::HtmlParser::libxml2}) {
     if (!newsd::parsers::html_parser_available(parser)) continue;
     newsd::parsers::HtmlOptions html;
     html.parser = parser;
     time_pages(pages, rounds, [&](const Page& page) { (void)newsd::parsers::parse_html(page.bytes, "", html); })
-        .report(parser == newsd::parsers::HtmlParser::gumbo ? "  decode+gumbo+pugixml" : "  decode+libxml2+pugixml", bytes);
+        .report(parser == newsd::parsers::HtmlParser::native  ? "  decode+native parse"
+                : parser == newsd::parsers::HtmlParser::gumbo ? "  decode+gumbo+pugixml"
+                                                              : "  decode+libxml2+pugixml",
+                bytes);
+  }
+  {
+    // The native tokenizer and tree builder alone, on pages already decoded to UTF-8.
+    std::vector<Page> utf8(pages.size());
+    for (std::size_t i = 0; i < pages.size(); ++i) {
+      auto charset = newsd::parsers::detect_html_charset(pages[i].bytes, "");
+      utf8[i].bytes = newsd::parsers::to_utf8(pages[i].bytes, charset.charset);
+    }
+    newsd::parsers::HtmlOptions html;
+    html.parser = newsd::parsers::HtmlParser::native;
+    time_pages(utf8, rounds, [&](const Page& page) { (void)newsd::parsers::parse_html_utf8(page.bytes, html); })
+        .report("  native parse only (UTF-8)", bytes);
   }
   {
     // Extraction alone, on documents parsed beforehand.
@@ -490,10 +507,12 @@ int main(int argc, char** argv) {
     else if (args[i] == "--no-peer") with_peer = false;
     else if (args[i] == "--parser" && i + 1 < args.size()) {
       ++i;
-      g_parser = args[i] == "gumbo" ? newsd::parsers::HtmlParser::gumbo : newsd::parsers::HtmlParser::libxml2;
+      g_parser = args[i] == "gumbo"    ? newsd::parsers::HtmlParser::gumbo
+                 : args[i] == "native" ? newsd::parsers::HtmlParser::native
+                                       : newsd::parsers::HtmlParser::libxml2;
     }
     else if (args[i] == "-h" || args[i] == "--help") {
-      std::printf("usage: extract_bench [score|speed|dump] [aeb|fundus] [--shared DIR] [--parser gumbo|libxml2] [--no-peer] [--peer PATH] [--python PATH]\n");
+      std::printf("usage: extract_bench [score|speed|dump] [aeb|fundus] [--shared DIR] [--parser gumbo|libxml2|native] [--no-peer] [--peer PATH] [--python PATH]\n");
       return 0;
     } else positional.push_back(args[i]);
   }

@@ -1,5 +1,5 @@
 // libFuzzer target for page extraction: any bytes, claimed as any content
-// type, through either HTML parser, with and without a site template, must
+// type, through any of the HTML parsers, with and without a site template, must
 // give an article or a typed error — never a crash, a hang or unbounded
 // memory — and the record must serialise.
 //
@@ -50,7 +50,7 @@ const newsd::parsers::SiteTemplateSet& templates() {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace newsd::parsers;
   if (size == 0) return 0;
-  // The first byte picks the parser, the claimed content type and whether a template applies.
+  // The first byte picks the parser (bits 3 and 5), the claimed content type and whether a template applies.
   static constexpr std::string_view kContentTypes[] = {"", "text/html; charset=windows-1256", "text/html; charset=utf-16",
                                                         "text/html; charset=iso-8859-6"};
   const std::uint8_t selector = data[0];
@@ -61,7 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   page.url = (selector & 4) ? "https://fuzz.example/a/1" : "https://other.example/x";
   page.fetched_at = std::chrono::sys_days(std::chrono::year{2024} / 1 / 1);
   ExtractOptions options;
-  options.html.parser = (selector & 8) ? HtmlParser::gumbo : HtmlParser::libxml2;
+  options.html.parser = (selector & 8) ? HtmlParser::gumbo : (selector & 32) ? HtmlParser::libxml2 : HtmlParser::native;
   options.html.max_bytes = 1u << 20;
   options.templates = (selector & 16) ? &templates() : nullptr;
   auto result = extract_article(page, options);

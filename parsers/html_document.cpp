@@ -22,6 +22,7 @@
 #endif
 
 #include "parsers/html_text.hpp"
+#include "parsers/html_tree_builder.hpp"
 #include "parsers/text_codec.hpp"
 
 namespace newsd::parsers {
@@ -618,7 +619,7 @@ void copy_tree(const xmlNode* root, HtmlDocument& document, const HtmlOptions& o
 }  // namespace
 #endif
 
-bool html_parser_available(HtmlParser parser) { return parser == HtmlParser::gumbo || NEWSD_HAVE_LIBXML2; }
+bool html_parser_available(HtmlParser parser) { return parser != HtmlParser::libxml2 || NEWSD_HAVE_LIBXML2; }
 
 namespace {
 
@@ -672,6 +673,13 @@ std::string cap_nesting(std::string_view s, std::size_t max_depth) {
 
 HtmlParseResult parse_html_utf8(std::string_view utf8, const HtmlOptions& options) {
   HtmlParseResult result;
+  if (options.parser == HtmlParser::native) {
+    auto document = std::make_unique<HtmlDocument>();
+    document->charset = {"utf-8", CharsetSource::assumed};
+    build_html_tree(utf8, *document, options);
+    result.document = std::move(document);
+    return result;
+  }
 #if NEWSD_HAVE_LIBXML2
   if (options.parser == HtmlParser::libxml2) {
     LibXmlParse parse(utf8);
@@ -728,8 +736,10 @@ HtmlParseResult parse_html(std::string_view bytes, std::string_view content_type
   // and the decoder sees a third of the bytes.
   bool ascii_delimiters = charset.charset.rfind("utf-16", 0) != 0 && charset.charset.rfind("utf-32", 0) != 0 &&
                           charset.charset.rfind("iso-2022", 0) != 0;
-  std::string utf8 = ascii_delimiters ? to_utf8(drop_raw_text_content(payload), charset.charset)
-                                      : drop_raw_text_content(to_utf8(payload, charset.charset));
+  // The native tokenizer skips raw-text content itself, faster than a separate pass.
+  std::string utf8 = options.parser == HtmlParser::native ? to_utf8(payload, charset.charset)
+                     : ascii_delimiters ? to_utf8(drop_raw_text_content(payload), charset.charset)
+                                        : drop_raw_text_content(to_utf8(payload, charset.charset));
   result = parse_html_utf8(utf8, options);
   if (result.document) result.document->charset = std::move(charset);
   return result;

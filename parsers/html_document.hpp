@@ -1,8 +1,9 @@
 #pragma once
 // HtmlDocument: an HTML page turned into a pugixml DOM that XPath can query.
 // parse_html() decodes the bytes to UTF-8 in the WHATWG order (BOM, HTTP
-// charset, <meta charset> / http-equiv in the first bytes, then uchardet),
-// parses them as HTML5 with gumbo and copies the tree into pugixml. The
+// charset, <meta charset> / http-equiv in the first bytes, then uchardet) and
+// builds the pugixml tree with newsd's own tree builder (or gumbo / libxml2,
+// whose trees are copied into pugixml). The
 // caller owns the returned document; nothing refers back to the input bytes.
 #include <cstddef>
 #include <memory>
@@ -17,10 +18,11 @@ namespace newsd::parsers {
 // Which HTML parser builds the tree. Both end in the same pugixml DOM.
 enum class HtmlParser {
   gumbo,    // HTML5 tree construction (the spec's algorithm); slower, and quadratic in nesting depth
-  libxml2,  // libxml2's HTML parser (HTML4-era repair rules); the default where it is built in
+  libxml2,  // libxml2's HTML parser (HTML4-era repair rules)
+  native,   // newsd's own tokenizer and tree builder (html_tree_builder.hpp): the fastest, and linear on any input
 };
 
-// True when this build has the libxml2 parser (HtmlParser::libxml2 falls back to gumbo otherwise).
+// True when this build has the parser (only HtmlParser::libxml2 can be missing; it falls back to gumbo).
 bool html_parser_available(HtmlParser parser);
 
 // How pages are parsed, and the bounds that keep hostile pages (10 MB of
@@ -30,7 +32,7 @@ struct HtmlOptions {
   std::size_t max_bytes = 16u << 20;      // larger inputs are refused (too_large)
   std::size_t max_depth = 256;            // deeper elements are flattened into their ancestor at this depth
   std::size_t max_nodes = 1'000'000;      // elements + texts copied into the DOM; the rest is dropped
-  HtmlParser parser = HtmlParser::libxml2;
+  HtmlParser parser = HtmlParser::native;
 };
 
 // Where the charset decision came from, for logs and the extraction detail.
@@ -77,8 +79,9 @@ HtmlParseResult parse_html_utf8(std::string_view utf8, const HtmlOptions& option
 // The markup with the content of script (except JSON-LD), style, svg,
 // noscript and template elements and of comments removed, the elements
 // themselves kept with their attributes. None of it is ever article text,
-// and it is often most of a page's bytes, which the HTML5 tokenizer would
-// otherwise walk one character at a time.
+// and it is often most of a page's bytes, which gumbo's and libxml2's
+// tokenizers would otherwise walk one character at a time. (The native parser
+// skips this content itself and does not need it.)
 std::string drop_raw_text_content(std::string_view utf8);
 
 // Text of a DOM subtree as one line: entities already decoded by the parser,

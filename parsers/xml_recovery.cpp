@@ -11,13 +11,6 @@
 namespace newsd::parsers {
 namespace {
 
-// What windows-1252 puts at 0x80..0x9F; HTML reads &#128;..&#159; this way.
-constexpr std::array<char32_t, 32> kWindows1252C1{{
-    0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
-    0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD, 0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
-    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178,
-}};
-
 bool is_xml_char(char32_t cp) {
   return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) || (cp >= 0xE000 && cp <= 0xFFFD) ||
          (cp >= 0x10000 && cp <= 0x10FFFF);
@@ -125,7 +118,7 @@ std::size_t repair_reference(std::string_view text, std::size_t pos, Rewriter& r
     }
     if (cp >= 0x80 && cp <= 0x9F) {
       std::string utf8;
-      append_utf8(utf8, kWindows1252C1[cp - 0x80]);
+      append_utf8(utf8, html_numeric_reference(cp));
       rewriter.replace(pos, i + 1, utf8);
       ++counts.bad_char_refs;
     } else if (!is_xml_char(cp)) {

@@ -72,7 +72,7 @@ TEST(HtmlCharset, ValidUtf8NeedsNoDetector) {
   EXPECT_EQ(decision.source, CharsetSource::detected);
 }
 
-class BothParsers : public ::testing::TestWithParam<HtmlParser> {
+class EveryParser : public ::testing::TestWithParam<HtmlParser> {
  protected:
   void SetUp() override {
     if (!html_parser_available(GetParam())) GTEST_SKIP() << "this build has no libxml2";
@@ -84,7 +84,7 @@ class BothParsers : public ::testing::TestWithParam<HtmlParser> {
   }
 };
 
-TEST_P(BothParsers, DecodesWindows1256ToUtf8) {
+TEST_P(EveryParser, DecodesWindows1256ToUtf8) {
   auto result = parse_html("<html><head><meta charset=windows-1256></head><body><p>" + kArabic1256 + "</p></body></html>",
                            "", options());
   ASSERT_TRUE(result.document);
@@ -92,7 +92,7 @@ TEST_P(BothParsers, DecodesWindows1256ToUtf8) {
   EXPECT_EQ(result.document->charset.charset, "windows-1256");
 }
 
-TEST_P(BothParsers, BuildsAnXPathQueryableDom) {
+TEST_P(EveryParser, BuildsAnXPathQueryableDom) {
   auto result = parse_html("<div class='entry-content'><p>One &amp; two</p><p>Three<br>four</p></div>", "", options());
   ASSERT_TRUE(result.document);
   auto node = result.document->dom.select_node("//div[contains(@class,'entry-content')]").node();
@@ -103,7 +103,7 @@ TEST_P(BothParsers, BuildsAnXPathQueryableDom) {
   EXPECT_EQ(paragraphs[2], "four");
 }
 
-TEST_P(BothParsers, DeepNestingIsFlattenedNotFatal) {
+TEST_P(EveryParser, DeepNestingIsFlattenedNotFatal) {
   for (int depth : {10'000, 100'000}) {
     std::string page = "<html><body>";
     for (int i = 0; i < depth; ++i) page += "<div>";
@@ -119,14 +119,14 @@ TEST_P(BothParsers, DeepNestingIsFlattenedNotFatal) {
   }
 }
 
-TEST_P(BothParsers, UnclosedNestingIsFlattenedToo) {
+TEST_P(EveryParser, UnclosedNestingIsFlattenedToo) {
   std::string page = "<html><body>";
   for (int i = 0; i < 20'000; ++i) page += "<span><b>x";
   auto result = parse_html(page, "", options());
   ASSERT_TRUE(result.document);
 }
 
-TEST_P(BothParsers, NodeCapTruncates) {
+TEST_P(EveryParser, NodeCapTruncates) {
   std::string page = "<html><body>";
   for (int i = 0; i < 5000; ++i) page += "<p>x</p>";
   HtmlOptions o = options();
@@ -137,13 +137,13 @@ TEST_P(BothParsers, NodeCapTruncates) {
   EXPECT_LE(result.document->node_count, 1000u);
 }
 
-TEST_P(BothParsers, TruncatedMarkupStillParses) {
+TEST_P(EveryParser, TruncatedMarkupStillParses) {
   auto result = parse_html("<html><head><title>T</title></head><body><div><p>Half a para", "", options());
   ASSERT_TRUE(result.document);
   EXPECT_EQ(text_of(result), "Half a para");
 }
 
-TEST_P(BothParsers, KeepsJsonLdDropsOtherScripts) {
+TEST_P(EveryParser, KeepsJsonLdDropsOtherScripts) {
   auto result = parse_html(
       "<html><head><script>var x = '<p>not text</p>';</script>"
       "<script type=\"application/ld+json\">{\"headline\":\"H\"}</script><style>p{}</style></head>"
@@ -155,8 +155,13 @@ TEST_P(BothParsers, KeepsJsonLdDropsOtherScripts) {
   EXPECT_EQ(text_of(result), "Body");
 }
 
-INSTANTIATE_TEST_SUITE_P(Parsers, BothParsers, ::testing::Values(HtmlParser::gumbo, HtmlParser::libxml2),
-                         [](const auto& info) { return info.param == HtmlParser::gumbo ? "gumbo" : "libxml2"; });
+INSTANTIATE_TEST_SUITE_P(Parsers, EveryParser,
+                         ::testing::Values(HtmlParser::gumbo, HtmlParser::libxml2, HtmlParser::native),
+                         [](const auto& info) {
+                           return info.param == HtmlParser::gumbo     ? "gumbo"
+                                  : info.param == HtmlParser::libxml2 ? "libxml2"
+                                                                      : "native";
+                         });
 
 TEST(HtmlDocument, RejectsEmptyHugeAndBinary) {
   EXPECT_EQ(parse_html("", "").error, HtmlError::empty);
