@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <optional>
 
 #include "parsers/article_identity.hpp"
 #include "parsers/text_fingerprint.hpp"
@@ -31,63 +32,278 @@ std::string join_paragraphs(const std::vector<std::string>& paragraphs) {
   return out;
 }
 
-constexpr std::string_view kTitleSeparators[] = {" | ", " - ", " – ", " — ", " :: ", " « ", " » ", " · ", " • ", " / "};
+constexpr std::string_view kTitleSeparators[] = {" | ", " - ", " – ", " — ", " :: ", " « ", " » ", " · ", " • ", " / ", " ㅣ "};
+// Written without spaces, these separate a suffix only when it is the site's
+// name itself: "Headline|Site", Korean "헤드라인ㅣ사이트" (ㅣ, a bare jamo, never
+// occurs inside Korean words). An unspaced "-" is too common inside words to
+// cut on anything less.
+constexpr std::string_view kTightTitleSeparators[] = {"ㅣ", "|", "-"};
 
 // "Headline - Site Name" -> "Headline" when the tail names the site (or, with
 // no site name known, when it is a short tail after a long headline).
 std::string strip_site_suffix(std::string title, std::string_view site_name) {
+  std::string site_lower = lower_ascii(site_name);
   for (auto separator : kTitleSeparators) {
     auto pos = title.rfind(separator);
     if (pos == std::string::npos || pos == 0) continue;
     std::string_view head(title.data(), pos);
     std::string_view tail = std::string_view(title).substr(pos + separator.size());
     std::string tail_lower = lower_ascii(tail);
-    std::string site_lower = lower_ascii(site_name);
     bool names_site = !site_lower.empty() && (tail_lower == site_lower || site_lower.find(tail_lower) != std::string::npos ||
                                               tail_lower.find(site_lower) != std::string::npos);
     bool short_tail = site_name.empty() && visible_length(tail) * 3 < visible_length(head) && visible_length(tail) < 40;
     if (names_site || short_tail) return normalize_whitespace(head);
   }
+  for (auto separator : kTightTitleSeparators) {
+    auto pos = title.rfind(separator);
+    if (pos == std::string::npos || pos == 0 || site_lower.empty()) continue;
+    if (lower_ascii(normalize_whitespace(std::string_view(title).substr(pos + separator.size()))) == site_lower)
+      return normalize_whitespace(std::string_view(title).substr(0, pos));
+  }
   // "Site Name | Headline"
   for (auto separator : kTitleSeparators) {
     auto pos = title.find(separator);
     if (pos == std::string::npos || site_name.empty()) continue;
-    if (lower_ascii(std::string_view(title).substr(0, pos)) == lower_ascii(site_name))
+    if (lower_ascii(std::string_view(title).substr(0, pos)) == site_lower)
       return normalize_whitespace(std::string_view(title).substr(pos + separator.size()));
   }
   return title;
 }
 
-// The first <h1> that is not the site's logo.
-std::string first_heading(const pugi::xml_document& dom, std::string_view site_name) {
-  std::string site = lower_ascii(site_name);
-  for (const auto& selected : dom.select_nodes("//h1")) {
-    auto text = dom_text(selected.node());
-    if (text.empty() || visible_length(text) > 400) continue;
-    std::string lowered = lower_ascii(text);
-    if (!site.empty() && (lowered == site || site.find(lowered) != std::string::npos)) continue;
-    return text;
-  }
-  return {};
+// Class names that hide an element from readers (screen-reader-only text,
+// separators shown only to assistive technology, collapsed copies).
+constexpr std::string_view kHiddenClasses[] = {"sr-only",  "visually-hidden", "visuallyhidden", "screen-reader-text",
+                                               "h-offscreen", "offscreen",    "is-hidden",      "hide",
+                                               "hidden",   "displaynone",     "d-none",         "element-invisible"};
+
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Case-insensitive (ASCII) comparison without allocating: it runs on every
+// ancestor of every heading candidate.
+bool equals_ci(std::string_view a, std::string_view lower_b) {
+  if (a.size() != lower_b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (ascii_lower(a[i]) != lower_b[i]) return false;
+  return true;
 }
 
-// The headline as the page states it: the JSON-LD headline, else og:title,
-// else twitter:title, with the site's name removed; an <h1> that equals it or is it without a prefix or
-// suffix wins, being the visible form. Else the first <h1>, else <title>.
-// Sources disagree on about one page in five (fundus corpus); no fixed order
-// does better than this one there, see parsers/EXTRACTION_STATUS.md.
-std::string choose_title(const StructuredMetadata& meta, const pugi::xml_document& dom) {
-  std::string h1 = first_heading(dom, meta.site_name);
-  std::string stated;
-  for (const std::string* candidate : {&meta.headline, &meta.og_title, &meta.twitter_title, &meta.title}) {
-    if (candidate->empty()) continue;
-    stated = strip_site_suffix(*candidate, meta.site_name);
-    break;
+bool is_hidden(pugi::xml_node node) {
+  if (node.attribute("hidden") || equals_ci(node.attribute("aria-hidden").value(), "true")) return true;
+  std::string_view classes = node.attribute("class").value();
+  std::size_t start = 0;
+  while (start < classes.size()) {
+    auto end = classes.find_first_of(" \t\r\n", start);
+    if (end == std::string_view::npos) end = classes.size();
+    std::string_view token = classes.substr(start, end - start);
+    for (auto hidden : kHiddenClasses)
+      if (equals_ci(token, hidden)) return true;
+    start = end + 1;
   }
-  if (stated.empty()) return !h1.empty() ? h1 : strip_site_suffix(meta.document_title, meta.site_name);
-  if (!h1.empty() && (h1 == stated || (stated.find(h1) != std::string::npos && visible_length(h1) * 2 >= visible_length(stated))))
-    return h1;
-  return stated;
+  return false;
+}
+
+// "breadcrumb", "BreadCrumbs", "crumbs": a find for the tail first keeps this
+// fast on every ancestor of every heading candidate.
+bool names_crumb(std::string_view value) {
+  for (std::string_view tail : {"rumb", "RUMB"})
+    for (auto pos = value.find(tail, 1); pos != std::string_view::npos; pos = value.find(tail, pos + 1))
+      if (ascii_lower(value[pos - 1]) == 'c') return true;
+  return false;
+}
+
+// Headings there belong to other pages or to the site, not to this article:
+// navigation and breadcrumb trails (where many sites put an SEO copy of the
+// title in an <h1>), asides, footers, forms, links (teasers), hidden copies
+// and <template>/<noscript> content.
+bool is_page_furniture(pugi::xml_node node) {
+  for (pugi::xml_node n = node; n && n.type() == pugi::node_element; n = n.parent()) {
+    std::string_view name = n.name();
+    if (n != node && (name == "nav" || name == "aside" || name == "footer" || name == "a" || name == "form" ||
+                      name == "button" || is_non_content_element(name)))
+      return true;
+    if (names_crumb(n.attribute("class").value()) || names_crumb(n.attribute("id").value())) return true;
+    if (n.attribute("hidden") || equals_ci(n.attribute("aria-hidden").value(), "true")) return true;
+  }
+  return is_hidden(node);
+}
+
+// The words of a title, normalised (case, accents, punctuation), as a sorted set.
+std::vector<std::string> title_words(std::string_view title) {
+  std::string normalized = normalize_text(title);
+  std::vector<std::string> words;
+  std::size_t start = 0;
+  while (start < normalized.size()) {
+    auto end = normalized.find_first_of(" \n", start);
+    if (end == std::string::npos) end = normalized.size();
+    if (end > start) words.emplace_back(normalized, start, end - start);
+    start = end + 1;
+  }
+  std::sort(words.begin(), words.end());
+  words.erase(std::unique(words.begin(), words.end()), words.end());
+  return words;
+}
+
+// Dice coefficient of two word sets: 1 for the same words, 0 for none shared.
+double word_overlap(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  if (a.empty() || b.empty()) return 0;
+  std::size_t shared = 0;
+  for (auto ia = a.begin(), ib = b.begin(); ia != a.end() && ib != b.end();) {
+    if (*ia < *ib) ++ia;
+    else if (*ib < *ia) ++ib;
+    else ++shared, ++ia, ++ib;
+  }
+  return 2.0 * static_cast<double>(shared) / static_cast<double>(a.size() + b.size());
+}
+
+// The headline as the page prints it, and its parts when the markup splits
+// it into a kicker (overline, topic label) and the headline proper:
+// <h1><span class="kicker">Topic</span><span>Headline</span></h1>.
+struct VisibleHeadline {
+  std::string text;    // the whole element's text; empty when the page has no headline element
+  std::string main;    // its last part when it has several, else empty
+  std::string kicker;  // the parts before `main`
+};
+
+void split_kicker(pugi::xml_node element, VisibleHeadline& headline) {
+  std::vector<std::string> parts;
+  for (pugi::xml_node child = element.first_child(); child; child = child.next_sibling()) {
+    std::string text;
+    if (child.type() == pugi::node_element) {
+      if (is_non_content_element(child.name()) || is_hidden(child)) continue;
+      text = dom_text(child);
+    } else if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata) {
+      text = normalize_whitespace(strip_directional_marks(child.value()));
+    }
+    if (normalize_text(text).empty()) continue;  // empty, or a separator (":", "–") between the parts
+    parts.push_back(std::move(text));
+  }
+  if (parts.size() < 2) return;
+  headline.main = std::move(parts.back());
+  parts.pop_back();
+  for (auto& part : parts) headline.kicker += (headline.kicker.empty() ? "" : " ") + part;
+}
+
+constexpr double kMinHeadlineOverlap = 0.5;
+
+// The page's headline element, out of the <h1>, <h2> and itemprop=headline
+// elements outside page furniture: the one sharing most words with one of
+// the metadata titles (at least half, by the Dice coefficient; a teaser, a
+// section heading or a logo shares few). On equal overlap an <h1> or
+// itemprop=headline beats an <h2>, and the first beats later ones. Without
+// titles to compare, the first <h1> or itemprop=headline; no <h2>.
+VisibleHeadline find_visible_headline(const std::vector<pugi::xml_node>& heading_elements,
+                                      const std::vector<std::string>& titles, std::string_view site_name) {
+  // <h1> and itemprop=headline ("strong") first; the <h2>s need looking at
+  // only when no strong one matches a title outright.
+  std::vector<pugi::xml_node> strong_candidates, h2_candidates;
+  for (pugi::xml_node node : heading_elements) {
+    bool marked = (" " + std::string(node.attribute("itemprop").value()) + " ").find(" headline ") != std::string::npos;
+    (std::string_view(node.name()) == "h2" && !marked ? h2_candidates : strong_candidates).push_back(node);
+  }
+
+  std::string site = lower_ascii(site_name);
+  std::vector<std::vector<std::string>> title_word_sets;
+  for (const auto& title : titles) title_word_sets.push_back(title_words(title));
+  pugi::xml_node best;
+  std::string best_text;
+  double best_score = -1;
+  auto consider = [&](pugi::xml_node node) {
+    if (is_page_furniture(node)) return;
+    std::string text = dom_text(node);
+    if (text.empty() || visible_length(text) > 400) return;
+    std::string lowered = lower_ascii(text);
+    if (!site.empty() && (lowered == site || site.find(lowered) != std::string::npos)) return;
+    double score = 1;
+    if (!title_word_sets.empty()) {
+      auto words = title_words(text);
+      score = 0;
+      for (const auto& title : title_word_sets) score = std::max(score, word_overlap(words, title));
+      if (score < kMinHeadlineOverlap) return;
+    }
+    // A later candidate needs a better score: the first of equals wins, and
+    // the <h2>s, looked at after, lose ties to a strong one.
+    if (score > best_score) {
+      best = node;
+      best_text = std::move(text);
+      best_score = score;
+    }
+  };
+  for (auto node : strong_candidates) consider(node);
+  if (best_score < 1 && !title_word_sets.empty())
+    for (auto node : h2_candidates) consider(node);
+  VisibleHeadline headline;
+  if (!best) return headline;
+  headline.text = std::move(best_text);
+  split_kicker(best, headline);
+  return headline;
+}
+
+// "Headline | Section", "Headline - Site", "Headline..." -> true for "Headline".
+bool is_head_of(std::string_view head, std::string_view title) {
+  if (head.empty() || title.size() <= head.size() || title.substr(0, head.size()) != head) return false;
+  std::string_view rest = title.substr(head.size());
+  for (auto separator : kTitleSeparators)
+    if (rest.substr(0, separator.size()) == separator) return true;
+  return rest == "..." || rest == "…";
+}
+
+// "Kicker: Headline" -> "Kicker" for main "Headline"; nullopt when `title` is not main after a separator.
+std::optional<std::string_view> prefix_before(std::string_view title, std::string_view main) {
+  if (main.empty() || title.size() <= main.size() || title.substr(title.size() - main.size()) != main) return std::nullopt;
+  std::string_view rest = title.substr(0, title.size() - main.size());
+  for (std::string_view separator : {": ", " - ", " – ", " — ", " | ", " / "})
+    if (rest.size() > separator.size() && rest.substr(rest.size() - separator.size()) == separator)
+      return rest.substr(0, rest.size() - separator.size());
+  return std::nullopt;
+}
+
+// The headline. The page states it in its metadata (the JSON-LD headline or
+// <meta name=headline>, og:title; twitter:title or dc.title when neither is
+// there), site name removed, and prints it in a headline element. Sources
+// disagree on about one page in five (fundus corpus: an SEO headline in
+// JSON-LD, a social one in og:title, the printed one in neither, a kicker in
+// some), so the printed headline arbitrates:
+//   - a stated title that the page prints, whole or without its kicker, wins;
+//   - a printed headline that is a stated title without its suffix ("| Section",
+//     "- Site", "...") wins over it;
+//   - when all metadata agree on "Kicker: Headline" and the page prints
+//     Headline under another kicker, the kicker is a label: Headline;
+//   - otherwise the most trusted stated title, kicker included: a page that
+//     prints only Headline under a separate kicker line still calls the
+//     story "Kicker: Headline" everywhere else.
+// With no stated title, the printed headline, else <title> without the site name.
+std::string choose_title(const StructuredMetadata& meta) {
+  std::vector<std::string> stated;
+  auto state = [&](const std::string& title) {
+    if (title.empty()) return;
+    std::string stripped = strip_site_suffix(title, meta.site_name);
+    if (std::find(stated.begin(), stated.end(), stripped) == stated.end()) stated.push_back(std::move(stripped));
+  };
+  state(meta.headline);
+  state(meta.og_title);
+  if (stated.empty()) state(meta.twitter_title);
+  if (stated.empty()) state(meta.title);
+  std::string document_title = meta.document_title.empty() ? std::string{} : strip_site_suffix(meta.document_title, meta.site_name);
+  if (stated.empty()) {
+    VisibleHeadline printed = find_visible_headline(meta.heading_elements, {}, meta.site_name);
+    return !printed.text.empty() ? printed.text : document_title;
+  }
+  std::vector<std::string> references = stated;
+  if (!document_title.empty()) references.push_back(document_title);
+  VisibleHeadline printed = find_visible_headline(meta.heading_elements, references, meta.site_name);
+  if (printed.text.empty()) return stated.front();
+  for (const auto& title : stated)
+    if (title == printed.text) return title;
+  if (!printed.main.empty())
+    for (const auto& title : stated)
+      if (title == printed.main) return title;
+  for (const auto& title : stated)
+    if (is_head_of(printed.text, title)) return printed.text;
+  if (stated.size() == 1 && !printed.main.empty()) {
+    auto kicker = prefix_before(stated.front(), printed.main);
+    if (kicker && normalize_text(*kicker) != normalize_text(printed.kicker)) return printed.main;
+  }
+  return stated.front();
 }
 
 // The first printed date on the page that parses, for pages whose metadata has none.
@@ -194,7 +410,7 @@ Article assemble(const HtmlDocument& document, const PageInput& page, const Extr
     date_context.utc_offset = site_template->utc_offset;
   }
 
-  article.title = !fields.title.empty() ? fields.title : choose_title(meta, dom);
+  article.title = !fields.title.empty() ? fields.title : choose_title(meta);
   article.authors = !fields.authors.empty() ? fields.authors : meta.authors;
   if (!fields.published.empty()) article.published_at = parse_page_date(fields.published, date_context);
   if (!article.published_at) article.published_at = meta.published_at;

@@ -93,7 +93,7 @@ std::optional<json::value> parse_json_ld(std::string_view text) {
 // Collects the JSON-LD objects worth reading, and an @id index for references.
 class JsonLdIndex {
  public:
-  void add(const json::value& root) { visit(root, 0); }
+  void add(const json::value& root) { visit(root, 0, false); }
 
   const json::object* resolve(const json::value& v) const {
     if (!v.is_object()) return nullptr;
@@ -123,21 +123,24 @@ class JsonLdIndex {
   const std::vector<const json::object*>& web_pages() const { return pages_; }
 
  private:
-  void visit(const json::value& v, std::size_t depth) {
+  void visit(const json::value& v, std::size_t depth, bool in_article) {
     if (depth > kMaxJsonLdDepth) return;
     if (v.is_array()) {
-      for (const auto& item : v.get_array()) visit(item, depth + 1);
+      for (const auto& item : v.get_array()) visit(item, depth + 1, in_article);
       return;
     }
     if (!v.is_object()) return;
     const auto& object = v.get_object();
     if (auto id = string_of(object.if_contains("@id")); !id.empty() && object.size() > 1)
       by_id_.emplace(std::string(id), &object);
-    if (is_article_type(object)) articles_.push_back(&object);
+    // An article inside another (a live blog's liveBlogUpdate entries, an
+    // article's hasPart) is a part of it, not the page's article.
+    bool article = is_article_type(object);
+    if (article && !in_article) articles_.push_back(&object);
     if (has_type(object, "BreadcrumbList")) breadcrumbs_.push_back(&object);
     if (has_type(object, "WebPage")) pages_.push_back(&object);
     for (const auto& [key, child] : object) {
-      if (key == "@graph" || child.is_object() || child.is_array()) visit(child, depth + 1);
+      if (key == "@graph" || child.is_object() || child.is_array()) visit(child, depth + 1, in_article || article);
     }
   }
 
@@ -247,7 +250,7 @@ void read_json_ld(const JsonLdIndex& index, StructuredMetadata& meta) {
 
 // Fields read from <meta>, kept separately so that per-field priority is explicit.
 struct MetaTags {
-  std::string og_title, twitter_title, dc_title, og_description, description, og_site_name, application_name;
+  std::string og_title, twitter_title, dc_title, headline, og_description, description, og_site_name, application_name;
   std::string og_image, twitter_image, og_locale, content_language, section, og_url;
   std::vector<std::string> authors, article_authors, dc_creators, tags, keywords;
   std::string published, updated;
@@ -270,6 +273,7 @@ void read_meta(pugi::xml_node element, MetaTags& tags) {
   if (key == "og:title") set(tags.og_title);
   else if (key == "twitter:title") set(tags.twitter_title);
   else if (key == "dc.title" || key == "dcterms.title") set(tags.dc_title);
+  else if (key == "headline") set(tags.headline);
   else if (key == "og:description") set(tags.og_description);
   else if (key == "description") set(tags.description);
   else if (key == "og:site_name") set(tags.og_site_name);
@@ -332,6 +336,16 @@ bool contains_ci(std::string_view haystack, std::string_view lower_needle) {
       ++k;
     }
     if (k == lower_needle.size()) return true;
+  }
+  return false;
+}
+
+// "headline" in itemprop="headline name": a space-separated token list.
+bool has_token(std::string_view list, std::string_view token) {
+  for (auto pos = list.find(token); pos != std::string_view::npos; pos = list.find(token, pos + 1)) {
+    bool starts = pos == 0 || list[pos - 1] == ' ';
+    bool ends = pos + token.size() == list.size() || list[pos + token.size()] == ' ';
+    if (starts && ends) return true;
   }
   return false;
 }
@@ -455,6 +469,9 @@ StructuredMetadata read_structured_metadata(const pugi::xml_document& dom) {
     if (!breadcrumb_container && (contains_ci(class_attr, "breadcrumb") || contains_ci(id_attr, "breadcrumb") ||
                                   id_attr == "crumbs"))
       breadcrumb_container = node;
+    if (meta.heading_elements.size() < kMaxHeadingElements &&
+        (name == "h1" || name == "h2" || (name != "meta" && has_token(itemprop, "headline"))))
+      meta.heading_elements.push_back(node);
     if (meta.date_elements.size() < kMaxDateElements && name != "html" && name != "body" &&
         (name == "time" || looks_like_date_hint(class_attr) || looks_like_date_hint(id_attr)))
       meta.date_elements.push_back(node);
@@ -505,7 +522,8 @@ StructuredMetadata read_structured_metadata(const pugi::xml_document& dom) {
       if (!o->empty()) return *o;
     return std::string{};
   };
-  if (meta.title.empty()) meta.title = first({&tags.og_title, &tags.twitter_title, &tags.dc_title, &itemprop_headline});
+  if (meta.headline.empty()) meta.headline = tags.headline;
+  if (meta.title.empty()) meta.title = first({&tags.headline, &tags.og_title, &tags.twitter_title, &tags.dc_title, &itemprop_headline});
   meta.og_title = tags.og_title;
   meta.twitter_title = tags.twitter_title;
   if (meta.description.empty()) meta.description = first({&tags.og_description, &tags.description});

@@ -15,8 +15,8 @@
 namespace newsd::parsers {
 
 struct StructuredMetadata {
-  std::string title;             // JSON-LD headline, og:title, twitter:title, dc.title, itemprop headline
-  std::string headline;          // the JSON-LD headline alone
+  std::string title;             // JSON-LD headline (else name), <meta name=headline>, og:title, twitter:title, dc.title, itemprop headline
+  std::string headline;          // the JSON-LD headline, else <meta name|itemprop="headline">
   std::string og_title;          // og:title alone
   std::string twitter_title;     // twitter:title alone
   std::string document_title;    // <title>
@@ -37,7 +37,13 @@ struct StructuredMetadata {
   // date/time/publish), in document order, for the extractor to parse when
   // the metadata gives no date. They point into the DOM that was read.
   std::vector<pugi::xml_node> date_elements;
+  // Elements that may print the headline: <h1>, <h2> and itemprop=headline,
+  // in document order (at most kMaxHeadingElements), for the extractor to
+  // choose from. They point into the DOM that was read.
+  std::vector<pugi::xml_node> heading_elements;
 };
+
+inline constexpr std::size_t kMaxHeadingElements = 256;
 
 StructuredMetadata read_structured_metadata(const pugi::xml_document& dom);
 

@@ -207,3 +207,163 @@ TEST(ArticleExtractor, BreadcrumbMarkupWithoutJsonLd) {
 
 }  // namespace
 }  // namespace newsd::parsers
+
+// Title choice: which of the stated titles (JSON-LD headline, og:title, ...)
+// the page prints, kickers, suffixes, and headings that are not the headline.
+namespace newsd::parsers {
+namespace {
+
+// A page with the given <head> content and <body> markup before an article body.
+std::string page_with(std::string_view head, std::string_view body_top) {
+  return "<html><head>" + std::string(head) + "</head><body>" + std::string(body_top) + "<div class='story'>" +
+         paragraphs(4, kSentence) + "</div></body></html>";
+}
+
+std::string json_ld_headline(std::string_view headline) {
+  return R"(<script type="application/ld+json">{"@type":"NewsArticle","headline":")" + std::string(headline) + R"("}</script>)";
+}
+
+std::string og_title(std::string_view title) { return R"(<meta property="og:title" content=")" + std::string(title) + R"(">)"; }
+
+std::string title_of(const std::string& html) { return run(html).article->title; }
+
+TEST(ArticleTitle, ThePrintedHeadlineDecidesBetweenJsonLdAndOpenGraph) {
+  std::string head = json_ld_headline("Council passes budget after long night") +
+                     og_title("Budget passes: what it means for your bills");
+  // The page prints the og:title: that is the headline, not the SEO variant in JSON-LD.
+  EXPECT_EQ(title_of(page_with(head, "<article><h1>Budget passes: what it means for your bills</h1></article>")),
+            "Budget passes: what it means for your bills");
+  // The page prints the JSON-LD headline: og:title is the social variant.
+  EXPECT_EQ(title_of(page_with(head, "<article><h1>Council passes budget after long night</h1></article>")),
+            "Council passes budget after long night");
+  // Printed matches neither: the JSON-LD headline, as before.
+  EXPECT_EQ(title_of(page_with(head, "<article><h1>Live: the budget debate</h1></article>")),
+            "Council passes budget after long night");
+}
+
+TEST(ArticleTitle, AnH1InTheBreadcrumbTrailIsNotTheHeadline) {
+  std::string head = json_ld_headline("Why the tram network fails in a heatwave") +
+                     og_title("Trams and heat: a city unprepared");
+  std::string crumbs = "<nav><ol class='breadcrumb'><li><a href='/'>Home</a></li>"
+                       "<li><h1>Why the tram network fails in a heatwave</h1></li></ol></nav>";
+  // The headline proper is an <h2 itemprop=headline> in the article header.
+  EXPECT_EQ(title_of(page_with(head, crumbs + "<article><header><h2 itemprop='headline'>"
+                                              "Trams and heat: a city unprepared</h2></header></article>")),
+            "Trams and heat: a city unprepared");
+  // Same with a breadcrumb container that is not a <nav>, and with a <nav> of topics.
+  std::string div_crumbs = "<div id='breadcrumbs'><h1>Trams and heat: a city unprepared</h1></div>";
+  EXPECT_EQ(title_of(page_with(head, div_crumbs)), "Why the tram network fails in a heatwave");
+  std::string topics = "<nav class='topics'><ul><li><h1>Trams and heat: a city unprepared</h1></li></ul></nav>";
+  EXPECT_EQ(title_of(page_with(head, topics)), "Why the tram network fails in a heatwave");
+}
+
+TEST(ArticleTitle, OfTwoPrintedTitlesTheFirst) {
+  // A print-only copy further down repeats the JSON-LD headline; the first one printed is the headline.
+  std::string head = json_ld_headline("Council passes budget after long night") +
+                     og_title("Budget passes: what it means for your bills");
+  EXPECT_EQ(title_of(page_with(head, "<article><h1>Budget passes: what it means for your bills</h1></article>"
+                                     "<div class='print-only'><h1>Council passes budget after long night</h1></div>")),
+            "Budget passes: what it means for your bills");
+}
+
+TEST(ArticleTitle, HiddenAndTeaserHeadingsAreNotTheHeadline) {
+  std::string head = json_ld_headline("Storm closes schools across the region") + og_title("Schools shut as storm hits");
+  // A screen-reader copy of the JSON-LD headline comes first; readers see the og:title.
+  EXPECT_EQ(title_of(page_with(head, "<h1 class='sr-only'>Storm closes schools across the region</h1>"
+                                     "<article><h1>Schools shut as storm hits</h1></article>")),
+            "Schools shut as storm hits");
+  // A teaser link or an aside with the og:title's words is another page's headline.
+  EXPECT_EQ(title_of(page_with(head, "<aside><h2 class='title'>Schools shut as storm hits</h2></aside>"
+                                     "<a href='/x'><h2 class='headline'>Schools shut as storm hits</h2></a>")),
+            "Storm closes schools across the region");
+}
+
+TEST(ArticleTitle, AHeadingThatSharesFewWordsIsNotTheHeadline) {
+  std::string head = json_ld_headline("Ministers agree on new rail timetable") + og_title("Rail timetable agreed");
+  // Its last part is the og:title, but most of it is other text: a teaser block, not this page's headline.
+  EXPECT_EQ(title_of(page_with(head, "<article><h1><span>Also today: strikes at the ports and a long wait for ferries</span>"
+                                     "<span>Rail timetable agreed</span></h1></article>")),
+            "Ministers agree on new rail timetable");
+  // A section heading first, the headline after it.
+  EXPECT_EQ(title_of(page_with(head, "<article><h1>Politics</h1><h2>Rail timetable agreed</h2></article>")),
+            "Rail timetable agreed");
+}
+
+TEST(ArticleTitle, AKickerMarkedUpInsideTheHeadlineIsLeftOut) {
+  // JSON-LD carries "Kicker: Headline", og:title the headline; the page prints both as parts of one heading.
+  std::string head = json_ld_headline("Neue Leipziger Schule: Judy Lybke, ganz und gar nicht eigenartig") +
+                     og_title("Judy Lybke, ganz und gar nicht eigenartig");
+  EXPECT_EQ(title_of(page_with(head, "<article><h2><span class='article__kicker'>Neue Leipziger Schule</span> "
+                                     "<span class='article__headline'>Judy Lybke, ganz und gar nicht eigenartig</span></h2></article>")),
+            "Judy Lybke, ganz und gar nicht eigenartig");
+}
+
+TEST(ArticleTitle, AMetadataKickerStaysUnlessThePagePrintsAnotherOne) {
+  std::string meta = og_title("Nach Gaetz-Rückzug: Trump-Anwältin soll Justizministerin werden") +
+                     json_ld_headline("Nach Gaetz-Rückzug: Trump-Anwältin soll Justizministerin werden");
+  // The kicker is a line of its own above an <h1> that holds only the headline: every source
+  // outside the <h1> calls the story by kicker and headline.
+  EXPECT_EQ(title_of(page_with(meta, "<article><div class='keyword'>Nach Gaetz-Rückzug</div>"
+                                     "<h1>Trump-Anwältin soll Justizministerin werden</h1></article>")),
+            "Nach Gaetz-Rückzug: Trump-Anwältin soll Justizministerin werden");
+  // The page prints the same kicker inside the heading, with a hidden separator: still kicker and headline.
+  EXPECT_EQ(title_of(page_with(meta, "<article><h1><span class='kicker'>Nach Gaetz-Rückzug</span><span class='visually-hidden'>:</span>"
+                                     "<span>Trump-Anwältin soll Justizministerin werden</span></h1></article>")),
+            "Nach Gaetz-Rückzug: Trump-Anwältin soll Justizministerin werden");
+  // Text for screen readers only is not a printed kicker.
+  EXPECT_EQ(title_of(page_with(meta, "<article><h1><span class='sr-only'>Artikel</span>"
+                                     "<span>Trump-Anwältin soll Justizministerin werden</span></h1></article>")),
+            "Nach Gaetz-Rückzug: Trump-Anwältin soll Justizministerin werden");
+  // The page prints another kicker: the kicker is a label that changes; the headline is what stays.
+  EXPECT_EQ(title_of(page_with(meta, "<article><h1><span class='overline'>USA</span><span class='h-offscreen'> - </span>"
+                                     "<span>Trump-Anwältin soll Justizministerin werden</span></h1></article>")),
+            "Trump-Anwältin soll Justizministerin werden");
+}
+
+TEST(ArticleTitle, APrintedHeadlineWithoutTheStatedSuffixWins) {
+  // No og:site_name, so "- Die Neue Südtiroler Tageszeitung" is not known to be the site's name.
+  EXPECT_EQ(title_of(page_with(og_title("„Unermüdlicher Einsatz“ - Die Neue Südtiroler Tageszeitung"),
+                               "<article><h1 class='cat_article_title'>„Unermüdlicher Einsatz“</h1></article>")),
+            "„Unermüdlicher Einsatz“");
+  // A section after the headline.
+  EXPECT_EQ(title_of(page_with(json_ld_headline("Bubi-Bomber wieder da | Sport") + og_title("Bubi-Bomber wieder da"),
+                               "<article><h1>Bubi-Bomber wieder da</h1></article>")),
+            "Bubi-Bomber wieder da");
+  // A truncation mark on the JSON-LD headline.
+  EXPECT_EQ(title_of(page_with(json_ld_headline("Who is the new coach and what did he say?..."),
+                               "<article><h1>Who is the new coach and what did he say?</h1></article>")),
+            "Who is the new coach and what did he say?");
+}
+
+TEST(ArticleTitle, SiteNameAfterSeparatorsWithoutSpaces) {
+  std::string korean =
+      R"(<meta property="og:site_name" content="한국일보">)" + og_title("장동혁, 한동훈 제명했지만 부담 커졌다ㅣ한국일보");
+  EXPECT_EQ(title_of(page_with(korean, "")), "장동혁, 한동훈 제명했지만 부담 커졌다");
+  std::string tight = R"(<meta property="og:site_name" content="Example Post">)" + og_title("Mayor resigns|Example Post");
+  EXPECT_EQ(title_of(page_with(tight, "")), "Mayor resigns");
+  // Without spaces, only the site's own name is cut: a hyphenated word stays whole.
+  std::string hyphen = R"(<meta property="og:site_name" content="Example Post">)" + og_title("Covid-19 cases fall in the city");
+  EXPECT_EQ(title_of(page_with(hyphen, "")), "Covid-19 cases fall in the city");
+}
+
+TEST(ArticleTitle, MetaNameHeadlineWhenThereIsNoJsonLd) {
+  // og:title carries a section and the site; <meta name="headline"> the headline alone.
+  std::string head = R"(<meta name="headline" content="장동혁, 한동훈 제명했지만 부담 커졌다">)" +
+                     og_title("장동혁, 한동훈 제명했지만 부담 커졌다-정치ㅣ한국일보") +
+                     R"(<meta property="og:site_name" content="한국일보">)";
+  EXPECT_EQ(title_of(page_with(head, "")), "장동혁, 한동훈 제명했지만 부담 커졌다");
+}
+
+TEST(ArticleTitle, WithoutMetadataTheFirstH1OutsideThePageFurniture) {
+  EXPECT_EQ(title_of(page_with("<title>Example News</title>",
+                               "<nav class='breadcrumb'><h1>Local</h1></nav><article><h1>Bridge reopens after repairs</h1></article>")),
+            "Bridge reopens after repairs");
+  // An <h2> alone is not taken for the headline without a title to compare it with: <title> is.
+  EXPECT_EQ(title_of(page_with("<title>Bridge reopens after repairs | Example News</title>"
+                               "<meta property='og:site_name' content='Example News'>",
+                               "<h2>Related stories</h2>")),
+            "Bridge reopens after repairs");
+}
+
+}  // namespace
+}  // namespace newsd::parsers

@@ -1,0 +1,69 @@
+// StructuredMetadata: the headline sources the title choice reads, live blogs'
+// JSON-LD, and the headline elements handed to the extractor.
+#include "parsers/structured_metadata.hpp"
+
+#include <gtest/gtest.h>
+
+#include "parsers/html_document.hpp"
+
+namespace newsd::parsers {
+namespace {
+
+// The metadata and the DOM its element lists point into.
+struct Read {
+  std::unique_ptr<HtmlDocument> document;
+  StructuredMetadata meta;
+};
+
+Read read_page(std::string_view html) {
+  Read out;
+  out.document = parse_html_utf8(html).document;
+  EXPECT_TRUE(out.document);
+  out.meta = read_structured_metadata(out.document->dom);
+  return out;
+}
+
+StructuredMetadata read(std::string_view html) { return read_page(html).meta; }
+
+TEST(StructuredMetadata, MetaNameOrItempropHeadline) {
+  auto meta = read(R"(<html><head><meta name="headline" content="Plain &#x27;headline&#x27;">
+    <meta property="og:title" content="Plain 'headline' - Section | Site"></head><body></body></html>)");
+  EXPECT_EQ(meta.headline, "Plain 'headline'");
+  EXPECT_EQ(meta.title, "Plain 'headline'");
+  EXPECT_EQ(meta.og_title, "Plain 'headline' - Section | Site");
+  auto itemprop = read(R"(<html><head><meta itemprop="headline" content="Itemprop headline"></head><body></body></html>)");
+  EXPECT_EQ(itemprop.headline, "Itemprop headline");
+}
+
+TEST(StructuredMetadata, JsonLdHeadlineBeforeMetaHeadline) {
+  auto meta = read(R"(<html><head><meta name="headline" content="From meta">
+    <script type="application/ld+json">{"@type":"NewsArticle","headline":"From JSON-LD"}</script></head><body></body></html>)");
+  EXPECT_EQ(meta.headline, "From JSON-LD");
+}
+
+TEST(StructuredMetadata, ALiveBlogIsTheArticleNotItsUpdates) {
+  // The updates have a body and a headline each; the live blog has neither body nor the updates' dates.
+  auto meta = read(R"(<html><head><script type="application/ld+json">{"@type":"LiveBlogPosting",
+    "headline":"UK riots LIVE: latest updates","datePublished":"2024-08-04T13:23:00Z",
+    "author":{"@type":"Person","name":"Lucy Thornton"},
+    "liveBlogUpdate":[{"@type":"BlogPosting","headline":"Loud bang heard","articleBody":"A loud bang was heard.",
+      "datePublished":"2024-08-05T20:00:18Z","author":{"@type":"Person","name":"Someone Else"}}]}</script></head><body></body></html>)");
+  EXPECT_EQ(meta.headline, "UK riots LIVE: latest updates");
+  EXPECT_EQ(format_rfc3339(*meta.published_at), "2024-08-04T13:23:00Z");
+  EXPECT_EQ(meta.authors, std::vector<std::string>{"Lucy Thornton"});
+  // A part of a page that is not an article is read.
+  auto alone = read(R"(<html><head><script type="application/ld+json">{"@type":"WebPage","hasPart":
+    {"@type":"BlogPosting","headline":"Only part"}}</script></head><body></body></html>)");
+  EXPECT_EQ(alone.headline, "Only part");
+}
+
+TEST(StructuredMetadata, HeadingElementsInDocumentOrder) {
+  auto page = read_page(R"(<html><body><h2>First</h2><div><span itemprop="headline name">Marked</span></div>
+    <meta itemprop="headline" content="Not an element of the page"><h1>Main</h1><h3>Not collected</h3></body></html>)");
+  std::vector<std::string> names;
+  for (auto node : page.meta.heading_elements) names.push_back(node.name());
+  EXPECT_EQ(names, (std::vector<std::string>{"h2", "span", "h1"}));
+}
+
+}  // namespace
+}  // namespace newsd::parsers
