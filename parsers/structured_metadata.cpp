@@ -378,6 +378,39 @@ std::vector<std::string> breadcrumbs_in(pugi::xml_node container) {
   return crumbs;
 }
 
+// The longest text a byline element can hold: longer is an author box or a bio.
+constexpr std::size_t kMaxBylineBytes = 120;
+
+// A visible byline: an element whose class or id says byline or author,
+// not an author's photo, bio, box or list of their other articles.
+bool is_byline_element(std::string_view name, std::string_view class_attr, std::string_view id_attr) {
+  if (name == "html" || name == "body" || name == "img" || name == "script" || name == "meta" || name == "a") return false;
+  auto hinted = [](std::string_view v) {
+    return contains_ci(v, "byline") || contains_ci(v, "author");
+  };
+  auto furniture = [](std::string_view v) {
+    return contains_ci(v, "avatar") || contains_ci(v, "bio") || contains_ci(v, "box") || contains_ci(v, "image") ||
+           contains_ci(v, "photo") || contains_ci(v, "more") || contains_ci(v, "related");
+  };
+  return (hinted(class_attr) || hinted(id_attr)) && !furniture(class_attr) && !furniture(id_attr);
+}
+
+// True when a byline names the publication rather than a person: the site's
+// name, or a domain ("stern.de", "www.dw.com", the page's own host).
+bool names_publication(std::string_view author, std::string_view site_name, std::string_view canonical_url) {
+  std::string a = lower(author);
+  if (!site_name.empty() && (a == lower(site_name) || lower(site_name).find(a) != std::string::npos)) return true;
+  if (a.find("www.") != std::string::npos) return true;
+  auto dot = a.rfind('.');
+  bool domain = dot != std::string::npos && dot + 2 < a.size() && a.find(' ') == std::string::npos &&
+                std::all_of(a.begin() + static_cast<std::ptrdiff_t>(dot) + 1, a.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+  if (domain) return true;
+  std::string_view host = canonical_url;
+  if (auto scheme = host.find("://"); scheme != std::string_view::npos) host.remove_prefix(scheme + 3);
+  host = host.substr(0, host.find('/'));
+  return a.size() >= 3 && a.find(' ') == std::string::npos && lower(host).find(a) != std::string::npos;
+}
+
 // Removes byline entries that name nobody: e-mail addresses, photo credits,
 // and slug duplicates ("jane-doe" beside "Jane Doe").
 void drop_non_author_entries(std::vector<std::string>& authors) {
@@ -391,7 +424,9 @@ void drop_non_author_entries(std::vector<std::string>& authors) {
   for (const auto& a : authors) {
     std::string l = lower(a);
     bool credit = !l.empty() && (l.front() == '(' || l.find("image:") != std::string::npos || l.find("getty") != std::string::npos);
-    if (l.find('@') != std::string::npos || credit || is_slug_of_another(a)) continue;
+    // A digit is a date or a time caught with the byline ("05:00 Uhr"), never part of a name.
+    bool has_digit = std::any_of(l.begin(), l.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (l.find('@') != std::string::npos || credit || has_digit || is_slug_of_another(a)) continue;
     kept.push_back(a);
   }
   authors = std::move(kept);
@@ -410,12 +445,29 @@ std::string primary_language(std::string_view tag) {
   return (out.size() == 2 || out.size() == 3) ? out : std::string{};
 }
 
+namespace {
+
+// A name without what bylines append to it: the desk's initials in
+// parentheses ("Corina Gall (cog.)") and the Korean title 기자 ("reporter").
+std::string without_byline_suffix(std::string name) {
+  if (!name.empty() && name.back() == ')') {
+    auto open = name.rfind(" (");
+    if (open != std::string::npos && open > 0 && name.size() - open <= 12) name.erase(open);
+  }
+  constexpr std::string_view kReporter = " \xEA\xB8\xB0\xEC\x9E\x90";  // " 기자"
+  if (name.size() > kReporter.size() && std::string_view(name).substr(name.size() - kReporter.size()) == kReporter)
+    name.erase(name.size() - kReporter.size());
+  return name;
+}
+
+}  // namespace
+
 std::vector<std::string> split_authors(std::string_view byline) {
   std::string text = normalize_whitespace(byline);
   std::vector<std::string> out;
   if (text.empty() || looks_like_url(text) || text.front() == '@') return out;
   std::string lowered = lower(text);
-  for (std::string_view prefix : {"by ", "von ", "par ", "por ", "di ", "door ", "بقلم "}) {
+  for (std::string_view prefix : {"by ", "von ", "par ", "por ", "di ", "door ", "av ", "af ", "بقلم ", "كتب ", "كتبت "}) {
     if (lowered.rfind(prefix, 0) == 0) {
       text.erase(0, prefix.size());
       lowered.erase(0, prefix.size());
@@ -423,7 +475,7 @@ std::vector<std::string> split_authors(std::string_view byline) {
     }
   }
   // Separators between names; Arabic "و" is left alone because it also begins names.
-  std::vector<std::string_view> separators = {",", ";", " & ", " and ", " und ", " et ", " y ", " e ", " en ", "|"};
+  std::vector<std::string_view> separators = {",", ";", " & ", " and ", " und ", " et ", " y ", " e ", " en ", " og ", " och ", "|"};
   std::size_t start = 0;
   while (start < text.size()) {
     std::size_t best = text.size(), best_length = 0;
@@ -434,7 +486,7 @@ std::vector<std::string> split_authors(std::string_view byline) {
         best_length = sep.size();
       }
     }
-    auto name = normalize_whitespace(std::string_view(text).substr(start, best - start));
+    auto name = without_byline_suffix(normalize_whitespace(std::string_view(text).substr(start, best - start)));
     if (!name.empty() && !looks_like_url(name) && name.size() < 120) add_unique(out, std::move(name));
     start = best + std::max<std::size_t>(best_length, 1);
   }
@@ -456,7 +508,7 @@ StructuredMetadata read_structured_metadata(const pugi::xml_document& dom) {
 
   // One pass over the elements in document order.
   pugi::xml_node breadcrumb_container;
-  std::vector<std::string> rel_author_names;
+  std::vector<std::string> rel_author_names, byline_names;
   for (pugi::xml_node node = root; node; node = next_element(node, root)) {
     std::string_view name = node.name();
     std::string_view class_attr, id_attr, itemprop;
@@ -477,6 +529,11 @@ StructuredMetadata read_structured_metadata(const pugi::xml_document& dom) {
       meta.date_elements.push_back(node);
     if (name == "a" && rel_author_names.size() < 8 && contains_ci(node.attribute("rel").value(), "author"))
       for (auto& a : split_authors(dom_text(node))) add_unique(rel_author_names, std::move(a));
+    if (byline_names.empty() && is_byline_element(name, class_attr, id_attr)) {
+      std::string text = dom_text(node);
+      if (!text.empty() && text.size() <= kMaxBylineBytes)
+        for (auto& a : split_authors(text)) add_unique(byline_names, std::move(a));
+    }
     if (name == "meta") {
       read_meta(node, tags);
     } else if (name == "script") {
@@ -528,15 +585,29 @@ StructuredMetadata read_structured_metadata(const pugi::xml_document& dom) {
   meta.twitter_title = tags.twitter_title;
   if (meta.description.empty()) meta.description = first({&tags.og_description, &tags.description});
   else if (!tags.og_description.empty()) meta.description = tags.og_description;
-  // Bylines, most specific source first. A publication named as the author
-  // stays (it is what the page says); e-mail addresses, photo credits and
-  // slug duplicates go, and a source left empty by that is passed over.
-  drop_non_author_entries(meta.authors);
-  for (auto* source : {&tags.authors, &tags.article_authors, &tags.dc_creators, &itemprop_authors, &rel_author_names}) {
-    if (!meta.authors.empty()) break;
-    meta.authors = *source;
-    drop_non_author_entries(meta.authors);
+  // Bylines, most specific source first (JSON-LD, meta author, article:author,
+  // Dublin Core, itemprop, rel=author, then a visible byline element). E-mail
+  // addresses, photo credits and slug duplicates go. A source that names only
+  // the publication ("stern.de", the site name) gives way to a later one
+  // that names people, and stands when none does: it is what the page says.
+  std::vector<std::string> house_byline;
+  for (auto* source : {&meta.authors, &tags.authors, &tags.article_authors, &tags.dc_creators, &itemprop_authors,
+                       &rel_author_names, &byline_names}) {
+    std::vector<std::string> names = *source;
+    drop_non_author_entries(names);
+    if (names.empty()) continue;
+    bool only_publication = std::all_of(names.begin(), names.end(), [&](const std::string& n) {
+      return names_publication(n, meta.site_name, meta.canonical_url);
+    });
+    if (!only_publication) {
+      meta.authors = std::move(names);
+      house_byline.clear();
+      break;
+    }
+    if (house_byline.empty()) house_byline = std::move(names);
+    meta.authors.clear();
   }
+  if (meta.authors.empty()) meta.authors = std::move(house_byline);
   if (!meta.published_at) meta.published_at = date_of(tags.published);
   if (!meta.published_at) meta.published_at = date_of(itemprop_published);
   if (!meta.published_at) meta.published_at = date_of(time_published);

@@ -65,5 +65,38 @@ TEST(StructuredMetadata, HeadingElementsInDocumentOrder) {
   EXPECT_EQ(names, (std::vector<std::string>{"h2", "span", "h1"}));
 }
 
+std::vector<std::string> people(std::vector<std::string> v) { return v; }
+
+TEST(StructuredMetadataAuthors, ThePublicationGivesWayToPeopleNamedElsewhere) {
+  // JSON-LD names the house; the page's byline names the reporter.
+  auto meta = read(R"html(<html><head><link rel="canonical" href="https://www.stern.de/politik/x.html">
+    <script type="application/ld+json">{"@type":"NewsArticle","headline":"H","author":{"@type":"Organization","name":"stern.de"},
+    "publisher":{"@type":"Organization","name":"Stern"}}</script></head>
+    <body><h1>H</h1><div class="article-byline"><span>Von Jemima Kelly</span></div><p>Text.</p></body></html>)html");
+  EXPECT_EQ(meta.authors, people({"Jemima Kelly"}));
+  // With nobody named anywhere, the house byline stands: it is what the page says.
+  auto house = read(R"html(<html><head><meta property="og:site_name" content="Lesotho Times">
+    <meta name="author" content="Lesotho Times"></head><body><h1>H</h1></body></html>)html");
+  EXPECT_EQ(house.authors, people({"Lesotho Times"}));
+  auto domain = read(R"html(<html><head><meta name="author" content="mdr.de"></head><body>
+    <p class="author-name">David Straub</p></body></html>)html");
+  EXPECT_EQ(domain.authors, people({"David Straub"})) << "a domain is a publication";
+}
+
+TEST(StructuredMetadataAuthors, VisibleBylineCleanedUp) {
+  // Dates caught in the byline element, desk initials, the Korean title and Nordic "og".
+  EXPECT_EQ(read(R"html(<body><div class="byline">David Straub, MDR THÜRINGEN, Stand: 28. April 2023, 05:00 Uhr</div></body>)html").authors,
+            people({"David Straub", "MDR THÜRINGEN"}));
+  EXPECT_EQ(read(R"html(<head><meta name="author" content="Corina Gall (cog.), David Vonplon (dvp)"></head>)html").authors,
+            people({"Corina Gall", "David Vonplon"}));
+  EXPECT_EQ(read(R"html(<head><meta name="author" content="신현주 기자"></head>)html").authors, people({"신현주"}));
+  EXPECT_EQ(read(R"html(<head><meta name="author" content="Trine Juncher Jørgensen og Tôrtia Reimer-Johansen"></head>)html").authors,
+            people({"Trine Juncher Jørgensen", "Tôrtia Reimer-Johansen"}));
+  EXPECT_EQ(read(R"html(<body><span class="post-author">كتب محمد علي</span></body>)html").authors, people({"محمد علي"}));
+  // An author box or photo is not a byline.
+  EXPECT_TRUE(read(R"html(<body><div class="author-bio">Jane writes about science and has covered it for years.</div></body>)html")
+                  .authors.empty());
+}
+
 }  // namespace
 }  // namespace newsd::parsers
