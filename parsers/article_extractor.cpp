@@ -172,7 +172,7 @@ void split_kicker(pugi::xml_node element, VisibleHeadline& headline) {
       if (is_non_content_element(child.name()) || is_hidden(child)) continue;
       text = dom_text(child);
     } else if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata) {
-      text = normalize_whitespace(strip_directional_marks(child.value()));
+      text = normalize_whitespace(child.value());
     }
     if (normalize_text(text).empty()) continue;  // empty, or a separator (":", "–") between the parts
     parts.push_back(std::move(text));

@@ -168,35 +168,6 @@ bool looks_like_utf8(std::string_view s, bool& saw_non_ascii) {
   return true;
 }
 
-// True when all of `s` is well-formed UTF-8 and has at least one multi-byte
-// sequence. ASCII is skipped eight bytes at a time.
-bool is_multibyte_utf8(std::string_view s) {
-  bool multibyte = false;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    if (i + 8 <= s.size()) {
-      std::uint64_t word;
-      std::memcpy(&word, s.data() + i, 8);
-      if ((word & 0x8080808080808080ull) == 0) {
-        i += 8;
-        continue;
-      }
-    }
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t n = (c >= 0xC2 && c <= 0xDF) ? 1 : (c >= 0xE0 && c <= 0xEF) ? 2 : (c >= 0xF0 && c <= 0xF4) ? 3 : 0;
-    if (n == 0 || i + n >= s.size()) return false;
-    for (std::size_t k = 1; k <= n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    multibyte = true;
-    i += n + 1;
-  }
-  return multibyte;
-}
-
 // Owns a uchardet handle for the duration of one detection.
 class CharsetDetector {
  public:
@@ -516,7 +487,10 @@ CharsetDecision detect_html_charset(std::string_view bytes, std::string_view con
     // non-ASCII bytes, so such bytes are read as what they are.
     bool legacy = declared.charset != "utf-8" && declared.charset.rfind("utf-16", 0) != 0 &&
                   declared.charset.rfind("utf-32", 0) != 0;
-    if (legacy && is_multibyte_utf8(bytes)) return {"utf-8", CharsetSource::detected};
+    if (legacy) {
+      Utf8Census census = utf8_census(bytes);
+      if (census.invalid == 0 && census.multibyte > 0) return {"utf-8", CharsetSource::detected};
+    }
     return declared;
   }
   auto sample = bytes.substr(0, std::min(bytes.size(), kDetectorSampleBytes));
@@ -832,36 +806,6 @@ class ParagraphBuilder {
 
 bool is_non_content_element(std::string_view name) { return in_table(kNonContentKeys, name); }
 bool is_block_element(std::string_view name) { return in_table(kBlockKeys, name); }
-
-std::string strip_directional_marks(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    auto c = static_cast<unsigned char>(text[i]);
-    if (c == 0xE2 && i + 2 < text.size()) {
-      auto c1 = static_cast<unsigned char>(text[i + 1]);
-      auto c2 = static_cast<unsigned char>(text[i + 2]);
-      // U+200E/U+200F (E2 80 8E/8F), U+202A..U+202E (E2 80 AA..AE), U+2066..U+2069 (E2 81 A6..A9)
-      bool mark = (c1 == 0x80 && (c2 == 0x8E || c2 == 0x8F || (c2 >= 0xAA && c2 <= 0xAE))) ||
-                  (c1 == 0x81 && c2 >= 0xA6 && c2 <= 0xA9);
-      if (mark) {
-        i += 2;
-        continue;
-      }
-    }
-    if (c == 0xEF && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0xBB &&
-        static_cast<unsigned char>(text[i + 2]) == 0xBF) {  // U+FEFF inside text
-      i += 2;
-      continue;
-    }
-    if (c == 0xD8 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x9C) {  // U+061C ALM
-      i += 1;
-      continue;
-    }
-    out.push_back(text[i]);
-  }
-  return out;
-}
 
 std::string dom_text(pugi::xml_node node) {
   ParagraphBuilder builder(nullptr, nullptr);

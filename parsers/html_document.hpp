@@ -101,7 +101,4 @@ bool is_non_content_element(std::string_view name);
 // True for elements that start a new paragraph in rendered text.
 bool is_block_element(std::string_view name);
 
-// Removes bidi control marks (LRM, RLM, embeddings, isolates) and BOMs.
-std::string strip_directional_marks(std::string_view text);
-
 }  // namespace newsd::parsers

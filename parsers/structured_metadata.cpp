@@ -35,9 +35,9 @@ std::string clean_text(std::string_view raw) {
   if (raw.find_first_of("&<") != std::string_view::npos) {
     auto decoded = html_fragment_to_text(raw);
     std::replace(decoded.begin(), decoded.end(), '\n', ' ');
-    return normalize_whitespace(strip_directional_marks(decoded));
+    return normalize_whitespace(decoded);
   }
-  return normalize_whitespace(strip_directional_marks(raw));
+  return normalize_whitespace(raw);
 }
 
 bool looks_like_url(std::string_view s) {

@@ -192,8 +192,10 @@ TEST(HtmlDocument, DropRawTextContentKeepsWhatMatters) {
   EXPECT_EQ(drop_raw_text_content("<p>x</p><script>never closed <p>y</p>"), "<p>x</p><script>");
 }
 
-TEST(HtmlDocument, StripsDirectionalMarks) {
-  EXPECT_EQ(strip_directional_marks("\xE2\x80\x8F" "abc\xE2\x80\x8E" "d\xE2\x81\xA6" "e"), "abcde");
+TEST(HtmlDocument, DomTextStripsDirectionalMarks) {
+  auto parsed = parse_html_utf8("<p>\xE2\x80\x8F" "abc\xE2\x80\x8E" "d\xE2\x81\xA6" "e</p>");
+  ASSERT_TRUE(parsed.document);
+  EXPECT_EQ(text_of(parsed), "abcde");
 }
 
 }  // namespace
