@@ -371,10 +371,12 @@ constexpr StopWords kStopWords[] = {
 // For pages with no marked-up date: the date printed by the headline or the
 // one in the URL (midnight). Both naming the same day, the printed one is
 // more precise; when they disagree the URL wins, being the publisher's record.
-std::optional<TimePoint> printed_or_url_date(const pugi::xml_document& dom, std::string_view url,
+std::optional<TimePoint> printed_or_url_date(const StructuredMetadata& meta, std::string_view url,
                                              const PageDateContext& context) {
   auto from_url = url_date(url, context);
-  auto printed = date_near_headline(dom, context);
+  auto h1 = std::find_if(meta.heading_elements.begin(), meta.heading_elements.end(),
+                         [](pugi::xml_node node) { return std::string_view(node.name()) == "h1"; });
+  auto printed = h1 != meta.heading_elements.end() ? date_near_headline(*h1, context) : std::nullopt;
   if (!from_url) return printed;
   if (printed && std::chrono::floor<std::chrono::days>(*printed + context.utc_offset) ==
                      std::chrono::floor<std::chrono::days>(*from_url + context.utc_offset))
@@ -415,7 +417,7 @@ Article assemble(const HtmlDocument& document, const PageInput& page, const Extr
   if (!fields.published.empty()) article.published_at = parse_page_date(fields.published, date_context);
   if (!article.published_at) article.published_at = meta.published_at;
   if (!article.published_at) article.published_at = visible_date(meta, date_context);
-  if (!article.published_at) article.published_at = printed_or_url_date(dom, article.url.empty() ? page.url : article.url, date_context);
+  if (!article.published_at) article.published_at = printed_or_url_date(meta, article.url.empty() ? page.url : article.url, date_context);
   if (!fields.updated.empty()) article.updated_at = parse_page_date(fields.updated, date_context);
   if (!article.updated_at) article.updated_at = meta.updated_at;
   article.breadcrumbs = !fields.breadcrumbs.empty() ? fields.breadcrumbs : meta.breadcrumbs;

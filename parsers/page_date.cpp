@@ -523,14 +523,6 @@ bool inside_non_content(pugi::xml_node node) {
   return false;
 }
 
-pugi::xml_node first_h1(pugi::xml_node root) {
-  for (pugi::xml_node node = root.first_child(); node; node = following(node, true)) {
-    if (node.type() != pugi::node_element) continue;
-    if (std::string_view(node.name()) == "h1") return node;
-  }
-  return {};
-}
-
 // A date in the text of `node` (a text node) or of its parent element when
 // that is short: "Published on <b>March 12, 2021</b>" reads as a whole.
 std::optional<TimePoint> dateline(pugi::xml_node text_node, const PageDateContext& context) {
@@ -551,8 +543,7 @@ std::optional<TimePoint> dateline(pugi::xml_node text_node, const PageDateContex
 
 }  // namespace
 
-std::optional<TimePoint> date_near_headline(const pugi::xml_document& dom, const PageDateContext& context) {
-  pugi::xml_node h1 = first_h1(dom);
+std::optional<TimePoint> date_near_headline(pugi::xml_node h1, const PageDateContext& context) {
   if (!h1) return std::nullopt;
   int seen = 0;
   for (pugi::xml_node node = following(h1, false); node && seen < kTextNodesAfterHeadline;) {

@@ -98,7 +98,7 @@ TEST(PageDate, NorthernAndEasternEuropeanMonthNames) {
 std::string near_headline(std::string_view html) {
   auto parsed = parse_html_utf8(html);
   if (!parsed.document) return "unparsed";
-  auto t = date_near_headline(parsed.document->dom, {kNow, minutes(0)});
+  auto t = date_near_headline(parsed.document->dom.select_node("//h1").node(), {kNow, minutes(0)});
   return t ? format_rfc3339(*t) : "none";
 }
 
