@@ -5,6 +5,7 @@
 #include <cctype>
 #include <optional>
 
+#include "parsers/ascii.hpp"
 #include "parsers/article_identity.hpp"
 #include "parsers/text_fingerprint.hpp"
 #include "parsers/content_scorer.hpp"
@@ -15,13 +16,6 @@
 
 namespace newsd::parsers {
 namespace {
-
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 std::string join_paragraphs(const std::vector<std::string>& paragraphs) {
   std::string out;
@@ -76,19 +70,8 @@ constexpr std::string_view kHiddenClasses[] = {"sr-only",  "visually-hidden", "v
                                                "h-offscreen", "offscreen",    "is-hidden",      "hide",
                                                "hidden",   "displaynone",     "d-none",         "element-invisible"};
 
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-// Case-insensitive (ASCII) comparison without allocating: it runs on every
-// ancestor of every heading candidate.
-bool equals_ci(std::string_view a, std::string_view lower_b) {
-  if (a.size() != lower_b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (ascii_lower(a[i]) != lower_b[i]) return false;
-  return true;
-}
-
 bool is_hidden(pugi::xml_node node) {
-  if (node.attribute("hidden") || equals_ci(node.attribute("aria-hidden").value(), "true")) return true;
+  if (node.attribute("hidden") || iequals_ascii(node.attribute("aria-hidden").value(), "true")) return true;
   std::string_view classes = node.attribute("class").value();
   std::size_t start = 0;
   while (start < classes.size()) {
@@ -96,7 +79,7 @@ bool is_hidden(pugi::xml_node node) {
     if (end == std::string_view::npos) end = classes.size();
     std::string_view token = classes.substr(start, end - start);
     for (auto hidden : kHiddenClasses)
-      if (equals_ci(token, hidden)) return true;
+      if (iequals_ascii(token, hidden)) return true;
     start = end + 1;
   }
   return false;
@@ -122,7 +105,7 @@ bool is_page_furniture(pugi::xml_node node) {
                       name == "button" || is_non_content_element(name)))
       return true;
     if (names_crumb(n.attribute("class").value()) || names_crumb(n.attribute("id").value())) return true;
-    if (n.attribute("hidden") || equals_ci(n.attribute("aria-hidden").value(), "true")) return true;
+    if (n.attribute("hidden") || iequals_ascii(n.attribute("aria-hidden").value(), "true")) return true;
   }
   return is_hidden(node);
 }

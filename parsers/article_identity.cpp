@@ -12,6 +12,7 @@
 #include <boost/url/url_view.hpp>
 #include <openssl/sha.h>
 
+#include "parsers/ascii.hpp"
 #include "parsers/text_codec.hpp"
 
 namespace newsd::parsers {
@@ -58,21 +59,8 @@ bool contains(const std::array<std::string_view, N>& table, std::string_view val
   return std::find(table.begin(), table.end(), value) != table.end();
 }
 
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
-
-std::string lower_ascii(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) c = lower(c);
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
-}
-
 bool iends_with(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() && iequals(text.substr(text.size() - suffix.size()), suffix);
+  return text.size() >= suffix.size() && iequals_ascii(text.substr(text.size() - suffix.size()), suffix);
 }
 
 bool is_hex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
@@ -332,7 +320,7 @@ void fold_amp_segments(std::vector<std::string>& segments) {
   while (iends_with(last, ".amp.html")) last.erase(last.size() - 9, 4);  // "x.amp.html" -> "x.html"
   while (iends_with(last, ".amp")) last.erase(last.size() - 4);
   bool had_trailing_slash = segments.back().empty();
-  std::erase_if(segments, [](const std::string& s) { return iequals(s, "amp"); });
+  std::erase_if(segments, [](const std::string& s) { return iequals_ascii(s, "amp"); });
   if (had_trailing_slash && !segments.empty() && !segments.back().empty()) segments.emplace_back();
 }
 
@@ -392,7 +380,7 @@ std::string canonical_url_impl(std::string_view text, const CanonicalUrlOptions&
   if (web && options.fold_amp) fold_amp_segments(segments);
   if (web && options.fold_index_pages && !segments.empty()) {
     auto& last = segments.back();
-    if (std::any_of(kIndexPages.begin(), kIndexPages.end(), [&](std::string_view page) { return iequals(last, page); }))
+    if (std::any_of(kIndexPages.begin(), kIndexPages.end(), [&](std::string_view page) { return iequals_ascii(last, page); }))
       last.clear();
   }
   out += join_path(segments);
@@ -406,7 +394,7 @@ std::string canonical_url_impl(std::string_view text, const CanonicalUrlOptions&
     if (web && is_tracking_parameter(lower_key, options)) continue;
     if (web && options.fold_amp &&
         (contains(kAmpParameters, lower_key) ||
-         ((lower_key == "outputtype" || lower_key == "output") && iequals(value, "amp"))))
+         ((lower_key == "outputtype" || lower_key == "output") && iequals_ascii(value, "amp"))))
       continue;
     parameters.push_back({std::move(key), std::move(value), param.has_value});
   }

@@ -69,7 +69,6 @@ bool any_in(std::string_view haystack, const std::string_view (&needles)[N]) {
   return false;
 }
 
-
 enum HintFlag : unsigned {
   kHintUnlikely = 1,
   kHintMaybe = 2,

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "parsers/ascii.hpp"
 #include "parsers/feed.hpp"
 
 namespace newsd::parsers {
@@ -134,13 +135,6 @@ std::string normalise_arabic(std::string_view word) {
     }
     out.push_back(static_cast<char>(b0));
   }
-  return out;
-}
-
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return out;
 }
 

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "parsers/ascii.hpp"
 #include "parsers/feed.hpp"
 #include "parsers/feed_text.hpp"
 #include "parsers/json_feed_reader.hpp"
@@ -17,16 +18,9 @@ struct UchardetDeleter {
   void operator()(uchardet* detector) const { uchardet_delete(detector); }
 };
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
 // RFC 7303: for XML media types the HTTP charset is authoritative.
 bool is_xml_media_type(std::string_view content_type) {
-  const std::string type = lower(trim_ascii(content_type.substr(0, content_type.find(';'))));
+  const std::string type = lower_ascii(trim_ascii(content_type.substr(0, content_type.find(';'))));
   return type == "text/xml" || type == "application/xml" || type.ends_with("+xml");
 }
 
@@ -45,7 +39,7 @@ std::string declared_encoding(std::string_view bytes) {
   const char quote = declaration[i++];
   const std::size_t end = declaration.find(quote, i);
   if (end == std::string_view::npos) return {};
-  return lower(declaration.substr(i, end - i));
+  return lower_ascii(declaration.substr(i, end - i));
 }
 
 // UTF-16/32 without a byte-order mark, recognised by how '<' is encoded (XML 1.0 appendix F).
@@ -111,7 +105,7 @@ DecodedDocument decode(std::string_view bytes, const FeedSource& source) {
     std::unique_ptr<uchardet, UchardetDeleter> detector(uchardet_new());
     if (detector && uchardet_handle_data(detector.get(), bytes.data(), bytes.size()) == 0) {
       uchardet_data_end(detector.get());
-      const std::string guess = lower(uchardet_get_charset(detector.get()));
+      const std::string guess = lower_ascii(uchardet_get_charset(detector.get()));
       if (!guess.empty() && !is_utf8_name(guess) && guess != "ascii") {
         add_note(out.notes, "no charset declared and not UTF-8; detected " + guess);
         charset = guess;

@@ -21,6 +21,7 @@
 #define NEWSD_HAVE_LIBXML2 0
 #endif
 
+#include "parsers/ascii.hpp"
 #include "parsers/html_text.hpp"
 #include "parsers/html_tree_builder.hpp"
 #include "parsers/text_codec.hpp"
@@ -33,14 +34,6 @@ namespace {
 constexpr std::size_t kMetaPrescanBytes = 4096;
 // uchardet does not get better past this much text, only slower.
 constexpr std::size_t kDetectorSampleBytes = 64u << 10;
-
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), ascii_lower);
-  return out;
-}
 
 bool istarts_with(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
@@ -67,7 +60,7 @@ std::string normalize_meta_label(std::string label) {
 
 // The charset parameter inside a content="text/html; charset=..." value.
 std::string charset_in_content(std::string_view content) {
-  std::string lowered = lower(content);
+  std::string lowered = lower_ascii(content);
   auto pos = lowered.find("charset");
   if (pos == std::string::npos) return {};
   pos += 7;
@@ -109,7 +102,7 @@ std::string prescan_meta_charset(std::string_view bytes) {
       while (p < tag.size() && (is_space(tag[p]) || tag[p] == '/')) ++p;
       auto name_start = p;
       while (p < tag.size() && !is_space(tag[p]) && tag[p] != '=' && tag[p] != '/') ++p;
-      std::string name = lower(tag.substr(name_start, p - name_start));
+      std::string name = lower_ascii(tag.substr(name_start, p - name_start));
       while (p < tag.size() && is_space(tag[p])) ++p;
       std::string_view value;
       if (p < tag.size() && tag[p] == '=') {
@@ -131,9 +124,9 @@ std::string prescan_meta_charset(std::string_view bytes) {
         ++p;
         continue;
       }
-      if (name == "charset") charset = lower(trim(value));
+      if (name == "charset") charset = lower_ascii(trim(value));
       else if (name == "content") content = std::string(value);
-      else if (name == "http-equiv") http_equiv_content_type = lower(trim(value)) == "content-type";
+      else if (name == "http-equiv") http_equiv_content_type = lower_ascii(trim(value)) == "content-type";
     }
     if (!charset.empty()) return normalize_meta_label(charset);
     if (http_equiv_content_type) {
@@ -183,7 +176,7 @@ class CharsetDetector {
     if (uchardet_handle_data(handle_, sample.data(), sample.size()) != 0) return {};
     uchardet_data_end(handle_);
     const char* name = uchardet_get_charset(handle_);
-    return name != nullptr ? lower(name) : std::string{};
+    return name != nullptr ? lower_ascii(name) : std::string{};
   }
 
  private:
@@ -432,7 +425,7 @@ std::string drop_raw_text_content(std::string_view s) {
     if (gt == std::string_view::npos) break;
     std::string_view start_tag = s.substr(lt, gt + 1 - lt);
     bool self_closed = start_tag.size() >= 2 && start_tag[start_tag.size() - 2] == '/' && dropped == "svg";
-    bool json_ld = dropped == "script" && lower(start_tag).find("ld+json") != std::string::npos;
+    bool json_ld = dropped == "script" && lower_ascii(start_tag).find("ld+json") != std::string::npos;
     std::string_view name = dropped.empty() ? verbatim : dropped;
     auto end = self_closed ? std::string_view::npos : find_end_tag(s, gt + 1, name);
     if (self_closed || json_ld || !verbatim.empty()) {
@@ -476,9 +469,9 @@ std::string_view to_string(HtmlError error) {
 }
 
 CharsetDecision detect_html_charset(std::string_view bytes, std::string_view content_type) {
-  if (auto bom = sniff_bom(bytes)) return {lower(bom->charset), CharsetSource::bom};
+  if (auto bom = sniff_bom(bytes)) return {lower_ascii(bom->charset), CharsetSource::bom};
   CharsetDecision declared;
-  if (auto http = charset_from_content_type(content_type); !http.empty()) declared = {lower(http), CharsetSource::http};
+  if (auto http = charset_from_content_type(content_type); !http.empty()) declared = {lower_ascii(http), CharsetSource::http};
   else if (auto meta = prescan_meta_charset(bytes); !meta.empty()) declared = {meta, CharsetSource::meta};
   if (!declared.charset.empty()) {
     // Servers and templates often keep declaring a legacy charset (Apache's
@@ -609,7 +602,7 @@ constexpr std::string_view kVoidElements[] = {"area", "base", "br", "col", "embe
 bool is_void_element(std::string_view s, std::size_t name_start) {
   auto end = name_start;
   while (end < s.size() && !is_space(s[end]) && s[end] != '>' && s[end] != '/') ++end;
-  std::string name = lower(s.substr(name_start, end - name_start));
+  std::string name = lower_ascii(s.substr(name_start, end - name_start));
   return std::find(std::begin(kVoidElements), std::end(kVoidElements), name) != std::end(kVoidElements);
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "parsers/ascii.hpp"
 #include "parsers/html_entities.hpp"
 #include "parsers/text_codec.hpp"
 
@@ -275,7 +276,6 @@ constexpr auto kVerbatimText = [] {
 }();
 
 bool is_alpha(char c) { return static_cast<unsigned char>((c | 0x20) - 'a') < 26; }
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c; }
 bool is_space(char c) { return kSpace[static_cast<unsigned char>(c)] != 0; }
 
 bool ieq(const char* s, std::string_view lower_word) {

@@ -8,19 +8,13 @@
 #include <boost/url/parse.hpp>
 #include <toml++/toml.h>
 
+#include "parsers/ascii.hpp"
 #include "parsers/html_document.hpp"
 #include "parsers/html_text.hpp"
 #include "parsers/structured_metadata.hpp"
 
 namespace newsd::parsers {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 bool is_css_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
@@ -55,7 +49,7 @@ std::optional<std::string> compound_to_xpath(std::string_view s, std::size_t& i)
   if (i < s.size() && s[i] == '*') {
     ++i;
   } else if (i < s.size() && is_css_name_char(s[i])) {
-    tag = lower(read_name());
+    tag = lower_ascii(read_name());
   }
   while (i < s.size()) {
     char c = s[i];
@@ -71,7 +65,7 @@ std::optional<std::string> compound_to_xpath(std::string_view s, std::size_t& i)
       predicates += "[@id=" + xpath_literal(name) + "]";
     } else if (c == '[') {
       ++i;
-      auto attribute = lower(read_name());
+      auto attribute = lower_ascii(read_name());
       if (attribute.empty()) return std::nullopt;
       std::string op;
       while (i < s.size() && (s[i] == '=' || s[i] == '*' || s[i] == '^' || s[i] == '$' || s[i] == '~' || s[i] == '|'))
@@ -361,7 +355,7 @@ std::optional<std::string> css_to_xpath(std::string_view css) {
 std::string url_host(std::string_view url) {
   auto parsed = boost::urls::parse_uri(url);
   if (!parsed) return {};
-  return lower(parsed->host());
+  return lower_ascii(parsed->host());
 }
 
 TemplateParseResult parse_site_template(std::string_view toml_text, std::string_view origin) {
@@ -386,7 +380,7 @@ TemplateParseResult parse_site_template(std::string_view toml_text, std::string_
         continue;
       }
       for (const auto& item : *array) {
-        if (auto v = item.value<std::string>()) t.hosts.push_back(lower(*v));
+        if (auto v = item.value<std::string>()) t.hosts.push_back(lower_ascii(*v));
         else result.errors.push_back(where(origin, item.source()) + ": 'hosts' entries must be strings");
       }
     } else if (k == "utc_offset") {

@@ -7,6 +7,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "parsers/ascii.hpp"
 #include "parsers/html_document.hpp"
 #include "parsers/html_text.hpp"
 
@@ -22,13 +23,6 @@ constexpr std::string_view kArticleTypes[] = {
     "BackgroundNewsArticle", "ReviewNewsArticle", "LiveBlogPosting", "BlogPosting", "Report",
     "SatiricalArticle", "TechArticle", "AskPublicNewsArticle", "SocialMediaPosting",
 };
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 // Text as a reader sees it: entities decoded, tags dropped, one line.
 std::string clean_text(std::string_view raw) {
@@ -257,10 +251,10 @@ struct MetaTags {
 };
 
 void read_meta(pugi::xml_node element, MetaTags& tags) {
-  std::string key = lower(element.attribute("property").value());
-  if (key.empty()) key = lower(element.attribute("name").value());
-  if (key.empty()) key = lower(element.attribute("itemprop").value());
-  if (key.empty()) key = lower(element.attribute("http-equiv").value());
+  std::string key = lower_ascii(element.attribute("property").value());
+  if (key.empty()) key = lower_ascii(element.attribute("name").value());
+  if (key.empty()) key = lower_ascii(element.attribute("itemprop").value());
+  if (key.empty()) key = lower_ascii(element.attribute("http-equiv").value());
   if (key.empty()) return;
   std::string_view content = element.attribute("content").value();
   if (content.empty()) return;
@@ -325,21 +319,6 @@ pugi::xml_node next_element(pugi::xml_node node, pugi::xml_node root) {
 
 constexpr std::size_t kMaxDateElements = 20;
 
-bool contains_ci(std::string_view haystack, std::string_view lower_needle) {
-  if (haystack.size() < lower_needle.size()) return false;
-  for (std::size_t i = 0; i + lower_needle.size() <= haystack.size(); ++i) {
-    std::size_t k = 0;
-    while (k < lower_needle.size()) {
-      char c = haystack[i + k];
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-      if (c != lower_needle[k]) break;
-      ++k;
-    }
-    if (k == lower_needle.size()) return true;
-  }
-  return false;
-}
-
 // "headline" in itemprop="headline name": a space-separated token list.
 bool has_token(std::string_view list, std::string_view token) {
   for (auto pos = list.find(token); pos != std::string_view::npos; pos = list.find(token, pos + 1)) {
@@ -351,8 +330,8 @@ bool has_token(std::string_view list, std::string_view token) {
 }
 
 bool looks_like_date_hint(std::string_view hint) {
-  return !hint.empty() && (contains_ci(hint, "date") || contains_ci(hint, "time") || contains_ci(hint, "publish") ||
-                           contains_ci(hint, "posted"));
+  return !hint.empty() && (contains_ascii_ci(hint, "date") || contains_ascii_ci(hint, "time") || contains_ascii_ci(hint, "publish") ||
+                           contains_ascii_ci(hint, "posted"));
 }
 
 // A breadcrumb trail from the usual markup (WordPress themes, Yoast, Rank
@@ -386,11 +365,11 @@ constexpr std::size_t kMaxBylineBytes = 120;
 bool is_byline_element(std::string_view name, std::string_view class_attr, std::string_view id_attr) {
   if (name == "html" || name == "body" || name == "img" || name == "script" || name == "meta" || name == "a") return false;
   auto hinted = [](std::string_view v) {
-    return contains_ci(v, "byline") || contains_ci(v, "author");
+    return contains_ascii_ci(v, "byline") || contains_ascii_ci(v, "author");
   };
   auto furniture = [](std::string_view v) {
-    return contains_ci(v, "avatar") || contains_ci(v, "bio") || contains_ci(v, "box") || contains_ci(v, "image") ||
-           contains_ci(v, "photo") || contains_ci(v, "more") || contains_ci(v, "related");
+    return contains_ascii_ci(v, "avatar") || contains_ascii_ci(v, "bio") || contains_ascii_ci(v, "box") || contains_ascii_ci(v, "image") ||
+           contains_ascii_ci(v, "photo") || contains_ascii_ci(v, "more") || contains_ascii_ci(v, "related");
   };
   return (hinted(class_attr) || hinted(id_attr)) && !furniture(class_attr) && !furniture(id_attr);
 }
@@ -398,8 +377,8 @@ bool is_byline_element(std::string_view name, std::string_view class_attr, std::
 // True when a byline names the publication rather than a person: the site's
 // name, or a domain ("stern.de", "www.dw.com", the page's own host).
 bool names_publication(std::string_view author, std::string_view site_name, std::string_view canonical_url) {
-  std::string a = lower(author);
-  if (!site_name.empty() && (a == lower(site_name) || lower(site_name).find(a) != std::string::npos)) return true;
+  std::string a = lower_ascii(author);
+  if (!site_name.empty() && (a == lower_ascii(site_name) || lower_ascii(site_name).find(a) != std::string::npos)) return true;
   if (a.find("www.") != std::string::npos) return true;
   auto dot = a.rfind('.');
   bool domain = dot != std::string::npos && dot + 2 < a.size() && a.find(' ') == std::string::npos &&
@@ -408,7 +387,7 @@ bool names_publication(std::string_view author, std::string_view site_name, std:
   std::string_view host = canonical_url;
   if (auto scheme = host.find("://"); scheme != std::string_view::npos) host.remove_prefix(scheme + 3);
   host = host.substr(0, host.find('/'));
-  return a.size() >= 3 && a.find(' ') == std::string::npos && lower(host).find(a) != std::string::npos;
+  return a.size() >= 3 && a.find(' ') == std::string::npos && lower_ascii(host).find(a) != std::string::npos;
 }
 
 // Removes byline entries that name nobody: e-mail addresses, photo credits,
@@ -416,13 +395,13 @@ bool names_publication(std::string_view author, std::string_view site_name, std:
 void drop_non_author_entries(std::vector<std::string>& authors) {
   auto is_slug_of_another = [&](const std::string& a) {
     if (a.find(' ') != std::string::npos || a.find('-') == std::string::npos) return false;
-    std::string spaced = lower(a);
+    std::string spaced = lower_ascii(a);
     std::replace(spaced.begin(), spaced.end(), '-', ' ');
-    return std::any_of(authors.begin(), authors.end(), [&](const std::string& b) { return &b != &a && lower(b) == spaced; });
+    return std::any_of(authors.begin(), authors.end(), [&](const std::string& b) { return &b != &a && lower_ascii(b) == spaced; });
   };
   std::vector<std::string> kept;
   for (const auto& a : authors) {
-    std::string l = lower(a);
+    std::string l = lower_ascii(a);
     bool credit = !l.empty() && (l.front() == '(' || l.find("image:") != std::string::npos || l.find("getty") != std::string::npos);
     // A digit is a date or a time caught with the byline ("05:00 Uhr"), never part of a name.
     bool has_digit = std::any_of(l.begin(), l.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -466,7 +445,7 @@ std::vector<std::string> split_authors(std::string_view byline) {
   std::string text = normalize_whitespace(byline);
   std::vector<std::string> out;
   if (text.empty() || looks_like_url(text) || text.front() == '@') return out;
-  std::string lowered = lower(text);
+  std::string lowered = lower_ascii(text);
   for (std::string_view prefix : {"by ", "von ", "par ", "por ", "di ", "door ", "av ", "af ", "بقلم ", "كتب ", "كتبت "}) {
     if (lowered.rfind(prefix, 0) == 0) {
       text.erase(0, prefix.size());
@@ -518,7 +497,7 @@ StructuredMetadata read_structured_metadata(const pugi::xml_document& dom) {
       else if (attribute == "id") id_attr = a.value();
       else if (attribute == "itemprop") itemprop = a.value();
     }
-    if (!breadcrumb_container && (contains_ci(class_attr, "breadcrumb") || contains_ci(id_attr, "breadcrumb") ||
+    if (!breadcrumb_container && (contains_ascii_ci(class_attr, "breadcrumb") || contains_ascii_ci(id_attr, "breadcrumb") ||
                                   id_attr == "crumbs"))
       breadcrumb_container = node;
     if (meta.heading_elements.size() < kMaxHeadingElements &&
@@ -527,7 +506,7 @@ StructuredMetadata read_structured_metadata(const pugi::xml_document& dom) {
     if (meta.date_elements.size() < kMaxDateElements && name != "html" && name != "body" &&
         (name == "time" || looks_like_date_hint(class_attr) || looks_like_date_hint(id_attr)))
       meta.date_elements.push_back(node);
-    if (name == "a" && rel_author_names.size() < 8 && contains_ci(node.attribute("rel").value(), "author"))
+    if (name == "a" && rel_author_names.size() < 8 && contains_ascii_ci(node.attribute("rel").value(), "author"))
       for (auto& a : split_authors(dom_text(node))) add_unique(rel_author_names, std::move(a));
     if (byline_names.empty() && is_byline_element(name, class_attr, id_attr)) {
       std::string text = dom_text(node);
@@ -544,12 +523,12 @@ StructuredMetadata read_structured_metadata(const pugi::xml_document& dom) {
       if (meta.document_title.empty()) meta.document_title = dom_text(node);
       if (meta.document_title.empty()) meta.document_title = normalize_whitespace(node.child_value());
     } else if (name == "link") {
-      std::string rel = lower(node.attribute("rel").value());
+      std::string rel = lower_ascii(node.attribute("rel").value());
       if (rel == "canonical" && meta.canonical_url.empty()) meta.canonical_url = normalize_whitespace(node.attribute("href").value());
     } else if (name == "time") {
       std::string_view datetime = node.attribute("datetime").value();
       if (!datetime.empty()) {
-        std::string cls = lower(node.attribute("class").value());
+        std::string cls = lower_ascii(node.attribute("class").value());
         bool published = node.attribute("pubdate") || cls.find("publish") != std::string::npos ||
                          cls.find("pubdate") != std::string::npos || cls.find("entry-date") != std::string::npos;
         if (published && time_published.empty()) time_published = datetime;

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstring>
 
+#include "parsers/ascii.hpp"
 #include "parsers/feed_text.hpp"
 #include "parsers/html_text.hpp"
 #include "parsers/relative_url.hpp"
@@ -128,12 +129,6 @@ class NameResolver {
   pugi::xml_node memo_parent_;
   std::vector<std::pair<std::string_view, const char*>> memo_;
 };
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x | 0x20) == (y | 0x20);
-         });
-}
 
 class StringWriter : public pugi::xml_writer {
  public:
@@ -562,7 +557,7 @@ class XmlFeedReader {
           else if (local == "guid" && item.guid.empty()) {
             item.guid = trimmed_text(child);
             const std::string_view permalink = trim_ascii(child.attribute("isPermaLink").value());
-            item.guid_is_permalink = !item.guid.empty() && !iequals(permalink, "false");
+            item.guid_is_permalink = !item.guid.empty() && !iequals_ascii(permalink, "false");
           } else if (local == "enclosure") {
             read_enclosure(child, "url", item, c);
           }
@@ -833,7 +828,7 @@ FeedResult read_xml_feed(std::string utf8_document, const FeedSource& source, st
     result.detail = markup ? (parsed ? "no root element" : describe_parse_error(parsed, size)) : "no markup";
     return result;
   }
-  if (iequals(root.name(), "html")) {
+  if (iequals_ascii(root.name(), "html")) {
     FeedResult result;
     result.error = FeedError::not_a_feed;
     result.detail = "an HTML page, not a feed";
