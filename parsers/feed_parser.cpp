@@ -93,9 +93,7 @@ DecodedDocument decode(std::string_view bytes, const FeedSource& source) {
     add_note(out.notes, "declared " + charset + " but the bytes are not; read as UTF-8");
     charset.clear();
   }
-  if (!charset.empty() && !is_utf8_name(charset) && census.multibyte > 0 && census.invalid == 0) {
-    // Legacy-charset text essentially never forms valid multi-byte UTF-8; a
-    // feed that does is UTF-8 with a stale label (a common CMS mistake).
+  if (is_mislabelled_utf8(charset, census)) {
     add_note(out.notes, "declared " + charset + " but the bytes are UTF-8");
     charset.clear();
   } else if (charset.empty() && census.invalid > census.multibyte) {

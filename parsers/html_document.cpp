@@ -474,16 +474,8 @@ CharsetDecision detect_html_charset(std::string_view bytes, std::string_view con
   if (auto http = charset_from_content_type(content_type); !http.empty()) declared = {lower_ascii(http), CharsetSource::http};
   else if (auto meta = prescan_meta_charset(bytes); !meta.empty()) declared = {meta, CharsetSource::meta};
   if (!declared.charset.empty()) {
-    // Servers and templates often keep declaring a legacy charset (Apache's
-    // ISO-8859-1 default, a GB2312 meta tag) after the content moved to UTF-8.
-    // Text in a legacy charset is practically never valid UTF-8 once it has
-    // non-ASCII bytes, so such bytes are read as what they are.
-    bool legacy = declared.charset != "utf-8" && declared.charset.rfind("utf-16", 0) != 0 &&
-                  declared.charset.rfind("utf-32", 0) != 0;
-    if (legacy) {
-      Utf8Census census = utf8_census(bytes);
-      if (census.invalid == 0 && census.multibyte > 0) return {"utf-8", CharsetSource::detected};
-    }
+    bool maybe_stale = declared.charset != "utf-8" && declared.charset != "utf8";  // saves the census on UTF-8 pages
+    if (maybe_stale && is_mislabelled_utf8(declared.charset, utf8_census(bytes))) return {"utf-8", CharsetSource::detected};
     return declared;
   }
   auto sample = bytes.substr(0, std::min(bytes.size(), kDetectorSampleBytes));

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <memory>
 
+#include "parsers/ascii.hpp"
+
 namespace newsd::parsers {
 namespace {
 
@@ -211,6 +213,13 @@ std::string to_utf8(std::string_view bytes, std::string_view charset) {
   if (!converted) return sanitize_utf8(bytes);
   // iconv passes C0 controls through; the contract is the same as sanitize_utf8's.
   return sanitize_utf8(*converted);
+}
+
+bool is_mislabelled_utf8(std::string_view charset, const Utf8Census& census) {
+  std::string name = lower_ascii(charset);
+  bool unicode = name == "utf-8" || name == "utf8" || name.rfind("utf-16", 0) == 0 || name.rfind("utf16", 0) == 0 ||
+                 name.rfind("utf-32", 0) == 0 || name.rfind("utf32", 0) == 0;
+  return !name.empty() && !unicode && census.multibyte > 0 && census.invalid == 0;
 }
 
 Utf8Census utf8_census(std::string_view bytes) {

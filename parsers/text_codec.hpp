@@ -36,6 +36,13 @@ struct Utf8Census {
 };
 Utf8Census utf8_census(std::string_view bytes);
 
+// True when bytes labelled `charset` are really UTF-8: the label names a
+// legacy charset (not UTF-8, -16 or -32) and the bytes are valid UTF-8 with
+// non-ASCII text, which legacy-charset text practically never is. Servers
+// and templates keep such stale labels (Apache's ISO-8859-1 default, a
+// GB2312 meta tag) after the content moved to UTF-8.
+bool is_mislabelled_utf8(std::string_view charset, const Utf8Census& census);
+
 // Valid UTF-8: invalid sequences replaced by U+FFFD, C0 controls other than
 // tab, newline and carriage return removed.
 std::string sanitize_utf8(std::string_view text);

@@ -66,5 +66,16 @@ TEST(TextCodec, SanitizeUtf8) {
   EXPECT_EQ(utf8_census("a long plain ASCII line\nwith\ta newline").controls, 0u);
 }
 
+TEST(TextCodec, MislabelledUtf8) {
+  const Utf8Census utf8 = utf8_census("Sanci\xC3\xB3n");
+  EXPECT_TRUE(is_mislabelled_utf8("ISO-8859-15", utf8));
+  EXPECT_TRUE(is_mislabelled_utf8("gb2312", utf8));
+  EXPECT_FALSE(is_mislabelled_utf8("UTF-8", utf8));
+  EXPECT_FALSE(is_mislabelled_utf8("utf-16le", utf8)) << "a wide label is another mistake";
+  EXPECT_FALSE(is_mislabelled_utf8("", utf8));
+  EXPECT_FALSE(is_mislabelled_utf8("windows-1256", utf8_census("\xD3\xE1\xC7\xE3"))) << "real legacy bytes";
+  EXPECT_FALSE(is_mislabelled_utf8("windows-1256", utf8_census("plain ASCII"))) << "nothing says UTF-8";
+}
+
 }  // namespace
 }  // namespace newsd::parsers
