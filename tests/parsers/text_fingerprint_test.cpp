@@ -1,5 +1,7 @@
 #include "parsers/text_fingerprint.hpp"
 
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
