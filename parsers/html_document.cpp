@@ -695,10 +695,10 @@ HtmlParseResult parse_html(std::string_view bytes, std::string_view content_type
   // and the decoder sees a third of the bytes.
   bool ascii_delimiters = charset.charset.rfind("utf-16", 0) != 0 && charset.charset.rfind("utf-32", 0) != 0 &&
                           charset.charset.rfind("iso-2022", 0) != 0;
-  // The native tokenizer skips raw-text content itself, faster than a separate pass.
-  std::string utf8 = options.parser == HtmlParser::native ? to_utf8(payload, charset.charset)
-                     : ascii_delimiters ? to_utf8(drop_raw_text_content(payload), charset.charset)
-                                        : drop_raw_text_content(to_utf8(payload, charset.charset));
+  std::string utf8;
+  if (options.parser == HtmlParser::native) utf8 = to_utf8(payload, charset.charset);  // it skips raw text itself
+  else if (ascii_delimiters) utf8 = to_utf8(drop_raw_text_content(payload), charset.charset);
+  else utf8 = drop_raw_text_content(to_utf8(payload, charset.charset));
   result = parse_html_utf8(utf8, options);
   if (result.document) result.document->charset = std::move(charset);
   return result;

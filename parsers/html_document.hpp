@@ -15,7 +15,7 @@
 
 namespace newsd::parsers {
 
-// Which HTML parser builds the tree. Both end in the same pugixml DOM.
+// Which HTML parser builds the tree. All three end in the same pugixml DOM.
 enum class HtmlParser {
   gumbo,    // HTML5 tree construction (the spec's algorithm); slower, and quadratic in nesting depth
   libxml2,  // libxml2's HTML parser (HTML4-era repair rules)
