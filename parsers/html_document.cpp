@@ -347,26 +347,6 @@ void copy_tree(const GumboOutput& output, HtmlDocument& document, const HtmlOpti
   document.node_count = count;
 }
 
-bool ieq_prefix(std::string_view s, std::size_t at, std::string_view lower_word) {
-  if (at + lower_word.size() > s.size()) return false;
-  for (std::size_t i = 0; i < lower_word.size(); ++i)
-    if (ascii_lower(s[at + i]) != lower_word[i]) return false;
-  return true;
-}
-
-// Position of the "</name" that closes a raw-text element, or npos.
-std::size_t find_end_tag(std::string_view s, std::size_t from, std::string_view name) {
-  while (true) {
-    auto lt = s.find("</", from);
-    if (lt == std::string_view::npos) return lt;
-    if (ieq_prefix(s, lt + 2, name)) {
-      auto after = lt + 2 + name.size();
-      if (after >= s.size() || is_space(s[after]) || s[after] == '>' || s[after] == '/') return lt;
-    }
-    from = lt + 2;
-  }
-}
-
 constexpr std::string_view kDroppedContentElements[] = {"script", "style", "svg", "noscript", "template"};
 constexpr std::string_view kVerbatimElements[] = {"pre", "textarea", "listing", "xmp"};
 
@@ -392,7 +372,7 @@ void append_collapsed(std::string& out, std::string_view s) {
 
 std::string_view element_at(std::string_view s, std::size_t lt, const auto& names) {
   for (std::string_view name : names) {
-    if (!ieq_prefix(s, lt + 1, name)) continue;
+    if (!iequals_ascii(s.substr(lt + 1, name.size()), name)) continue;
     auto after = lt + 1 + name.size();
     if (after < s.size() && (is_space(s[after]) || s[after] == '>' || s[after] == '/')) return name;
   }
@@ -427,7 +407,7 @@ std::string drop_raw_text_content(std::string_view s) {
     bool self_closed = start_tag.size() >= 2 && start_tag[start_tag.size() - 2] == '/' && dropped == "svg";
     bool json_ld = dropped == "script" && lower_ascii(start_tag).find("ld+json") != std::string::npos;
     std::string_view name = dropped.empty() ? verbatim : dropped;
-    auto end = self_closed ? std::string_view::npos : find_end_tag(s, gt + 1, name);
+    auto end = self_closed ? std::string_view::npos : find_raw_text_end(s, gt + 1, name);
     if (self_closed || json_ld || !verbatim.empty()) {
       // Kept as written: JSON-LD is read by structured metadata; <pre> keeps its spacing.
       append_collapsed(out, s.substr(copied, lt - copied));
@@ -445,6 +425,17 @@ std::string drop_raw_text_content(std::string_view s) {
   }
   append_collapsed(out, s.substr(std::min(copied, s.size())));
   return out;
+}
+
+std::size_t find_raw_text_end(std::string_view markup, std::size_t from, std::string_view lower_name) {
+  for (auto lt = markup.find('<', from); lt != std::string_view::npos; lt = markup.find('<', lt + 1)) {
+    auto after = lt + 2 + lower_name.size();
+    if (after > markup.size() || markup[lt + 1] != '/' ||
+        !iequals_ascii(markup.substr(lt + 2, lower_name.size()), lower_name))
+      continue;
+    if (after == markup.size() || is_space(markup[after]) || markup[after] == '>' || markup[after] == '/') return lt;
+  }
+  return std::string_view::npos;
 }
 
 std::string_view to_string(CharsetSource source) {

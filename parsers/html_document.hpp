@@ -84,6 +84,12 @@ HtmlParseResult parse_html_utf8(std::string_view utf8, const HtmlOptions& option
 // skips this content itself and does not need it.)
 std::string drop_raw_text_content(std::string_view utf8);
 
+// Where the "</name" closing a raw-text element (script, style, title...)
+// starts in `markup`, searching from `from`: the name (given in lower case)
+// matched in any case and followed by '>', '/', a space or the end. npos
+// when the element is never closed.
+std::size_t find_raw_text_end(std::string_view markup, std::size_t from, std::string_view lower_name);
+
 // Text of a DOM subtree as one line: entities already decoded by the parser,
 // directional marks stripped, whitespace normalised. Skips script/style etc.
 std::string dom_text(pugi::xml_node node);

@@ -278,24 +278,10 @@ constexpr auto kVerbatimText = [] {
 bool is_alpha(char c) { return static_cast<unsigned char>((c | 0x20) - 'a') < 26; }
 bool is_space(char c) { return kSpace[static_cast<unsigned char>(c)] != 0; }
 
-bool ieq(const char* s, std::string_view lower_word) {
-  for (std::size_t i = 0; i < lower_word.size(); ++i)
-    if (ascii_lower(s[i]) != lower_word[i]) return false;
-  return true;
-}
-
 // The "</name" that ends a raw-text element (name lower-case), or nullptr.
 const char* find_end_tag(const char* from, const char* end, std::string_view name) {
-  while (from < end) {
-    const auto* lt = static_cast<const char*>(std::memchr(from, '<', static_cast<std::size_t>(end - from)));
-    if (lt == nullptr) return nullptr;
-    const char* after = lt + 2 + name.size();
-    if (after <= end && lt[1] == '/' && ieq(lt + 2, name) &&
-        (after == end || is_space(*after) || *after == '>' || *after == '/'))
-      return lt;
-    from = lt + 1;
-  }
-  return nullptr;
+  auto at = find_raw_text_end(std::string_view(from, static_cast<std::size_t>(end - from)), 0, name);
+  return at == std::string_view::npos ? nullptr : from + at;
 }
 
 // The HTML5 entities that are recognised without a ';' (&amp, &nbsp, &copy...).
