@@ -3,14 +3,12 @@ page (kind = "html"), served over loopback, extracted by newsd with the
 wafaamagazine template, records read back from the real broker."""
 import json
 import os
-import shutil
 import sys
 import unittest
-import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from newsd_harness import (SHARED, FeedServer, Newsd, Route, article_id, bootstrap_servers, consume,
-                           free_port, http_get, make_workdir, wait_for)
+from newsd_harness import (SHARED, Newsd, PipelineTestCase, Route, article_id, bootstrap_servers, consume, free_port,
+                           http_get, wait_for)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 FIXTURE = os.path.join(SHARED, "fixtures", "wafaamagazine", "article-312845")
@@ -26,19 +24,8 @@ def expected_record():
         return json.load(f)
 
 
-class ArticlesTest(unittest.TestCase):
-    def setUp(self):
-        self.workdir = make_workdir()
-        self.server = FeedServer()
-        self.topic = "art-" + uuid.uuid4().hex[:10]
-        self.newsd = None
-
-    def tearDown(self):
-        if self.newsd:
-            self.newsd.kill()
-        self.server.close()
-        if not os.environ.get("NEWSD_KEEP_TEST_DIRS"):
-            shutil.rmtree(self.workdir, ignore_errors=True)
+class ArticlesTest(PipelineTestCase):
+    topic_prefix = "art-"
 
     def start(self, sources_toml):
         port = free_port()
@@ -54,6 +41,7 @@ dead_letter_topic = "{self.topic}-dlq"
 allow_private_networks = true
 timeout = "5s"
 {sources_toml}""").start()
+        self.processes.append(self.newsd)
         wait_for(lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200, 30, "/healthz")
 
     def test_feed_items_are_completed_from_their_pages(self):

@@ -2,15 +2,13 @@
 edited title, Arabic text with and without diacritics, and a restart, with
 the records counted in the real broker."""
 import os
-import shutil
 import signal
 import sys
 import unittest
-import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from newsd_harness import (FeedServer, Newsd, Route, article_id, bootstrap_servers, consume,
-                           free_port, http_get, make_workdir, wait_for)
+from newsd_harness import (Newsd, PipelineTestCase, Route, article_id, bootstrap_servers, consume, free_port,
+                           http_get, wait_for)
 
 HARBOUR = ("The harbour reopened on Saturday after the storm closed it for three days, and the "
            "first ferries left at dawn carrying workers and supplies to the islands. Officials "
@@ -38,18 +36,8 @@ def feed(items, language="en"):
             f"{''.join(items)}</channel></rss>")
 
 
-class DedupeTest(unittest.TestCase):
-    def setUp(self):
-        self.workdir = make_workdir()
-        self.server = FeedServer()
-        self.topic = "dd-" + uuid.uuid4().hex[:10]
-        self.processes = []
-
-    def tearDown(self):
-        for p in self.processes:
-            p.kill()
-        self.server.close()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+class DedupeTest(PipelineTestCase):
+    topic_prefix = "dd-"
 
     def start(self, sources, port):
         text = f"""state_dir = "{self.workdir}/state"

@@ -3,16 +3,13 @@ newsd killed with SIGKILL while it produces. Each test runs its own Apache
 Kafka broker (kafka_broker.sh) so that it can stop it."""
 import collections
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import unittest
-import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from newsd_harness import (FeedServer, Newsd, Route, consume, free_port, http_get, make_workdir,
-                           wait_for)
+from newsd_harness import (Newsd, PipelineTestCase, Route, consume, free_port, http_get, wait_for)
 
 BROKER_SCRIPT = os.path.join(os.path.dirname(__file__), "kafka_broker.sh")
 
@@ -45,22 +42,19 @@ class Broker:
             return f.read().strip()
 
 
-class DeliveryTest(unittest.TestCase):
+class DeliveryTest(PipelineTestCase):
+    topic_prefix = "dl-"
+
     def setUp(self):
-        self.workdir = make_workdir()
-        self.server = FeedServer()
+        super().setUp()
         self.broker = Broker(self.workdir)
         self.broker.run("start")
-        self.topic = "dl-" + uuid.uuid4().hex[:10]
-        self.processes = []
 
     def tearDown(self):
         for process in self.processes:
             process.kill()
-        self.server.close()
-        self.broker.run("stop")
-        if not os.environ.get("NEWSD_KEEP_TEST_DIRS"):
-            shutil.rmtree(self.workdir, ignore_errors=True)
+        self.broker.run("stop")  # before its data in the work directory goes
+        super().tearDown()
 
     def config(self, sources, port, extra_kafka=""):
         text = f"""state_dir = "{self.workdir}/state"

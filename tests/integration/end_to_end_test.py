@@ -2,15 +2,13 @@
 process, a real Kafka broker (kafka_broker.sh), records read back by kcat."""
 import html
 import os
-import shutil
 import signal
 import sys
 import unittest
-import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from newsd_harness import (FeedServer, Newsd, Route, article_id, bootstrap_servers, consume,
-                           free_port, http_get, make_workdir, seed_article, wait_for)
+from newsd_harness import (Newsd, PipelineTestCase, Route, article_id, bootstrap_servers, consume, free_port,
+                           http_get, seed_article, wait_for)
 
 SEED = seed_article()
 
@@ -123,19 +121,8 @@ interval = "1s"
     return text
 
 
-class EndToEndTest(unittest.TestCase):
-    def setUp(self):
-        self.workdir = make_workdir()
-        self.server = FeedServer()
-        self.topic = "it-" + uuid.uuid4().hex[:10]
-        self.processes = []
-
-    def tearDown(self):
-        for process in self.processes:
-            process.kill()
-        self.server.close()
-        if not os.environ.get("NEWSD_KEEP_TEST_DIRS"):
-            shutil.rmtree(self.workdir, ignore_errors=True)
+class EndToEndTest(PipelineTestCase):
+    topic_prefix = "it-"
 
     def start_newsd(self, sources, port):
         newsd = Newsd(self.workdir, config(self.workdir, self.topic, sources, port)).start()

@@ -8,14 +8,17 @@ import hashlib
 import http.server
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import tempfile
 import threading
 import time
+import unittest
 import urllib.error
 import urllib.request
+import uuid
 
 NEWSD = os.environ.get("NEWSD_BIN", "newsd")
 SHARED = os.environ.get("NEWSD_SHARED_DIR", os.path.join(os.path.dirname(__file__), "../../../shared"))
@@ -235,3 +238,24 @@ def seed_article():
 
 def make_workdir():
     return tempfile.mkdtemp(prefix="newsd-it-")
+
+
+class PipelineTestCase(unittest.TestCase):
+    """A work directory, a FeedServer, a topic of its own and the newsd
+    processes the test starts (append them to self.processes), all cleaned up
+    after each test; NEWSD_KEEP_TEST_DIRS=1 keeps the directory to look at."""
+
+    topic_prefix = "it-"
+
+    def setUp(self):
+        self.workdir = make_workdir()
+        self.server = FeedServer()
+        self.topic = self.topic_prefix + uuid.uuid4().hex[:10]
+        self.processes = []
+
+    def tearDown(self):
+        for process in self.processes:
+            process.kill()
+        self.server.close()
+        if not os.environ.get("NEWSD_KEEP_TEST_DIRS"):
+            shutil.rmtree(self.workdir, ignore_errors=True)
