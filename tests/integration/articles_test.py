@@ -7,11 +7,11 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from newsd_harness import (SHARED, Newsd, PipelineTestCase, Route, article_id, bootstrap_servers, consume, free_port,
+from newsd_harness import (TEST_DATA, Newsd, PipelineTestCase, Route, article_id, bootstrap_servers, consume, free_port,
                            http_get, wait_for)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
-FIXTURE = os.path.join(SHARED, "fixtures", "wafaamagazine", "article-312845")
+FIXTURE = os.path.join(TEST_DATA, "wafaamagazine", "article-312845")
 
 
 def fixture_page():

@@ -1,5 +1,5 @@
-// Scores parse_feed() on gofeed's translator test suite (../shared/corpora/
-// feeds/gofeed/testdata/translator): every input against gofeed's expected
+// Scores parse_feed() on gofeed's translator test suite (tests/data/gofeed/
+// translator, MIT): every input against gofeed's expected
 // universal model, on every field the Feed model has. The cases that still
 // differ are listed with their reason in gofeed_failures.txt; the test fails
 // when the set of failing cases differs from that list, so a regression (or a
@@ -27,8 +27,8 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-const fs::path kTranslatorDir = fs::path(NEWSD_SHARED_DIR) / "corpora/feeds/gofeed/testdata/translator";
-const fs::path kFailuresFile = fs::path(__FILE__).parent_path() / "gofeed_failures.txt";
+const fs::path kTranslatorDir = fs::path(NEWSD_TEST_DATA_DIR) / "gofeed/translator";
+const fs::path kFailuresFile = fs::path(NEWSD_TEST_SOURCE_DIR) / "parsers/gofeed_failures.txt";
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -18,12 +18,13 @@ namespace {
 
 std::string read(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
+  if (!in) ADD_FAILURE() << "cannot open " << path;
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
 }
 
-const std::string kFixtureDir = std::string(NEWSD_SHARED_DIR) + "/fixtures/wafaamagazine/";
+const std::string kFixtureDir = std::string(NEWSD_TEST_DATA_DIR) + "/wafaamagazine/";
 const std::string kTemplatePath = std::string(NEWSD_TEST_DATA_DIR) + "/../../templates/wafaamagazine.toml";
 
 SiteTemplateSet shipped_templates() {
@@ -60,7 +61,7 @@ TEST(WafaamagazineFixture, BodyIsTheSeedParagraphs) {
   auto templates = shipped_templates();
   auto article = extract(read(kFixtureDir + "article-312845.html"), &templates);
   // The seed: breadcrumb line, title, byline, then the body paragraphs.
-  std::string seed = read(std::string(NEWSD_SHARED_DIR) + "/seeds/000_b28e6cb4553fe23e.txt");
+  std::string seed = read(kFixtureDir + "seed-312845.txt");
   std::vector<std::string> blocks;
   std::size_t start = 0;
   while (start < seed.size()) {
