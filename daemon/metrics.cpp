@@ -262,6 +262,10 @@ DaemonMetrics::DaemonMetrics()
           "newsd_articles_deduplicated_total",
           "Extracted articles dropped because they were published or in flight already.",
           {"source"})),
+      near_duplicates(registry.counter(
+          "newsd_articles_near_duplicates_total",
+          "New articles found to be the same story as a published one (another URL or source).",
+          {"source"})),
       articles_produced(registry.counter("newsd_articles_produced_total",
                                          "Article records handed to Kafka.", {"source"})),
       articles_published(registry.counter("newsd_articles_published_total",
@@ -312,6 +316,7 @@ SourceSeries DaemonMetrics::source(const std::string& id) {
                       bytes_fetched.share({id}),
                       articles_extracted.share({id}),
                       articles_deduplicated.share({id}),
+                      near_duplicates.share({id}),
                       articles_produced.share({id}),
                       articles_published.share({id}),
                       error_streak.share({id})};

@@ -351,6 +351,8 @@ bool SourcePoller::submit(std::vector<parsers::Article>& articles) {
   bool refetches_pages = source_.fetch_articles || source_.kind == SourceKind::html;
   std::vector<parsers::Article*> candidates;
   std::vector<sinks::Observation> observations;
+  std::vector<parsers::TitleWords> title_words;  // the observations' views point here: no reallocation
+  title_words.reserve(articles.size());
   for (auto& article : articles) {
     ++stats_.items_seen;
     if (article.id.empty()) {
@@ -365,8 +367,9 @@ bool SourcePoller::submit(std::vector<parsers::Article>& articles) {
     // content_hash is the body's SimHash, computed when the article was made.
     auto fingerprint = parsers::content_hash_value(article.content_hash);
     candidates.push_back(&article);
-    observations.push_back(
-        {article.id, source_.id, parsers::text_digest(article.title), fingerprint});
+    title_words.push_back(parsers::title_words(article.title));
+    observations.push_back({article.id, source_.id, parsers::text_digest(article.title), fingerprint,
+                            title_words.back(), static_cast<std::uint32_t>(parsers::word_count(article.body))});
   }
   auto verdicts = context_.stories ? context_.stories->observe(observations)
                                    : std::optional<std::vector<sinks::Verdict>>(
@@ -401,10 +404,13 @@ bool SourcePoller::submit(std::vector<parsers::Article>& articles) {
                      article.id, verdict.version);
         break;
       case sinks::Novelty::near_duplicate:
+        series_.near_duplicates->inc();
+        spdlog::info("source {}: {} ({}) is the story of {}; {}", source_.id, article.id, article.url,
+                     verdict.duplicate_of, source_.publish_duplicates ? "published with duplicate_of" : "dropped");
         if (!source_.publish_duplicates) {
+          // Settled: the story memory stops asking, so it is counted and logged once.
+          if (context_.stories) context_.stories->published(article.id, verdict.version);
           skip = true;
-          spdlog::debug("source {}: {} is a near duplicate of {}; dropped", source_.id, article.id,
-                        verdict.duplicate_of);
         }
         article.duplicate_of = verdict.duplicate_of;
         break;

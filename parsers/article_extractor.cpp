@@ -126,18 +126,6 @@ std::vector<std::string> title_words(std::string_view title) {
   return words;
 }
 
-// Dice coefficient of two word sets: 1 for the same words, 0 for none shared.
-double word_overlap(const std::vector<std::string>& a, const std::vector<std::string>& b) {
-  if (a.empty() || b.empty()) return 0;
-  std::size_t shared = 0;
-  for (auto ia = a.begin(), ib = b.begin(); ia != a.end() && ib != b.end();) {
-    if (*ia < *ib) ++ia;
-    else if (*ib < *ia) ++ib;
-    else ++shared, ++ia, ++ib;
-  }
-  return 2.0 * static_cast<double>(shared) / static_cast<double>(a.size() + b.size());
-}
-
 // The headline as the page prints it, and its parts when the markup splits
 // it into a kicker (overline, topic label) and the headline proper:
 // <h1><span class="kicker">Topic</span><span>Headline</span></h1>.
@@ -200,7 +188,7 @@ VisibleHeadline find_visible_headline(const std::vector<pugi::xml_node>& heading
     if (!title_word_sets.empty()) {
       auto words = title_words(text);
       score = 0;
-      for (const auto& title : title_word_sets) score = std::max(score, word_overlap(words, title));
+      for (const auto& title : title_word_sets) score = std::max(score, dice_coefficient(words, title));
       if (score < kMinHeadlineOverlap) return;
     }
     // A later candidate needs a better score: the first of equals wins, and
