@@ -72,11 +72,13 @@ parsers::SiteTemplateSet load_template_directory(const fs::path& dir,
 }
 
 bool looks_like_article_path(std::string_view url, std::string_view site_host) {
-  auto parsed = boost::urls::parse_absolute_uri(url);
+  // The canonical form: a fragment, spaces or non-ASCII do not hide a link.
+  const std::string canonical = parsers::canonical_url(url);
+  auto parsed = boost::urls::parse_uri(canonical);
   if (!parsed || (parsed->scheme_id() != boost::urls::scheme::http &&
                   parsed->scheme_id() != boost::urls::scheme::https))
     return false;
-  std::string host = parsers::url_host(url);
+  std::string host = parsers::url_host(canonical);
   if (parsers::registrable_domain(host) != parsers::registrable_domain(std::string(site_host)))
     return false;
   std::string path(parsed->encoded_path());

@@ -188,7 +188,7 @@ bool valid_listen(std::string_view listen) {
 }
 
 bool valid_source_url(std::string_view url) {
-  auto parsed = boost::urls::parse_absolute_uri(url);
+  auto parsed = boost::urls::parse_uri(url);  // a fragment is allowed (and never sent)
   if (!parsed) return false;
   auto scheme = parsed->scheme_id();
   if (scheme == boost::urls::scheme::file) return !parsed->path().empty();
@@ -198,7 +198,7 @@ bool valid_source_url(std::string_view url) {
 
 // "file:relative/path" names a file beside the config; make it absolute.
 std::string resolve_file_url(const std::string& url, const std::filesystem::path& base_dir) {
-  auto parsed = boost::urls::parse_absolute_uri(url);
+  auto parsed = boost::urls::parse_uri(url);
   if (!parsed || parsed->scheme_id() != boost::urls::scheme::file || parsed->has_authority() ||
       parsed->path().starts_with("/"))
     return url;
