@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "tests/support/growth.hpp"
+
 #include "parsers/xml_recovery.hpp"
 
 namespace newsd::parsers {
@@ -46,12 +48,29 @@ TEST(BalanceTags, TruncatedDocuments) {
   EXPECT_EQ(balance_tags("<rss><d><![CDATA[abc").text, "<rss><d></d></rss>");
 }
 
-TEST(BalanceTags, HostileNestingStaysLinear) {
+std::string hostile_nesting(std::size_t n) {
   std::string doc;
-  for (int i = 0; i < 200000; ++i) doc += "<a>";
-  for (int i = 0; i < 200000; ++i) doc += "</b>";
-  const XmlRepair r = balance_tags(doc);
-  EXPECT_FALSE(r.text.empty());
+  for (std::size_t i = 0; i < n; ++i) doc += "<a>";
+  for (std::size_t i = 0; i < n; ++i) doc += "</b>";
+  return doc;
+}
+
+TEST(BalanceTags, HostileNestingStaysLinear) {
+  // Every stray </b> is dropped and every <a> closed, in order.
+  const XmlRepair r = balance_tags(hostile_nesting(20'000));
+  std::string expected;
+  for (int i = 0; i < 20'000; ++i) expected += "<a>";
+  for (int i = 0; i < 20'000; ++i) expected += "</a>";
+  EXPECT_EQ(r.text, expected);
+  EXPECT_FALSE(r.notes.empty());
+  // Eight times the input costs about eight times the time (quadratic: 64).
+  const double ratio = testing_support::growth_ratio(
+      [](std::size_t n) {
+        auto doc = hostile_nesting(n);
+        EXPECT_FALSE(balance_tags(doc).text.empty());
+      },
+      25'000, 8);
+  EXPECT_LT(ratio, 24.0) << "balance_tags grows faster than linearly with nesting";
 }
 
 }  // namespace
