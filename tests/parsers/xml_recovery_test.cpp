@@ -16,13 +16,21 @@ TEST(RepairXml, WellFormedInputIsUntouched) {
 
 TEST(RepairXml, EntitiesAndAmpersands) {
   const XmlRepair r = repair_xml("<t>&nbsp;&hellip; AT&T &copy=1 &bogus; &LT; &#150;&#0;</t>");
-  EXPECT_EQ(r.text, "<t>\u00A0\u2026 AT&amp;T &amp;copy=1 &amp;bogus; &lt; \u2013</t>");
+  EXPECT_EQ(r.text, "<t>\u00A0\u2026 AT&amp;T &amp;copy=1 &amp;bogus; &lt; &#150;\uFFFD</t>")
+      << "&#150; is well-formed XML, read as windows-1252 after parsing";
   EXPECT_NE(r.notes.find("3 HTML entities"), std::string::npos) << r.notes;
 }
 
 TEST(RepairXml, CdataCommentsAndDoctypeAreLeftAlone) {
   const std::string doc = "<!DOCTYPE rss [<!ENTITY x \"&amp; &y;\">]><r><![CDATA[a & &nbsp;]]><!-- & --></r>";
   EXPECT_EQ(repair_xml(doc).text, doc);
+}
+
+TEST(RepairXml, InternalSubsetEntitiesExpandToText) {
+  const XmlRepair r = repair_xml(
+      "<!DOCTYPE r [<!ENTITY x \"<b>&y;\"><!ENTITY y \"&amp; 1\"><!ENTITY z SYSTEM \"http://e/\">]><r>&x; &z;</r>");
+  EXPECT_EQ(r.text.substr(r.text.find("<r>")), "<r>&lt;b>&amp; 1 &amp;z;</r>");
+  EXPECT_NE(r.notes.find("bare '&'"), std::string::npos) << "the external entity is not expanded: " << r.notes;
 }
 
 TEST(RepairXml, JunkBeforeTheDocument) {
