@@ -64,7 +64,7 @@ struct DedupeOptions {
   int max_distance = 3;          // SimHash bits two bodies may differ in and still be one story (<= 3: no misses)
   int title_match_distance = 12; // the same, for two bodies under one normalised headline
   double title_agreement = 0.6;  // share of words (Dice) two headlines of one story have in common
-  std::uint32_t specific_body_words = 100;  // a body this long, not furniture, is one story under any headline
+  std::uint32_t specific_body_words = 50;  // a body this long (a syndicated lede and more; teasers are shorter), not furniture, is one story under any headline
   std::chrono::seconds touch_interval{std::chrono::minutes(10)};  // last_seen of an unchanged article is rewritten at most this often
   std::size_t map_size = std::size_t(8) << 30;  // LMDB address space; the file grows only as used, doubles on demand
 };

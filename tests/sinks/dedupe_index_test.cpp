@@ -283,8 +283,8 @@ TEST_F(DedupeIndexTest, ALongBodyIsOneStoryUnderAnotherOutletsHeadline) {
   EXPECT_EQ(retitled->novelty, Novelty::near_duplicate);
   EXPECT_EQ(retitled->duplicate_of, id(1));
   // Short: a headline must agree.
-  index.observe({id(3), "afp", kMarketTitle, kOtherStory, kMarketWords, 60}, kT0);
-  EXPECT_EQ(index.observe({id(4), "nna", kFloodTitle, kOtherStory, kFloodWords, 60}, kT0)->novelty,
+  index.observe({id(3), "afp", kMarketTitle, kOtherStory, kMarketWords, 40}, kT0);
+  EXPECT_EQ(index.observe({id(4), "nna", kFloodTitle, kOtherStory, kFloodWords, 40}, kT0)->novelty,
             Novelty::new_article);
 }
 
