@@ -355,7 +355,7 @@ constexpr StopWords kStopWords[] = {
 // one in the URL (midnight). Both naming the same day, the printed one is
 // more precise; when they disagree the URL wins, being the publisher's record.
 std::optional<StatedTime> printed_or_url_date(const StructuredMetadata& meta, std::string_view url,
-                                             const PageDateContext& context) {
+                                              const PageDateContext& context) {
   auto from_url = url_date(url, context);
   auto h1 = std::find_if(meta.heading_elements.begin(), meta.heading_elements.end(),
                          [](pugi::xml_node node) { return std::string_view(node.name()) == "h1"; });
