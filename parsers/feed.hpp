@@ -25,6 +25,7 @@ struct StatedTime {
   TimePoint utc{};
   std::chrono::minutes offset{0};  // east of UTC
 
+  // The same instant stated the same way. No ordering: order by `utc`.
   bool operator==(const StatedTime&) const = default;
 };
 
