@@ -110,7 +110,7 @@ std::vector<Page> load_fundus(const fs::path& dir) {
     // "2024-05-03 18:19:08.721370": the crawl time resolves relative dates as the fetch time would.
     std::string crawled = std::string(entry.at("crawl_date").as_string()).substr(0, 19);
     if (crawled.size() == 19) crawled[10] = 'T';
-    if (auto at = newsd::parsers::parse_feed_date(crawled + "Z")) page.fetched_at = *at;
+    if (auto at = newsd::parsers::parse_feed_date(crawled + "Z")) page.fetched_at = at->utc;
     pages.push_back(std::move(page));
   }
   return pages;
@@ -256,7 +256,7 @@ int score_aeb(const std::vector<Page>& pages, bool dump) {
 
 // The date printed by the headline alone (the extractor's last resort before
 // the URL), as if the page had no date metadata: its day against fundus's.
-std::optional<newsd::parsers::TimePoint> printed_date(const Page& page) {
+std::optional<newsd::parsers::StatedTime> printed_date(const Page& page) {
   newsd::parsers::HtmlOptions options;
   options.parser = g_parser;
   auto parsed = newsd::parsers::parse_html(page.bytes, "", options);
@@ -285,16 +285,18 @@ int score_fundus(const std::vector<Page>& pages, bool dump) {
       ++dated;
       std::string ours = article.published_at ? newsd::parsers::format_rfc3339(*article.published_at) : "";
       ours_date = ours + " vs " + date;
-      // "2024-05-03 18:19:08+02:00" (fractional seconds and zone optional): the same instant.
+      // "2024-05-03 18:19:08+02:00" (fractional seconds and zone optional):
+      // exact is the same instant; same day is the same day in the offset each
+      // side states, the day a reader of the page sees.
       std::string iso = date;
       if (iso.size() > 10 && iso[10] == ' ') iso[10] = 'T';
       if (auto dot = iso.find('.', 19); dot != std::string::npos) {
         auto end = iso.find_first_of("+-Z", dot);
         iso.erase(dot, end == std::string::npos ? std::string::npos : end - dot);
       }
-      auto expected_instant = newsd::parsers::parse_feed_date(iso);
-      std::string theirs = expected_instant ? newsd::parsers::format_rfc3339(*expected_instant) : date;
-      date_ok = ours == theirs;
+      auto stated = newsd::parsers::parse_feed_date(iso);
+      std::string theirs = stated ? newsd::parsers::format_rfc3339(*stated) : date;
+      date_ok = article.published_at && stated && article.published_at->utc == stated->utc;
       dates += date_ok;
       days += !ours.empty() && ours.substr(0, 10) == theirs.substr(0, 10);
       if (auto printed = printed_date(page)) {

@@ -133,7 +133,7 @@ TEST(FeedParser, Atom10) {
   EXPECT_EQ(feed.description, "All the things");
   EXPECT_EQ(feed.link, "https://example.org/blog/");
   EXPECT_EQ(feed.language, "en");
-  EXPECT_EQ(rfc3339(feed.updated), "2021-05-19T18:12:41Z");
+  EXPECT_EQ(rfc3339(feed.updated), "2021-05-19T21:12:41+03:00");
   ASSERT_TRUE(feed.image);
   EXPECT_EQ(feed.image->url, "https://example.org/logo.png");
   ASSERT_EQ(feed.items.size(), 2u);

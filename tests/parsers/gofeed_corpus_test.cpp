@@ -46,8 +46,9 @@ std::string str(const json::value* value) {
 
 std::string str(const json::object& object, std::string_view key) { return str(object.if_contains(key)); }
 
+// gofeed's *Parsed values are UTC: compared by the instant, not the offset the feed stated.
 std::string date_of(const std::optional<FeedDate>& date) {
-  return date && date->value ? format_rfc3339(*date->value) : std::string{};
+  return date && date->value ? format_rfc3339(date->value->utc) : std::string{};
 }
 
 // gofeed writes fractional seconds ("2019-10-12T07:20:50.52Z"); TimePoint has none.

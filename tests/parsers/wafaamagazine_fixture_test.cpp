@@ -124,7 +124,7 @@ TEST(WafaamagazineTemplate, HoldsForAnotherArticleOfTheSite) {
   EXPECT_EQ(article.tags, std::vector<std::string>{"كورونا"});
   EXPECT_EQ(article.breadcrumbs.size(), 3u);
   ASSERT_TRUE(article.published_at);  // the visible date, Beirut time (+02:00 in the template)
-  EXPECT_EQ(format_rfc3339(*article.published_at), "2021-05-18T22:00:00Z");
+  EXPECT_EQ(format_rfc3339(*article.published_at), "2021-05-19T00:00:00+02:00");
   EXPECT_EQ(article.language, "ar");
 }
 
@@ -153,7 +153,7 @@ TEST(WafaamagazineTemplate, HoldsForTheJaridaTheme) {
   EXPECT_EQ(article.breadcrumbs, (std::vector<std::string>{"الرئيسية", "سياسة", "عنوان الخبر"}));
   EXPECT_EQ(article.tags, std::vector<std::string>{"وسم"});
   ASSERT_TRUE(article.published_at);
-  EXPECT_EQ(format_rfc3339(*article.published_at), "2020-01-02T22:00:00Z");
+  EXPECT_EQ(format_rfc3339(*article.published_at), "2020-01-03T00:00:00+02:00");
 }
 
 }  // namespace
