@@ -223,6 +223,7 @@ void Daemon::Parts::collect_metrics() {
   for (const auto& line : logs.written)
     metrics.log_messages.with({line.level, line.component}).set(line.lines);
   metrics.log_suppressed.with().set(logs.suppressed);
+  metrics.http_refused.with().set(health->refused_connections());
 }
 
 StatusSnapshot Daemon::Parts::snapshot() const {
