@@ -463,7 +463,7 @@ ConfigLoad parse_config(std::string_view text, const std::string& file,
     TableReader r(*http, "http", file, errors);
     r.string("listen", config.http.listen);
     if (http->contains("listen") && !valid_listen(config.http.listen))
-      r.expected("listen", *http->get("listen"), "IP:port, such as \"127.0.0.1:9464\" or \"[::1]:9464\"");
+      r.expected("listen", *http->get("listen"), "host:port with an IP address or localhost as host, such as \"127.0.0.1:9464\" or \"[::1]:9464\"");
     r.reject_unknown();
   }
   if (const auto* kafka = reader.table("kafka")) read_kafka(*kafka, file, errors, config.kafka);
