@@ -159,7 +159,7 @@ void open_lmdb_env(MDB_env* env, const fs::path& dir, std::string_view what) {
                             std::to_string(needed) + ": the file was cut short");
 
   rc = guarded_walk(env);
-  if (rc == kFault) throw_damaged(file, "reading it faulted: a page points outside the file");
+  if (rc == kFault) throw_damaged(file, "reading it faulted: a damaged page points outside the file");
   if (is_damage(rc)) throw_damaged(file, mdb_strerror(rc));
   if (rc != MDB_SUCCESS) throw std::runtime_error(name + " " + dir.string() + ": " + mdb_strerror(rc));
 }

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -106,6 +107,27 @@ TEST_F(LmdbEnvTest, GarbageAfterTheMetaPagesIsReportedNotACrash) {
     for (auto i = 2 * page(); i < size; ++i) file.put(static_cast<char>(random() & 0xff));
   }
   ASSERT_EQ(fs::file_size(data()), size);
+  expect_damage_reported([&] { DeliveryState state(dir_); });
+}
+
+// Both meta pages claim a file half as long as the tree is, and the file is
+// cut to match: the size check passes, and reading the tree must not
+// crash (pages beyond the end of a mapped file are SIGBUS).
+TEST_F(LmdbEnvTest, ATreeReachingPastTheEndOfTheFileIsReportedNotACrash) {
+  write_store();
+  const auto pages = fs::file_size(data()) / page();
+  const std::uint64_t last = pages / 2 - 1;
+  {
+    // MDB_meta after the 16-byte page header: magic, version (4 + 4),
+    // address, map size (8 + 8), two 48-byte MDB_db, then mm_last_pg.
+    constexpr std::size_t kLastPageOffset = 16 + 4 + 4 + 8 + 8 + 2 * 48;
+    std::fstream file(data(), std::ios::in | std::ios::out | std::ios::binary);
+    for (std::uintmax_t meta = 0; meta < 2; ++meta) {
+      file.seekp(static_cast<std::streamoff>(meta * page() + kLastPageOffset));
+      file.write(reinterpret_cast<const char*>(&last), sizeof last);
+    }
+  }
+  fs::resize_file(data(), (last + 1) * page());
   expect_damage_reported([&] { DeliveryState state(dir_); });
 }
 
