@@ -347,3 +347,23 @@ TEST_F(ConfigFileTest, SiteTemplatesWithMistakesAreConfigMistakes) {
 
 }  // namespace
 }  // namespace newsd::daemon
+
+namespace newsd::daemon {
+namespace {
+
+// Templates are read on SIGHUP too, on the event loop: a FIFO among them
+// must be refused, not waited on.
+TEST_F(ConfigFileTest, AFifoAmongTheSiteTemplatesIsRefusedWithoutBlocking) {
+  std::filesystem::create_directories(dir_ / "templates");
+  ASSERT_EQ(::mkfifo((dir_ / "templates" / "pipe.toml").c_str(), 0600), 0);
+  auto path = dir_ / "newsd.toml";
+  std::ofstream(path) << "templates_dir = \"templates\"\n[[sources]]\nid = \"a\"\nurl = \"https://a.example/feed\"\n";
+  auto load = load_config(path);
+  EXPECT_FALSE(load.config);
+  ASSERT_EQ(load.errors.size(), 1u);
+  EXPECT_NE(load.errors[0].message.find("pipe.toml: is not a regular file"), std::string::npos)
+      << load.errors[0].to_string();
+}
+
+}  // namespace
+}  // namespace newsd::daemon
