@@ -124,6 +124,7 @@ asio::awaitable<void> HealthServer::accept_loop() {
     auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
     if (ec) {
+      accept_errors_.fetch_add(1, std::memory_order_relaxed);
       // Out of descriptors (or kernel memory): the pending connection stays
       // in the backlog and accept fails again at once. Wait instead of
       // spinning; it is taken once a descriptor frees up.

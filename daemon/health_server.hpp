@@ -55,6 +55,10 @@ class HealthServer {
   // Connections closed unanswered because max_connections were being served.
   std::uint64_t refused_connections() const { return refused_.load(std::memory_order_relaxed); }
 
+  // Failed accepts (out of descriptors, mostly): with the backoff, a few a
+  // second at most while the shortage lasts.
+  std::uint64_t accept_errors() const { return accept_errors_.load(std::memory_order_relaxed); }
+
  private:
   boost::asio::awaitable<void> accept_loop();
 
@@ -65,6 +69,7 @@ class HealthServer {
   std::size_t max_connections_;
   std::size_t connections_ = 0;  // being served; event loop only
   std::atomic<std::uint64_t> refused_{0};
+  std::atomic<std::uint64_t> accept_errors_{0};
 };
 
 // How long the accept loop waits after it ran out of file descriptors,

@@ -1,12 +1,15 @@
 #include "daemon/health_server.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <thread>
@@ -113,6 +116,47 @@ TEST_F(HealthServerTest, AConnectionBeyondTheCapIsClosedAndHealthzAnswersOnceOth
     }
   }
   EXPECT_TRUE(answered) << "/healthz did not answer after the connections closed";
+}
+
+// Out of file descriptors, a pending connection makes every accept fail at
+// once; the loop must wait between attempts, and serve the connection once
+// descriptors are back. In a child process: it lowers RLIMIT_NOFILE.
+void accept_out_of_descriptors() {
+  boost::asio::io_context io;
+  HealthServer server(io, "127.0.0.1:0", nullptr);
+  server.start();
+  int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  timeval tv{5, 0};
+  ::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  // No descriptor above the ones open now: the next accept fails (EMFILE).
+  int next = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ::close(next);
+  rlimit original{};
+  ::getrlimit(RLIMIT_NOFILE, &original);
+  rlimit tight = original;
+  tight.rlim_cur = static_cast<rlim_t>(next);
+  if (::setrlimit(RLIMIT_NOFILE, &tight) != 0) _exit(2);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(server.local_endpoint().port());
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(client, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) _exit(3);
+  io.run_for(300ms);
+  const auto errors = server.accept_errors();
+  std::fprintf(stderr, "accept errors in 300 ms: %llu\n", static_cast<unsigned long long>(errors));
+  // 100 + 200 ms of backoff: about three attempts; a spinning loop makes thousands.
+  if (errors < 1 || errors > 10) _exit(4);
+  ::setrlimit(RLIMIT_NOFILE, &original);
+  std::string answer;
+  std::thread reader([&] { answer = get_healthz(client); io.stop(); });
+  io.run_for(5s);
+  reader.join();
+  _exit(answer.find("200 OK") != std::string::npos ? 0 : 5);
+}
+
+TEST(HealthServerDeathTest, OutOfDescriptorsTheAcceptLoopBacksOffAndRecovers) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(accept_out_of_descriptors(), ::testing::ExitedWithCode(0), "accept errors in 300 ms");
 }
 
 TEST(AcceptBackoffTest, StartsAt100msAndDoublesUpToOneSecond) {
