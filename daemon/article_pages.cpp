@@ -1,9 +1,11 @@
 #include "daemon/article_pages.hpp"
 
+#include "daemon/bounded_read.hpp"
+#include "daemon/config.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <fstream>
 #include <iterator>
 #include <set>
 #include <stdexcept>
@@ -62,9 +64,14 @@ parsers::SiteTemplateSet load_template_directory(const fs::path& dir,
   }
   std::sort(files.begin(), files.end());
   for (const auto& file : files) {
-    std::ifstream in(file, std::ios::binary);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto parsed = parsers::parse_site_template(text, file.string());
+    // Capped, and never a FIFO: the config check runs this on SIGHUP, on
+    // the event loop.
+    auto read = read_regular_file(file, kMaxConfigBytes);
+    if (!read.bytes) {
+      errors.push_back(file.string() + ": " + read.error);
+      continue;
+    }
+    auto parsed = parsers::parse_site_template(*read.bytes, file.string());
     if (parsed.site_template) set.add(std::move(*parsed.site_template));
     errors.insert(errors.end(), parsed.errors.begin(), parsed.errors.end());
   }

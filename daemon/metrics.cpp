@@ -300,6 +300,8 @@ DaemonMetrics::DaemonMetrics()
                                       "Repeated identical warnings and errors not written.")),
       reloads(registry.counter("newsd_config_reloads_total",
                                "Configuration reloads (SIGHUP), per result.", {"result"})),
+      http_refused(registry.counter("newsd_http_connections_refused_total",
+                                    "HTTP connections closed unanswered: the connection cap was reached.")),
       start_time(registry.gauge("newsd_start_time_seconds",
                                 "Start time of the process, seconds since the Unix epoch.")),
       build_info(registry.gauge("newsd_build_info", "Always 1; labelled with the version.",
@@ -309,6 +311,7 @@ DaemonMetrics::DaemonMetrics()
   reloads.with({"rejected"});
   kafka_errors.with();
   log_suppressed.with();
+  http_refused.with();
 }
 
 SourceSeries DaemonMetrics::source(const std::string& id) {

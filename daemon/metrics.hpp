@@ -186,6 +186,7 @@ struct DaemonMetrics {
   Family<Counter>& log_messages;           // newsd_log_messages_total{level,component}
   Family<Counter>& log_suppressed;         // newsd_log_suppressed_total
   Family<Counter>& reloads;                // newsd_config_reloads_total{result}
+  Family<Counter>& http_refused;           // newsd_http_connections_refused_total
   Family<Gauge>& start_time;               // newsd_start_time_seconds
   Family<Gauge>& build_info;               // newsd_build_info{version}
 };

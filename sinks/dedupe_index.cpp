@@ -1,5 +1,6 @@
 #include "sinks/dedupe_index.hpp"
 
+#include "sinks/lmdb_env.hpp"
 #include "sinks/lmdb_txn.hpp"
 
 #include "parsers/text_fingerprint.hpp"
@@ -472,16 +473,12 @@ void DedupeIndex::EnvDeleter::operator()(MDB_env* env) const { mdb_env_close(env
 
 DedupeIndex::DedupeIndex(const std::filesystem::path& dir, DedupeOptions options)
     : options_(options), map_size_(options.map_size) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw std::runtime_error("dedupe index " + dir.string() + ": " + ec.message());
   MDB_env* env = nullptr;
   check_lmdb(mdb_env_create(&env), "mdb_env_create");
   env_.reset(env);
   check_lmdb(mdb_env_set_mapsize(env, map_size_), "mdb_env_set_mapsize");
   check_lmdb(mdb_env_set_maxdbs(env, 8), "mdb_env_set_maxdbs");
-  int rc = mdb_env_open(env, dir.c_str(), MDB_NOTLS, 0640);
-  if (rc != MDB_SUCCESS) throw std::runtime_error("dedupe index " + dir.string() + ": " + mdb_strerror(rc));
+  open_lmdb_env(env, dir, "dedupe index");
   MDB_envinfo info;
   check_lmdb(mdb_env_info(env, &info), "mdb_env_info");
   map_size_ = info.me_mapsize;  // an existing, larger file keeps its size

@@ -1,5 +1,6 @@
 #include "sinks/delivery_state.hpp"
 
+#include "sinks/lmdb_env.hpp"
 #include "sinks/lmdb_txn.hpp"
 
 #include <cstring>
@@ -92,17 +93,12 @@ std::optional<std::pair<std::string, OutRecord>> decode_outbox_record(std::strin
 void DeliveryState::EnvDeleter::operator()(MDB_env* env) const { mdb_env_close(env); }
 
 DeliveryState::DeliveryState(const std::filesystem::path& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw std::runtime_error("state directory " + dir.string() + ": " + ec.message());
   MDB_env* env = nullptr;
   check_lmdb(mdb_env_create(&env), "mdb_env_create");
   env_.reset(env);
   check_lmdb(mdb_env_set_mapsize(env, kMapSize), "mdb_env_set_mapsize");
   check_lmdb(mdb_env_set_maxdbs(env, 8), "mdb_env_set_maxdbs");
-  int rc = mdb_env_open(env, dir.c_str(), MDB_NOTLS, 0640);
-  if (rc != MDB_SUCCESS)
-    throw std::runtime_error("state directory " + dir.string() + ": " + mdb_strerror(rc));
+  open_lmdb_env(env, dir, "state directory");
   Txn txn(env, 0);
   check_lmdb(txn.status(), "mdb_txn_begin");
   check_lmdb(mdb_dbi_open(txn.get(), "published", MDB_CREATE, &published_), "mdb_dbi_open published");
