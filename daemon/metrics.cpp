@@ -266,6 +266,10 @@ DaemonMetrics::DaemonMetrics()
           "newsd_articles_near_duplicates_total",
           "New articles found to be the same story as a published one (another URL or source).",
           {"source"})),
+      item_collisions(registry.counter(
+          "newsd_item_identity_collisions_total",
+          "Items of one document with the identity of an earlier item of it, merged into that one.",
+          {"source"})),
       articles_produced(registry.counter("newsd_articles_produced_total",
                                          "Article records handed to Kafka.", {"source"})),
       articles_published(registry.counter("newsd_articles_published_total",
@@ -320,6 +324,7 @@ SourceSeries DaemonMetrics::source(const std::string& id) {
                       articles_extracted.share({id}),
                       articles_deduplicated.share({id}),
                       near_duplicates.share({id}),
+                      item_collisions.share({id}),
                       articles_produced.share({id}),
                       articles_published.share({id}),
                       error_streak.share({id})};

@@ -145,6 +145,7 @@ struct SourceSeries {
   std::shared_ptr<Counter> articles_extracted;
   std::shared_ptr<Counter> articles_deduplicated;
   std::shared_ptr<Counter> near_duplicates;
+  std::shared_ptr<Counter> item_collisions;
   std::shared_ptr<Counter> articles_produced;
   std::shared_ptr<Counter> articles_published;
   std::shared_ptr<Gauge> error_streak;
@@ -169,6 +170,7 @@ struct DaemonMetrics {
   Family<Counter>& articles_extracted;     // newsd_articles_extracted_total{source}
   Family<Counter>& articles_deduplicated;  // newsd_articles_deduplicated_total{source}
   Family<Counter>& near_duplicates;        // newsd_articles_near_duplicates_total{source}
+  Family<Counter>& item_collisions;        // newsd_item_identity_collisions_total{source}
   Family<Counter>& articles_produced;      // newsd_articles_produced_total{source}
   Family<Counter>& articles_published;     // newsd_articles_published_total{source}
   // Kafka.
