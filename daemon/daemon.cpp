@@ -48,14 +48,6 @@ fetchers::FetchOptions fetch_options(const FetchConfig& fetch) {
   return options;
 }
 
-sinks::DedupeOptions dedupe_options(const DedupeConfig& dedupe) {
-  sinks::DedupeOptions options;
-  options.ttl = std::chrono::duration_cast<std::chrono::seconds>(dedupe.ttl);
-  options.max_entries = static_cast<std::size_t>(dedupe.max_entries);
-  options.max_distance = static_cast<int>(dedupe.max_distance);
-  return options;
-}
-
 }  // namespace
 
 // Declaration order is construction order; destruction runs backwards, so
@@ -99,7 +91,7 @@ struct Daemon::Parts {
       : config(std::move(c)),
         lock(config.state_dir),
         state(config.state_dir / "delivery"),
-        stories(io, config.state_dir / "dedupe", dedupe_options(config.dedupe)),
+        stories(io, config.state_dir / "dedupe", dedupe_options(config.dedupe), state),
         fetcher(io, fetch_options(config.fetch)),
         pages(fetcher, cpu, config.templates_dir, config.fetch.max_body_bytes) {}
 };
@@ -122,6 +114,8 @@ Daemon::Daemon(Config config) : parts_(std::make_unique<Parts>(std::move(config)
   sink_config.queue_capacity = kafka.outbox_capacity + 1000;
   p.sink = std::make_unique<sinks::KafkaSink>(p.io, sink_config);
   p.outbox = std::make_unique<Outbox>(p.io, p.state, *p.sink, kafka.outbox_capacity);
+  // Every acknowledged version reaches the story memory, replayed records' too.
+  p.outbox->on_acknowledged([&p](const std::string& id, std::uint32_t version) { p.stories.published(id, version); });
 
   p.context = std::make_unique<PollerContext>(PollerContext{
       p.io, p.cpu, p.fetcher, *p.outbox, kafka.topic, p.metrics, p.history,

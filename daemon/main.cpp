@@ -10,6 +10,7 @@
 #include "daemon/extract_command.hpp"
 #include "daemon/log_setup.hpp"
 #include "daemon/parse_feed_command.hpp"
+#include "daemon/rebuild_state_command.hpp"
 #include "daemon/version.hpp"
 
 namespace {
@@ -28,6 +29,7 @@ commands:
   parse-feed FILE|URL...       print feed records as JSON lines
   extract [--url URL] FILE|URL...
                                print article records as JSON lines
+  rebuild-state --config FILE  rebuild the state directory from the Kafka topics
   version                      print the version
 
 Each command takes --help. Exit codes: 0 ok, 1 failure, 2 usage error,
@@ -128,6 +130,7 @@ int main(int argc, char** argv) {
   if (command == "check-config") return check_config_command(argc - 1, argv + 1);
   if (command == "parse-feed") return newsd::daemon::run_parse_feed_command(argc - 1, argv + 1);
   if (command == "extract") return newsd::daemon::run_extract_command(argc - 1, argv + 1);
+  if (command == "rebuild-state") return newsd::daemon::run_rebuild_state_command(argc - 1, argv + 1);
   std::cerr << "newsd: unknown command '" << command << "'\n" << kUsage;
   return kExitUsage;
 }

@@ -113,7 +113,10 @@ void Outbox::commit() {
   // On a failed write the records stay in the outbox: not produced again by
   // this process, produced again after a restart (a duplicate, never a loss).
   if (state_.acknowledge(pending_acks_, std::chrono::system_clock::now())) {
-    for (const auto& ack : pending_acks_) waiting_.erase(ack.id);
+    for (const auto& ack : pending_acks_) {
+      waiting_.erase(ack.id);
+      if (on_acknowledged_) on_acknowledged_(ack.id, ack.version);
+    }
     wake_waiters();
   }
   pending_acks_.clear();

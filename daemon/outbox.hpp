@@ -48,6 +48,11 @@ class Outbox {
   bool submit(std::vector<std::pair<std::string, sinks::OutRecord>> records,
               PublishedHandler on_published = {});
 
+  // Runs for every acknowledgement once it is durably recorded, replayed
+  // records' included: how the story memory learns what Kafka has.
+  using AcknowledgedHandler = std::function<void(const std::string& id, std::uint32_t version)>;
+  void on_acknowledged(AcknowledgedHandler handler) { on_acknowledged_ = std::move(handler); }
+
   // Produces again what a previous run left in the outbox. Call once at start.
   std::size_t replay();
 
@@ -77,6 +82,7 @@ class Outbox {
   std::size_t capacity_;
   std::unordered_set<std::string> waiting_;  // ids in the outbox
   std::vector<sinks::Acknowledgement> pending_acks_;
+  AcknowledgedHandler on_acknowledged_;
   bool commit_scheduled_ = false;
   bool closed_ = false;
   boost::asio::steady_timer room_;  // cancelled whenever the outbox shrinks

@@ -393,7 +393,6 @@ bool SourcePoller::submit(std::vector<parsers::Article>& articles) {
 
   const std::string& topic = source_.topic.empty() ? context_.default_topic : source_.topic;
   std::vector<std::pair<std::string, sinks::OutRecord>> records;
-  auto versions = std::make_shared<std::unordered_map<std::string, std::uint32_t>>();
   for (std::size_t i = 0; i < candidates.size(); ++i) {
     auto& article = *candidates[i];
     const auto& verdict = (*verdicts)[i];
@@ -435,7 +434,6 @@ bool SourcePoller::submit(std::vector<parsers::Article>& articles) {
       series_.articles_deduplicated->inc();
       continue;
     }
-    (*versions)[article.id] = verdict.version;
     sinks::OutRecord record{expand_topic(topic, source_.id, article.language), article.id,
                             boost::json::serialize(parsers::article_record(article)),
                             {{"schema", parsers::kArticleSchema},
@@ -449,11 +447,10 @@ bool SourcePoller::submit(std::vector<parsers::Article>& articles) {
   // Once persisted in the outbox the records are safe (produced again after
   // a crash or a broker outage), so the response's validators can be trusted.
   bool persisted =
-      context_.outbox.submit(std::move(records), [this, versions](const std::string& id) {
+      context_.outbox.submit(std::move(records), [this](const std::string& id) {
         ++stats_.published;
         series_.articles_published->inc();
         context_.history.published(id, source_.id);
-        if (context_.stories) context_.stories->published(id, versions->at(id));
       });
   if (persisted) {
     stats_.produced += count;

@@ -7,13 +7,30 @@
 
 namespace newsd::daemon {
 
+sinks::DedupeOptions dedupe_options(const DedupeConfig& dedupe) {
+  sinks::DedupeOptions options;
+  options.ttl = std::chrono::duration_cast<std::chrono::seconds>(dedupe.ttl);
+  options.max_entries = static_cast<std::size_t>(dedupe.max_entries);
+  options.max_distance = static_cast<int>(dedupe.max_distance);
+  return options;
+}
+
 StoryMemory::StoryMemory(boost::asio::io_context& io, const std::filesystem::path& dir,
-                         sinks::DedupeOptions options)
-    : io_(io), index_(dir, options), expiry_(io) {}
+                         sinks::DedupeOptions options, sinks::DeliveryState& journal)
+    : io_(io), index_(dir, options), journal_(journal), expiry_(io) {
+  auto missed = journal_.unapplied();
+  if (missed.empty()) return;
+  spdlog::info("dedupe: applying {} acknowledgements recorded after its last commit", missed.size());
+  for (auto& [id, version] : missed) pending_.push_back({std::move(id), version});
+  commit();
+}
 
 std::optional<std::vector<sinks::Verdict>> StoryMemory::observe(
     std::span<const sinks::Observation> batch) {
   if (batch.empty()) return std::vector<sinks::Verdict>{};
+  // Acknowledgements first: a verdict on a delivered version must know it
+  // was delivered (else an edit would replace it instead of following it).
+  commit();
   return index_.observe(batch, std::chrono::system_clock::now());
 }
 
@@ -29,8 +46,14 @@ void StoryMemory::commit() {
   if (pending_.empty()) return;
   // A failed write only means the verdict for these versions repeats on the
   // next poll; the outbox already knows they were published.
-  if (!index_.mark_published(pending_))
+  if (index_.mark_published(pending_)) {
+    std::vector<std::pair<std::string, std::uint32_t>> applied;
+    applied.reserve(pending_.size());
+    for (auto& p : pending_) applied.emplace_back(std::move(p.id), p.version);
+    journal_.applied(applied);  // on failure they are applied again at the next start: harmless
+  } else {
     spdlog::error("dedupe: cannot record {} published versions", pending_.size());
+  }
   pending_.clear();
 }
 

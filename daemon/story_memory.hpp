@@ -4,8 +4,10 @@
 // directory), so that an edited article is published again as a new version
 // under the same key, and the same story at another URL or from another
 // source is recognised. Acknowledged versions are written in batches, one
-// transaction per burst of delivery reports; expired entries are swept
-// hourly. Owned by the daemon; event loop thread only.
+// transaction per burst of delivery reports, and then cleared from the
+// delivery state's unapplied journal; at start-up whatever the journal still
+// holds (a crash between the two commits) is applied first. Expired entries
+// are swept hourly. Owned by the daemon; event loop thread only.
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -16,15 +18,22 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "daemon/config.hpp"
 #include "sinks/dedupe_index.hpp"
+#include "sinks/delivery_state.hpp"
 
 namespace newsd::daemon {
+
+// The story index's options from the [dedupe] section.
+sinks::DedupeOptions dedupe_options(const DedupeConfig& dedupe);
 
 class StoryMemory {
  public:
   // Throws std::runtime_error when the index cannot be opened (start-up).
+  // `journal`: the delivery state whose unapplied acknowledgements this
+  // memory applies (at construction) and clears (after each commit).
   StoryMemory(boost::asio::io_context& io, const std::filesystem::path& dir,
-              sinks::DedupeOptions options);
+              sinks::DedupeOptions options, sinks::DeliveryState& journal);
 
   std::optional<std::vector<sinks::Verdict>> observe(std::span<const sinks::Observation> batch);
 
@@ -38,13 +47,12 @@ class StoryMemory {
   void start_expiry();
   void close();
 
-  std::size_t size() const { return index_.size(); }
-
  private:
   void sweep();
 
   boost::asio::io_context& io_;
   sinks::DedupeIndex index_;
+  sinks::DeliveryState& journal_;
   std::vector<sinks::PublishedVersion> pending_;
   bool commit_scheduled_ = false;
   boost::asio::steady_timer expiry_;

@@ -643,6 +643,48 @@ bool DedupeIndex::mark_published(std::span<const PublishedVersion> published) {
   return true;
 }
 
+bool DedupeIndex::restore(std::span<const PublishedStory> stories, Clock::time_point now) {
+  if (stories.empty()) return true;
+  const std::int64_t now_s = to_seconds(now);
+  int rc = write([&](Store& store) {
+    for (const auto& story : stories) {
+      const Observation& o = story.observation;
+      auto id = parse_id(o.id);
+      if (!id) continue;
+      Stored e;
+      int rc = store.get(*id, e);
+      const bool existed = rc == MDB_SUCCESS;
+      if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return rc;
+      if (existed && e.published_version >= story.version) continue;
+      if (existed) {
+        if ((rc = store.remove_bands(*id, e.body_simhash)) != MDB_SUCCESS ||
+            (rc = store.remove_title(*id, e.title_digest)) != MDB_SUCCESS ||
+            (rc = store.remove_time(*id, e.last_seen)) != MDB_SUCCESS)
+          return rc;
+      } else {
+        e.first_seen = now_s;
+        e.source = std::string(o.source);
+      }
+      e.version = e.published_version = story.version;
+      e.last_seen = now_s;
+      e.title_digest = o.title_digest;
+      e.title_words = stored_title_words(o.title_words);
+      e.body_simhash = o.body_simhash;
+      e.body_words = o.body_words;
+      e.duplicate_of = story.duplicate_of.empty() ? std::nullopt : parse_id(story.duplicate_of);
+      if ((rc = store.put(*id, e)) != MDB_SUCCESS || (rc = store.add_bands(*id, e.body_simhash)) != MDB_SUCCESS ||
+          (rc = store.add_title(*id, e.title_digest)) != MDB_SUCCESS || (rc = store.add_time(*id, now_s)) != MDB_SUCCESS)
+        return rc;
+    }
+    return MDB_SUCCESS;
+  });
+  if (rc != MDB_SUCCESS) {
+    spdlog::error("dedupe index: cannot restore {} stories: {}", stories.size(), mdb_strerror(rc));
+    return false;
+  }
+  return true;
+}
+
 std::optional<std::size_t> DedupeIndex::expire(Clock::time_point now) {
   std::size_t total = 0;
   while (true) {

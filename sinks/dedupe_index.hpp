@@ -98,6 +98,14 @@ struct PublishedVersion {
   std::uint32_t version = 1;
 };
 
+// What a record newsd published says about its story: for rebuilding the
+// index from the topics it wrote (`newsd rebuild-state`).
+struct PublishedStory {
+  Observation observation;        // as observe() would have seen the record's article
+  std::uint32_t version = 1;      // the record's version
+  std::string_view duplicate_of;  // the record's duplicate_of; empty when none
+};
+
 // What the index holds about one article.
 struct DedupeEntry {
   std::uint32_t version = 0;            // latest version observed
@@ -146,6 +154,11 @@ class DedupeIndex {
   // durable transaction; ids no longer indexed are ignored. False when the
   // write failed.
   bool mark_published(std::span<const PublishedVersion> published);
+
+  // Records published stories as acknowledged, keeping per id the highest
+  // version seen (records of one id may come in any order across topics),
+  // in one durable transaction. False when the write failed.
+  bool restore(std::span<const PublishedStory> stories, std::chrono::system_clock::time_point now);
 
   // Forgets every entry not seen since now - ttl, then the least recently
   // seen beyond max_entries. Returns how many, or nothing when a write failed.

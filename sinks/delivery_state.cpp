@@ -105,6 +105,7 @@ DeliveryState::DeliveryState(const std::filesystem::path& dir) {
   check_lmdb(txn.status(), "mdb_txn_begin");
   check_lmdb(mdb_dbi_open(txn.get(), "published", MDB_CREATE, &published_), "mdb_dbi_open published");
   check_lmdb(mdb_dbi_open(txn.get(), "outbox", MDB_CREATE, &outbox_), "mdb_dbi_open outbox");
+  check_lmdb(mdb_dbi_open(txn.get(), "unapplied", MDB_CREATE, &unapplied_), "mdb_dbi_open unapplied");
   {
     LmdbCursor cursor(txn.get(), outbox_);
     check_lmdb(cursor.status(), "mdb_cursor_open");
@@ -199,6 +200,9 @@ bool DeliveryState::acknowledge(std::span<const Acknowledgement> acks, std::chro
     MDB_val value{sizeof bytes, bytes};
     rc = mdb_put(txn.get(), published_, &key, &value, 0);
     if (rc != MDB_SUCCESS) break;
+    MDB_val journal_value{sizeof version, &version};
+    rc = mdb_put(txn.get(), unapplied_, &key, &journal_value, 0);
+    if (rc != MDB_SUCCESS) break;
     auto key_bytes = sequence_key(ack.sequence);
     MDB_val outbox_key{key_bytes.size(), key_bytes.data()};
     rc = mdb_del(txn.get(), outbox_, &outbox_key, nullptr);
@@ -207,6 +211,48 @@ bool DeliveryState::acknowledge(std::span<const Acknowledgement> acks, std::chro
   if (rc == MDB_SUCCESS) rc = txn.commit();
   if (rc != MDB_SUCCESS) {
     spdlog::error("delivery state: cannot record {} acknowledgements: {}", acks.size(), mdb_strerror(rc));
+    return false;
+  }
+  return true;
+}
+
+std::vector<std::pair<std::string, std::uint32_t>> DeliveryState::unapplied() const {
+  std::vector<std::pair<std::string, std::uint32_t>> out;
+  Txn txn(env_.get(), MDB_RDONLY);
+  if (txn.status() != MDB_SUCCESS) return out;
+  LmdbCursor cursor(txn.get(), unapplied_);
+  if (cursor.status() != MDB_SUCCESS) return out;
+  MDB_val key, value;
+  for (int op = MDB_FIRST; mdb_cursor_get(cursor.get(), &key, &value, static_cast<MDB_cursor_op>(op)) ==
+                           MDB_SUCCESS;
+       op = MDB_NEXT) {
+    std::uint32_t version = 1;
+    if (value.mv_size == sizeof version) std::memcpy(&version, value.mv_data, sizeof version);
+    out.emplace_back(std::string(static_cast<const char*>(key.mv_data), key.mv_size), version);
+  }
+  return out;
+}
+
+bool DeliveryState::applied(std::span<const std::pair<std::string, std::uint32_t>> versions) {
+  if (versions.empty()) return true;
+  Txn txn(env_.get(), 0);
+  int rc = txn.status();
+  for (const auto& [id, version] : versions) {
+    if (rc != MDB_SUCCESS) break;
+    MDB_val key = value_of(id), value;
+    rc = mdb_get(txn.get(), unapplied_, &key, &value);
+    if (rc == MDB_NOTFOUND) {
+      rc = MDB_SUCCESS;
+      continue;
+    }
+    if (rc != MDB_SUCCESS) break;
+    std::uint32_t journaled = 1;
+    if (value.mv_size == sizeof journaled) std::memcpy(&journaled, value.mv_data, sizeof journaled);
+    if (journaled <= version) rc = mdb_del(txn.get(), unapplied_, &key, nullptr);
+  }
+  if (rc == MDB_SUCCESS) rc = txn.commit();
+  if (rc != MDB_SUCCESS) {
+    spdlog::error("delivery state: cannot clear {} applied acknowledgements: {}", versions.size(), mdb_strerror(rc));
     return false;
   }
   return true;

@@ -4,7 +4,12 @@
 //   - the outbox: every record persisted before it is produced, in order,
 //     until Kafka acknowledges it (replayed after a restart or a crash);
 //   - the published set: ids Kafka acknowledged, with the version of the
-//     record acknowledged last (its "version" header).
+//     record acknowledged last (its "version" header);
+//   - the unapplied journal: acknowledgements the story index (another LMDB
+//     environment) has not yet durably recorded. Written with the
+//     acknowledgement, cleared once the story index committed it, and
+//     applied again at start-up, so the story index never misses a
+//     delivered version, whenever newsd crashes.
 // Acknowledging moves an entry from the first to the second in the same
 // durable transaction, so a crash at any instant loses nothing Kafka
 // acknowledged, never corrupts the store, and at worst repeats a record
@@ -68,6 +73,13 @@ class DeliveryState {
   // the write failed.
   bool acknowledge(std::span<const Acknowledgement> acks, std::chrono::system_clock::time_point when);
 
+  // Acknowledgements not yet marked applied, as (id, version).
+  std::vector<std::pair<std::string, std::uint32_t>> unapplied() const;
+
+  // The story index durably recorded these versions: forget them from the
+  // journal (an entry acknowledged again at a higher version stays).
+  bool applied(std::span<const std::pair<std::string, std::uint32_t>> versions);
+
   // The whole outbox, oldest first.
   std::vector<OutboxEntry> outbox() const;
 
@@ -83,6 +95,7 @@ class DeliveryState {
   std::unique_ptr<MDB_env, EnvDeleter> env_;
   unsigned int published_ = 0;
   unsigned int outbox_ = 0;
+  unsigned int unapplied_ = 0;
   std::uint64_t next_sequence_ = 1;
 };
 

@@ -2,12 +2,14 @@
 edited title, Arabic text with and without diacritics, and a restart, with
 the records counted in the real broker."""
 import os
+import shutil
 import signal
+import subprocess
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from newsd_harness import (Newsd, PipelineTestCase, Route, article_id, bootstrap_servers, consume, free_port,
+from newsd_harness import (NEWSD, Newsd, PipelineTestCase, Route, article_id, bootstrap_servers, consume, free_port,
                            http_get, wait_for)
 
 HARBOUR = ("The harbour reopened on Saturday after the storm closed it for three days, and the "
@@ -127,6 +129,44 @@ allow_private_networks = true
         self.start(urls, port)
         self.settle(["/a.xml", "/b.xml", "/c.xml"])
         self.assertEqual(len(consume(self.topic)), 5)
+
+
+    def test_a_lost_state_directory_rebuilt_from_kafka_costs_no_duplicates(self):
+        """newsd stopped, its state directory deleted, `newsd rebuild-state`
+        run: the restarted newsd publishes nothing again, and an edit
+        continues at the next version."""
+        harbour = "https://news.example.org/world/harbour-reopens"
+        council = "https://news.example.org/city/council-budget"
+        a = Route(feed([item("Harbour reopens", harbour, HARBOUR), item("Council approves budget", council, COUNCIL)]))
+        urls = [("a", self.server.route("/a.xml", a), "drop")]
+        port = free_port()
+        newsd = self.start(urls, port)
+        wait_for(lambda: len(consume(self.topic)) >= 2, 60, "2 records")
+        a.set_body(feed([item("Harbour reopens after the storm", harbour, HARBOUR),
+                         item("Council approves budget", council, COUNCIL)]))
+        wait_for(lambda: len(consume(self.topic)) >= 3, 60, "the edited harbour story")
+        self.assertEqual(newsd.stop(signal.SIGTERM), 0)
+
+        shutil.rmtree(os.path.join(self.workdir, "state"))
+        result = subprocess.run([NEWSD, "rebuild-state", "--config", newsd.config_path],
+                                capture_output=True, text=True, timeout=120)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("3 article records, 2 stories", result.stdout)
+
+        self.start(urls, port)
+        self.settle(["/a.xml"])
+        self.assertEqual(len(consume(self.topic)), 3, "nothing published again")
+        a.set_body(feed([item("Harbour reopens after the storm", harbour, HARBOUR),
+                         item("Council approves next year's budget", council, COUNCIL)]))
+        wait_for(lambda: len(consume(self.topic)) >= 4, 60, "the edited council story")
+        self.settle(["/a.xml"])
+        records = consume(self.topic)
+        self.assertEqual(len(records), 4)
+        self.assertEqual(records[-1]["key"], article_id(council))
+        self.assertEqual(records[-1]["value"]["version"], 2)
+        versions = {(r["key"], r["value"]["version"]) for r in records}
+        self.assertEqual(versions, {(article_id(harbour), 1), (article_id(harbour), 2),
+                                    (article_id(council), 1), (article_id(council), 2)})
 
 
 if __name__ == "__main__":

@@ -9,16 +9,18 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from newsd_harness import (Newsd, PipelineTestCase, Route, consume, free_port, http_get, wait_for)
+from newsd_harness import (Newsd, PipelineTestCase, Route, article_id, consume, free_port, http_get, wait_for)
 
 BROKER_SCRIPT = os.path.join(os.path.dirname(__file__), "kafka_broker.sh")
 
 
-def rss(prefix, first, count):
-    """An RSS 2.0 feed of `count` items, newest first, numbered from `first`."""
+def rss(prefix, first, count, edited=()):
+    """An RSS 2.0 feed of `count` items, newest first, numbered from `first`;
+    the items numbered in `edited` have a changed title."""
     items = []
     for n in range(first + count - 1, first - 1, -1):
-        items.append(f"""<item><title>{prefix} story {n}</title>
+        title = f"{prefix} story {n}" + (" (updated)" if n in edited else "")
+        items.append(f"""<item><title>{title}</title>
 <link>https://news.example.org/{prefix}/{n}</link>
 <guid>https://news.example.org/{prefix}/{n}</guid>
 <pubDate>Mon, 02 Nov 2026 09:{n // 60 % 60:02d}:{n % 60:02d} +0000</pubDate>
@@ -83,6 +85,80 @@ timeout = "5s"
 
     def records(self):
         return consume(self.topic, self.broker.bootstrap)
+
+    @staticmethod
+    def metric(port, name):
+        """The sum of a metric's series on /metrics (None when unreachable)."""
+        status, text = http_get(f"http://127.0.0.1:{port}/metrics", timeout=2)
+        if status != 200:
+            return None
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith(name + "{") or line.startswith(name + " "))
+
+    def test_sigkill_with_records_in_flight_repeats_only_identical_values(self):
+        """kill -9 while records are produced but not yet acknowledged (seen on
+        /metrics: newsd_kafka_outstanding_records > 0), with stories edited
+        between the kills: every (id, version) arrives, and every repeat of
+        one carries the same key and the byte-identical value."""
+        total = 1200
+        feeds = {name: Route(rss(name, 1, total)) for name in ("x", "y")}
+        sources = [(name, self.server.route(f"/{name}.xml", route)) for name, route in feeds.items()]
+        port = free_port()
+        # Records wait 100 ms in the producer before they go: a wide window.
+        slow = '[kafka.properties]\n"linger.ms" = "100"'
+        in_flight_at_kills = []
+        edited = set()
+        for round_, progress in enumerate((1, 50, 1, 50)):
+            if round_ > 0:
+                # Between kills, the sources edit 100 stories each: every run
+                # has new versions to produce when it is killed.
+                edited |= set(range(1 + 100 * (round_ - 1), 101 + 100 * (round_ - 1)))
+                for name, route in feeds.items():
+                    route.set_body(rss(name, 1, total, edited))
+            newsd = Newsd(self.workdir, self.config(sources, port).replace(
+                '[kafka.properties]\n"reconnect.backoff.max.ms" = "500"',
+                slow + '\n"reconnect.backoff.max.ms" = "500"')).start()
+            self.processes.append(newsd)
+
+            def in_flight():
+                # Delivery reports of this run, replayed records' included.
+                published = self.metric(port, "newsd_kafka_delivery_latency_seconds_count")
+                outstanding = self.metric(port, "newsd_kafka_outstanding_records")
+                if published is None or outstanding is None:
+                    return None
+                return outstanding if outstanding > 0 and published >= progress else None
+            outstanding = wait_for(in_flight, 120, f"records in flight after {progress} acknowledged")
+            newsd.process.send_signal(signal.SIGKILL)
+            newsd.process.wait()
+            newsd.log.close()
+            in_flight_at_kills.append(outstanding)
+        self.assertTrue(all(n > 0 for n in in_flight_at_kills), in_flight_at_kills)
+
+        newsd = self.start(sources, port)
+        expected_versions = {}
+        for name in feeds:
+            for n in range(1, total + 1):
+                key = article_id(f"https://news.example.org/{name}/{n}")
+                expected_versions[key] = 1 + (n in edited)
+
+        def complete():
+            seen = {(r["key"], r["value"]["version"]) for r in self.records()}
+            return all((key, v) in seen for key, last in expected_versions.items() for v in range(1, last + 1))
+        wait_for(complete, 240, "every version of every story after the last restart")
+        self.assertEqual(newsd.stop(), 0)
+        records = self.records()
+        by_version = collections.defaultdict(set)
+        for r in records:
+            by_version[(r["key"], r["value"]["version"])].add(r["payload"])
+        two_values = {k: v for k, v in by_version.items() if len(v) > 1}
+        self.assertEqual(two_values, {}, "an (id, version) published with two values")
+        self.assertEqual({key for key, _ in by_version}, set(expected_versions))
+        for key, last in expected_versions.items():
+            self.assertNotIn((key, last + 1), by_version, "no version beyond the edits")
+        repeats = len(records) - len(by_version)
+        print(f"\n{len(records)} records for {len(by_version)} (id, version) after {len(in_flight_at_kills)} "
+              f"kills with {in_flight_at_kills} records in flight: {repeats} repeats, all identical",
+              file=sys.stderr)
 
     def test_broker_outage_pauses_fetching_and_loses_nothing(self):
         feed = Route(rss("a", 1, 5))

@@ -537,15 +537,19 @@ format = "json"
         self.assertEqual(verify.returncode, 0, verify.stderr)
         self.assertEqual(verify.stderr.strip(), "", verify.stderr)
 
-        # The packaged config is valid as installed...
+        # The packaged config is valid as installed (its paths moved into the
+        # scratch root, where the package put its templates)...
         etc_config = os.path.join(root, "etc/newsd/newsd.toml")
-        r = subprocess.run([binary, "check-config", etc_config], capture_output=True, text=True)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        # ...and, relocated to the scratch root, starts under a notify socket.
         with open(etc_config) as f:
             text = f.read()
         text = text.replace('"/var/lib/newsd"', f'"{root}/var/lib/newsd"')
         text = text.replace('"/etc/newsd/templates"', f'"{root}/etc/newsd/templates"')
+        relocated = os.path.join(self.dir, "installed.toml")
+        with open(relocated, "w") as f:
+            f.write(text)
+        r = subprocess.run([binary, "check-config", relocated], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # ...and starts under a notify socket.
         text = re.sub(r'listen = "[^"]*"', 'listen = "127.0.0.1:0"', text)
         text = re.sub(r'brokers = "[^"]*"', 'brokers = "embedded"', text)
         text = text[:text.index("[[sources]]")] + (

@@ -327,5 +327,29 @@ TEST_F(DedupeIndexTest, TheSameHeadlineToleratesAnEditedBody) {
   EXPECT_EQ(late->duplicate_of, id(1));
 }
 
+TEST_F(DedupeIndexTest, RestoredStoriesAreKnownAtTheirVersion) {
+  DedupeIndex index(dir_);
+  const std::string one = id(1), two = id(2);
+  // Records read back from Kafka, in any order: the highest version wins.
+  std::vector<PublishedStory> stories{{{one, "a", kMarketTitle, kStory, kMarketWords, 300}, 2, ""},
+                                      {{one, "a", kTitle, kStory, {}, 300}, 1, ""},
+                                      {{two, "b", kMarketTitle, kStory ^ 1, kMarketWords, 300}, 1, one}};
+  ASSERT_TRUE(index.restore(stories, kT0));
+  auto entry = index.find(one);
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(entry->version, 2u);
+  EXPECT_EQ(entry->published_version, 2u);
+  EXPECT_EQ(index.find(two)->duplicate_of, one);
+  // Seen again as published: nothing to do; edited: the next version.
+  EXPECT_EQ(index.observe({one, "a", kMarketTitle, kStory, kMarketWords, 300}, kT0 + 1min)->novelty,
+            Novelty::unchanged);
+  auto edited = index.observe({one, "a", kFloodTitle, kStory, kFloodWords, 300}, kT0 + 2min);
+  EXPECT_EQ(edited->novelty, Novelty::updated);
+  EXPECT_EQ(edited->version, 3u);
+  // A new URL of the same story is recognised through the restored index.
+  auto copy = index.observe({id(3), "c", kMarketTitle, kStory ^ 2, kMarketWords, 300}, kT0 + 3min);
+  EXPECT_EQ(copy->novelty, Novelty::near_duplicate);
+}
+
 }  // namespace
 }  // namespace newsd::sinks
