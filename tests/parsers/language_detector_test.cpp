@@ -106,7 +106,7 @@ TEST(LanguageDetector, TraditionalChineseIsZhHant) {
   EXPECT_EQ(detect_language(simplified), "zh");
 }
 
-TEST(LanguageDetector, ReadsOnlyTheFirstKilobytesWithoutCuttingALetter) {
+TEST(LanguageDetector, ReadsOnlyTheStartOfTheTextWithoutCuttingALetter) {
   // French first, then more English than French: only the start is read.
   std::string mixed(paragraph("fr"));
   while (mixed.size() < kMaxDetectedBytes) mixed += " " + std::string(paragraph("fr"));
