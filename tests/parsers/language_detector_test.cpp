@@ -106,6 +106,15 @@ TEST(LanguageDetector, TraditionalChineseIsZhHant) {
   EXPECT_EQ(detect_language(simplified), "zh");
 }
 
+TEST(LanguageDetector, CountryDomainNudgesBetweenCloseLanguages) {
+  // Croatian and Bosnian are written almost alike: the site's country tells.
+  constexpr std::string_view kText =
+      "Vlada je u utorak usvojila novi zakon o porezu na dohodak, a ministar financija rekao je da ce stupiti na snagu.";
+  EXPECT_EQ(detect_language(kText), "hr");
+  EXPECT_EQ(detect_language(kText, {.url = "https://www.klix.ba/vijesti/bih/zakon/1"}), "bs");
+  EXPECT_EQ(detect_language(kText, {.url = "https://example.com/ba"}), "hr") << "a generic domain says nothing";
+}
+
 TEST(LanguageDetector, ReadsOnlyTheStartOfTheTextWithoutCuttingALetter) {
   // French first, then more English than French: only the start is read.
   std::string mixed(paragraph("fr"));
