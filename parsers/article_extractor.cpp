@@ -1,8 +1,6 @@
 #include "parsers/article_extractor.hpp"
 
 #include <algorithm>
-#include <array>
-#include <cctype>
 #include <optional>
 
 #include "parsers/ascii.hpp"
