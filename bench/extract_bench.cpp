@@ -1,4 +1,4 @@
-// extract_bench: quality and speed of article extraction on the shared corpora.
+// extract_bench: quality and speed of article extraction on two public corpora.
 //
 //   extract_bench score [aeb|fundus]   quality: scrapinghub-aeb shingle F1 (the
 //                                      benchmark's metric), fundus title / date /
@@ -10,8 +10,11 @@
 //   extract_bench dump aeb|fundus      one line per page: id, F1, title (for tuning)
 //   --parser gumbo|libxml2|native      the HTML parser for score/dump and the full run
 //
-// Options: --shared DIR (default $NEWSD_SHARED_DIR, else ../shared beside the repository), --peer PATH
-// (readability_peer.py), --python PATH (default /usr/bin/python3).
+// Corpora (not in the repository; give the folders):
+//   --aeb DIR     scrapinghub's article-extraction-benchmark (ground-truth.json, html/*.html.gz),
+//                 github.com/scrapinghub/article-extraction-benchmark, MIT
+//   --fundus DIR  fundus's publisher test pages (manifest.json, test_data/), github.com/flairNLP/fundus, MIT
+// Other options: --peer PATH (readability_peer.py), --python PATH (default /usr/bin/python3).
 // libxml2 is loaded with dlopen so that the benchmark needs no extra link.
 #include <dlfcn.h>
 
@@ -73,8 +76,7 @@ std::string read_text(const std::string& path) {
   return ss.str();
 }
 
-std::vector<Page> load_aeb(const fs::path& shared) {
-  fs::path dir = shared / "corpora/articles/scrapinghub-aeb";
+std::vector<Page> load_aeb(const fs::path& dir) {
   auto truth = json::parse(read_text((dir / "ground-truth.json").string())).as_object();
   std::vector<Page> pages;
   for (const auto& [key, value] : truth) {
@@ -89,8 +91,7 @@ std::vector<Page> load_aeb(const fs::path& shared) {
   return pages;
 }
 
-std::vector<Page> load_fundus(const fs::path& shared) {
-  fs::path dir = shared / "corpora/articles/fundus";
+std::vector<Page> load_fundus(const fs::path& dir) {
   auto manifest = json::parse(read_text((dir / "manifest.json").string())).as_object();
   std::map<std::string, json::value> expected_files;
   std::vector<Page> pages;
@@ -109,7 +110,7 @@ std::vector<Page> load_fundus(const fs::path& shared) {
     // "2024-05-03 18:19:08.721370": the crawl time resolves relative dates as the fetch time would.
     std::string crawled = std::string(entry.at("crawl_date").as_string()).substr(0, 19);
     if (crawled.size() == 19) crawled[10] = 'T';
-    if (auto at = newsd::parsers::parse_feed_date(crawled + "Z")) page.fetched_at = *at;
+    if (auto at = newsd::parsers::parse_feed_date(crawled + "Z")) page.fetched_at = at->utc;
     pages.push_back(std::move(page));
   }
   return pages;
@@ -255,7 +256,7 @@ int score_aeb(const std::vector<Page>& pages, bool dump) {
 
 // The date printed by the headline alone (the extractor's last resort before
 // the URL), as if the page had no date metadata: its day against fundus's.
-std::optional<newsd::parsers::TimePoint> printed_date(const Page& page) {
+std::optional<newsd::parsers::StatedTime> printed_date(const Page& page) {
   newsd::parsers::HtmlOptions options;
   options.parser = g_parser;
   auto parsed = newsd::parsers::parse_html(page.bytes, "", options);
@@ -284,16 +285,18 @@ int score_fundus(const std::vector<Page>& pages, bool dump) {
       ++dated;
       std::string ours = article.published_at ? newsd::parsers::format_rfc3339(*article.published_at) : "";
       ours_date = ours + " vs " + date;
-      // "2024-05-03 18:19:08+02:00" (fractional seconds and zone optional): the same instant.
+      // "2024-05-03 18:19:08+02:00" (fractional seconds and zone optional):
+      // exact is the same instant; same day is the same day in the offset each
+      // side states, the day a reader of the page sees.
       std::string iso = date;
       if (iso.size() > 10 && iso[10] == ' ') iso[10] = 'T';
       if (auto dot = iso.find('.', 19); dot != std::string::npos) {
         auto end = iso.find_first_of("+-Z", dot);
         iso.erase(dot, end == std::string::npos ? std::string::npos : end - dot);
       }
-      auto expected_instant = newsd::parsers::parse_feed_date(iso);
-      std::string theirs = expected_instant ? newsd::parsers::format_rfc3339(*expected_instant) : date;
-      date_ok = ours == theirs;
+      auto stated = newsd::parsers::parse_feed_date(iso);
+      std::string theirs = stated ? newsd::parsers::format_rfc3339(*stated) : date;
+      date_ok = article.published_at && stated && article.published_at->utc == stated->utc;
       dates += date_ok;
       days += !ours.empty() && ours.substr(0, 10) == theirs.substr(0, 10);
       if (auto printed = printed_date(page)) {
@@ -519,19 +522,43 @@ int speed(const std::vector<Page>& pages, const std::string& label, bool with_pe
   return 0;
 }
 
+constexpr const char* kUsage =
+    "usage: extract_bench [score|speed|dump] [aeb|fundus] [--aeb DIR] [--fundus DIR]\n"
+    "                     [--parser gumbo|libxml2|native] [--no-peer] [--peer PATH] [--python PATH]\n"
+    "\n"
+    "The corpora are not part of newsd; give the folder of each one to run:\n"
+    "  --aeb DIR     scrapinghub article-extraction-benchmark: DIR/ground-truth.json and DIR/html/*.html.gz\n"
+    "                (github.com/scrapinghub/article-extraction-benchmark, MIT)\n"
+    "  --fundus DIR  fundus publisher test pages: DIR/manifest.json and the pages it names\n"
+    "                (github.com/flairNLP/fundus, MIT)\n";
+
+// A corpus folder must hold its index file; anything else is a usage mistake
+// that deserves a sentence, not an exception from deep inside the loader.
+bool corpus_ready(const char* name, const std::string& dir, const char* index_file) {
+  if (dir.empty()) {
+    std::fprintf(stderr, "extract_bench: no %s corpus given (--%s DIR)\n\n%s", name, name, kUsage);
+    return false;
+  }
+  if (!fs::is_regular_file(fs::path(dir) / index_file)) {
+    std::fprintf(stderr, "extract_bench: %s is not the %s corpus: %s is missing\n\n%s", dir.c_str(), name,
+                 (fs::path(dir) / index_file).c_str(), kUsage);
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  // The shared folder sits beside the repository (see README); $NEWSD_SHARED_DIR overrides.
-  fs::path shared = fs::path(__FILE__).parent_path() / "../../shared";
-  if (const char* env = std::getenv("NEWSD_SHARED_DIR"); env != nullptr && *env != '\0') shared = env;
+  std::string aeb_dir, fundus_dir;
   std::string python = "/usr/bin/python3";
-  std::string peer = (fs::path(__FILE__).parent_path() / "readability_peer.py").string();
+  std::string peer = (fs::path(NEWSD_SOURCE_DIR) / "bench/readability_peer.py").string();
   bool with_peer = true;
   std::vector<std::string> positional;
   for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--shared" && i + 1 < args.size()) shared = args[++i];
+    if (args[i] == "--aeb" && i + 1 < args.size()) aeb_dir = args[++i];
+    else if (args[i] == "--fundus" && i + 1 < args.size()) fundus_dir = args[++i];
     else if (args[i] == "--peer" && i + 1 < args.size()) peer = args[++i];
     else if (args[i] == "--python" && i + 1 < args.size()) python = args[++i];
     else if (args[i] == "--no-peer") with_peer = false;
@@ -542,17 +569,24 @@ int main(int argc, char** argv) {
                                        : newsd::parsers::HtmlParser::libxml2;
     }
     else if (args[i] == "-h" || args[i] == "--help") {
-      std::printf("usage: extract_bench [score|speed|dump] [aeb|fundus] [--shared DIR] [--parser gumbo|libxml2|native] [--no-peer] [--peer PATH] [--python PATH]\n");
+      std::printf("%s", kUsage);
       return 0;
     } else positional.push_back(args[i]);
   }
   std::string mode = positional.empty() ? "all" : positional[0];
-  std::string corpus = positional.size() > 1 ? positional[1] : "both";
-  bool aeb = corpus == "both" || corpus == "aeb";
-  bool fundus = corpus == "both" || corpus == "fundus";
+  // Without a corpus name, every corpus whose folder was given.
+  std::string corpus = positional.size() > 1 ? positional[1] : "given";
+  bool aeb = corpus == "aeb" || (corpus == "given" && !aeb_dir.empty());
+  bool fundus = corpus == "fundus" || (corpus == "given" && !fundus_dir.empty());
+  if (!aeb && !fundus) {
+    std::fprintf(stderr, "extract_bench: no corpus given\n\n%s", kUsage);
+    return 2;
+  }
+  if (aeb && !corpus_ready("aeb", aeb_dir, "ground-truth.json")) return 2;
+  if (fundus && !corpus_ready("fundus", fundus_dir, "manifest.json")) return 2;
   std::vector<Page> aeb_pages, fundus_pages;
-  if (aeb) aeb_pages = load_aeb(shared);
-  if (fundus) fundus_pages = load_fundus(shared);
+  if (aeb) aeb_pages = load_aeb(aeb_dir);
+  if (fundus) fundus_pages = load_fundus(fundus_dir);
   if (mode == "score" || mode == "all" || mode == "dump") {
     bool dump = mode == "dump";
     if (aeb) score_aeb(aeb_pages, dump);

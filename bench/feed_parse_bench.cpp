@@ -4,14 +4,14 @@
 // and the ratio. Then the cost of detect_language() per item (title and
 // plain-text body, as article_from_feed_item() feeds it) on the same items.
 //
-//   feed_parse_bench [--seconds S] [--shared DIR] [--no-peer]
+//   feed_parse_bench [--seconds S] [--corpus DIR] [--no-peer]
 //
 // The peer runs under $NEWSD_PYTHON, else /usr/bin/python3 (Debian's
 // python3-feedparser).
 //
-// S (default 2) is the minimum time spent on each measurement; DIR is the
-// shared data folder (default: ../shared next to the source tree, or
-// $NEWSD_SHARED_DIR).
+// S (default 2) is the minimum time spent on each measurement; DIR is a folder
+// of feeds read recursively (default: the gofeed cases under tests/data/gofeed;
+// gofeed's whole testdata folder, github.com/mmcdole/gofeed, MIT, is larger).
 #include <unistd.h>
 
 #include <algorithm>
@@ -44,11 +44,11 @@ std::string read_file(const fs::path& path) {
   return buffer.str();
 }
 
-// Every input of the gofeed test data (XML inputs, and JSON Feed inputs; the
-// other .json files are expectations).
-std::vector<fs::path> corpus_files(const fs::path& shared) {
+// Every feed under root: XML inputs, and JSON Feed inputs in a json/ folder
+// (gofeed's other .json files are expectations).
+std::vector<fs::path> corpus_files(const fs::path& root) {
   std::vector<fs::path> files;
-  const fs::path root = shared / "corpora/feeds/gofeed/testdata";
+  if (!fs::is_directory(root)) return files;
   for (const auto& entry : fs::recursive_directory_iterator(root)) {
     if (!entry.is_regular_file()) continue;
     const fs::path& path = entry.path();
@@ -188,22 +188,21 @@ std::string shell_quote(const std::string& s) {
 int main(int argc, char** argv) {
   double seconds = 2.0;
   bool run_peer = true;
-  fs::path shared = std::getenv("NEWSD_SHARED_DIR") ? fs::path(std::getenv("NEWSD_SHARED_DIR"))
-                                                     : fs::path(__FILE__).parent_path().parent_path().parent_path() / "shared";
+  fs::path corpus_dir = fs::path(NEWSD_SOURCE_DIR) / "tests/data/gofeed";
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--seconds" && i + 1 < argc) seconds = std::atof(argv[++i]);
-    else if (arg == "--shared" && i + 1 < argc) shared = argv[++i];
+    else if (arg == "--corpus" && i + 1 < argc) corpus_dir = argv[++i];
     else if (arg == "--no-peer") run_peer = false;
     else {
-      std::cerr << "usage: feed_parse_bench [--seconds S] [--shared DIR] [--no-peer]\n";
+      std::cerr << "usage: feed_parse_bench [--seconds S] [--corpus DIR] [--no-peer]\n";
       return 2;
     }
   }
 
-  const std::vector<fs::path> files = corpus_files(shared);
+  const std::vector<fs::path> files = corpus_files(corpus_dir);
   if (files.empty()) {
-    std::cerr << "no corpus under " << shared << "\n";
+    std::cerr << "feed_parse_bench: no feeds under " << corpus_dir << " (--corpus DIR: a folder of .xml / json/*.json feeds)\n";
     return 1;
   }
   std::vector<std::string> corpus;
@@ -241,7 +240,7 @@ int main(int argc, char** argv) {
     for (const fs::path& file : files) list << file.string() << "\n";
     std::ofstream(dir / "big.xml", std::ios::binary) << big[0];
   }
-  const fs::path peer = fs::path(__FILE__).parent_path() / "feedparser_peer.py";
+  const fs::path peer = fs::path(NEWSD_SOURCE_DIR) / "bench/feedparser_peer.py";
   // Debian's python3-feedparser lives with the system interpreter, which a
   // pyenv shim earlier in PATH would hide.
   const char* python_env = std::getenv("NEWSD_PYTHON");

@@ -1,9 +1,11 @@
 #include "daemon/article_pages.hpp"
 
+#include "daemon/bounded_read.hpp"
+#include "daemon/config.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <fstream>
 #include <iterator>
 #include <set>
 #include <stdexcept>
@@ -63,9 +65,14 @@ parsers::SiteTemplateSet load_template_directory(const fs::path& dir,
   }
   std::sort(files.begin(), files.end());
   for (const auto& file : files) {
-    std::ifstream in(file, std::ios::binary);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto parsed = parsers::parse_site_template(text, file.string());
+    // Capped, and never a FIFO: the config check runs this on SIGHUP, on
+    // the event loop.
+    auto read = read_regular_file(file, kMaxConfigBytes);
+    if (!read.bytes) {
+      errors.push_back(file.string() + ": " + read.error);
+      continue;
+    }
+    auto parsed = parsers::parse_site_template(*read.bytes, file.string());
     if (parsed.site_template) set.add(std::move(*parsed.site_template));
     errors.insert(errors.end(), parsed.errors.begin(), parsed.errors.end());
   }
@@ -73,11 +80,13 @@ parsers::SiteTemplateSet load_template_directory(const fs::path& dir,
 }
 
 bool looks_like_article_path(std::string_view url, std::string_view site_host) {
-  auto parsed = boost::urls::parse_absolute_uri(url);
+  // The canonical form: a fragment, spaces or non-ASCII do not hide a link.
+  const std::string canonical = parsers::canonical_url(url);
+  auto parsed = boost::urls::parse_uri(canonical);
   if (!parsed || (parsed->scheme_id() != boost::urls::scheme::http &&
                   parsed->scheme_id() != boost::urls::scheme::https))
     return false;
-  std::string host = parsers::url_host(url);
+  std::string host = parsers::url_host(canonical);
   if (parsers::registrable_domain(host) != parsers::registrable_domain(std::string(site_host)))
     return false;
   std::string path(parsed->encoded_path());

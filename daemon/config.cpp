@@ -2,19 +2,54 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
+#include <boost/url/grammar/parse.hpp>
 #include <boost/url/parse.hpp>
+#include <boost/url/rfc/ipv4_address_rule.hpp>
+#include <boost/url/rfc/ipv6_address_rule.hpp>
 #include <toml++/toml.h>
 
+#include "daemon/article_pages.hpp"
+#include "daemon/bounded_read.hpp"
 #include "daemon/log_setup.hpp"
+#include "sinks/kafka_sink.hpp"
 
 namespace newsd::daemon {
 namespace {
 
 using namespace std::chrono_literals;
+
+constexpr std::int64_t kSaturated = std::numeric_limits<std::int64_t>::max();
+
+// Per-key ceilings of durations (see TableReader::duration).
+constexpr std::chrono::milliseconds kMaxInterval = std::chrono::days(7);
+constexpr std::chrono::milliseconds kMaxFlushTimeout = 1h;
+constexpr std::chrono::milliseconds kMaxDeliveryTimeout = std::chrono::days(7);
+constexpr std::chrono::milliseconds kMaxConnectTimeout = 1h;
+constexpr std::chrono::milliseconds kMaxFetchTimeout = std::chrono::days(1);
+constexpr std::chrono::milliseconds kMaxHostDelay = 1h;
+constexpr std::chrono::milliseconds kMaxDedupeTtl = std::chrono::days(3650);
+
+// A bare integer of seconds; negative is no duration, huge saturates (and
+// then fails its key's ceiling).
+std::optional<std::chrono::milliseconds> saturating_seconds(std::int64_t seconds) {
+  if (seconds < 0) return std::nullopt;
+  if (seconds > kSaturated / 1000) return std::chrono::milliseconds(kSaturated);
+  return std::chrono::seconds(seconds);
+}
+
+// The largest unit that states `d` exactly: "7d", "1h", "250ms".
+std::string format_duration(std::chrono::milliseconds d) {
+  const std::int64_t ms = d.count();
+  static constexpr std::pair<std::int64_t, const char*> kUnits[] = {
+      {86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}};
+  for (const auto& [unit, name] : kUnits)
+    if (ms != 0 && ms % unit == 0) return std::to_string(ms / unit) + name;
+  return std::to_string(ms) + "ms";
+}
 
 // Reads one TOML table into a struct: typed getters that record a located
 // error instead of throwing, and a final check that every key was known.
@@ -63,19 +98,22 @@ class TableReader {
     }
   }
 
+  // Every duration has a ceiling: a value beyond what makes sense is a typo,
+  // and an unbounded one overflows where it becomes a timer or a librdkafka
+  // setting (an interval of "5000000h" polled 21 times a second).
   void duration(std::string_view key, std::chrono::milliseconds& out,
-                std::chrono::milliseconds min) {
+                std::chrono::milliseconds min, std::chrono::milliseconds max) {
     auto* node = take(key);
     if (!node) return;
     std::optional<std::chrono::milliseconds> value;
     if (node->is_string())
       value = parse_duration(*node->value<std::string>());
     else if (node->is_integer())
-      value = std::chrono::seconds(*node->value<std::int64_t>());
-    if (!value || *value < min) {
+      value = saturating_seconds(*node->value<std::int64_t>());
+    if (!value || *value < min || *value > max) {
       expected(key, *node,
-               "a duration such as \"250ms\", \"60s\", \"5m\" or \"1h\" (at least " +
-                   std::to_string(min.count()) + "ms)");
+               "a duration such as \"250ms\", \"60s\", \"5m\" or \"1h\" from " +
+                   format_duration(min) + " to " + format_duration(max));
       return;
     }
     out = *value;
@@ -177,9 +215,18 @@ void read_headers(TableReader& reader, std::string_view key, std::vector<std::st
   }
 }
 
+// host:port where host is what HealthServer can bind: an IP address
+// ("[::1]" for IPv6) or localhost; names are not resolved.
 bool valid_listen(std::string_view listen) {
   auto colon = listen.rfind(':');
   if (colon == std::string_view::npos || colon == 0) return false;
+  auto host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    if (!boost::urls::grammar::parse(host.substr(1, host.size() - 2), boost::urls::ipv6_address_rule))
+      return false;
+  } else if (host != "localhost" && !boost::urls::grammar::parse(host, boost::urls::ipv4_address_rule)) {
+    return false;
+  }
   auto port = listen.substr(colon + 1);
   if (port.empty() || port.size() > 5 ||
       !std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); }))
@@ -188,7 +235,7 @@ bool valid_listen(std::string_view listen) {
 }
 
 bool valid_source_url(std::string_view url) {
-  auto parsed = boost::urls::parse_absolute_uri(url);
+  auto parsed = boost::urls::parse_uri(url);  // a fragment is allowed (and never sent)
   if (!parsed) return false;
   auto scheme = parsed->scheme_id();
   if (scheme == boost::urls::scheme::file) return !parsed->path().empty();
@@ -198,7 +245,7 @@ bool valid_source_url(std::string_view url) {
 
 // "file:relative/path" names a file beside the config; make it absolute.
 std::string resolve_file_url(const std::string& url, const std::filesystem::path& base_dir) {
-  auto parsed = boost::urls::parse_absolute_uri(url);
+  auto parsed = boost::urls::parse_uri(url);
   if (!parsed || parsed->scheme_id() != boost::urls::scheme::file || parsed->has_authority() ||
       parsed->path().starts_with("/"))
     return url;
@@ -207,7 +254,8 @@ std::string resolve_file_url(const std::string& url, const std::filesystem::path
 
 void read_source(const toml::table& table, int index, const std::string& file,
                  const std::filesystem::path& base_dir, std::vector<ConfigError>& errors,
-                 std::vector<SourceConfig>& sources) {
+                 std::vector<SourceConfig>& sources, std::map<std::string, int>& first_lines,
+                 std::set<std::string>& reported_ids) {
   TableReader reader(table, "sources[" + std::to_string(index) + "]", file, errors);
   SourceConfig source;
   source.line = static_cast<int>(table.source().begin.line);
@@ -235,7 +283,7 @@ void read_source(const toml::table& table, int index, const std::string& file,
     reader.expected("url", *table.get("url"), "an absolute http://, https:// or file:// URL");
   source.url = resolve_file_url(source.url, base_dir);
 
-  reader.duration("interval", source.interval, 1s);
+  reader.duration("interval", source.interval, 1s, kMaxInterval);
   reader.boolean("fetch_articles", source.fetch_articles);
   reader.string("template", source.template_name);
   reader.string("topic", source.topic);
@@ -248,8 +296,8 @@ void read_source(const toml::table& table, int index, const std::string& file,
     source.publish_duplicates = true;
   else if (duplicates != "drop")
     reader.expected("duplicates", *table.get("duplicates"), "\"drop\" or \"publish\"");
-  reader.duration("min_interval", source.min_interval, 1s);
-  reader.duration("max_interval", source.max_interval, 1s);
+  reader.duration("min_interval", source.min_interval, 1s, kMaxInterval);
+  reader.duration("max_interval", source.max_interval, 1s, kMaxInterval);
   if (table.contains("min_interval") && source.min_interval > source.interval)
     reader.expected("min_interval", *table.get("min_interval"), "a duration no longer than interval");
   if (table.contains("max_interval") && source.max_interval.count() > 0 && source.max_interval < source.interval)
@@ -265,11 +313,14 @@ void read_source(const toml::table& table, int index, const std::string& file,
   read_headers(reader, "headers", source.headers);
   reader.reject_unknown();
 
-  for (const auto& other : sources) {
-    if (!source.id.empty() && other.id == source.id)
+  // Once per id, not once per pair: 10,000 copies of one source are one
+  // mistake, not 50 million messages.
+  if (!source.id.empty()) {
+    auto [first, inserted] = first_lines.try_emplace(source.id, source.line);
+    if (!inserted && reported_ids.insert(source.id).second)
       reader.error_at(table.source(), reader.qualified("id") + ": duplicate source id '" +
                                           source.id + "' (first defined on line " +
-                                          std::to_string(other.line) + ")");
+                                          std::to_string(first->second) + ")");
   }
   sources.push_back(std::move(source));
 }
@@ -287,8 +338,8 @@ void read_kafka(const toml::table& table, const std::string& file,
   if (table.contains("compression") && !codecs.contains(kafka.compression))
     reader.expected("compression", *table.get("compression"),
                     "one of none, gzip, snappy, lz4, zstd");
-  reader.duration("flush_timeout", kafka.flush_timeout, 0ms);
-  reader.duration("delivery_timeout", kafka.delivery_timeout, 0ms);
+  reader.duration("flush_timeout", kafka.flush_timeout, 0ms, kMaxFlushTimeout);
+  reader.duration("delivery_timeout", kafka.delivery_timeout, 0ms, kMaxDeliveryTimeout);
   std::int64_t capacity = static_cast<std::int64_t>(kafka.outbox_capacity);
   reader.integer("outbox_capacity", capacity, 1, 10'000'000);
   kafka.outbox_capacity = static_cast<std::size_t>(capacity);
@@ -298,9 +349,14 @@ void read_kafka(const toml::table& table, const std::string& file,
   reader.integer("dead_letter_max_body", kafka.dead_letter_max_body, 0, 16 * 1024 * 1024);
   if (const auto* props = reader.table("properties")) {
     for (auto&& [key, node] : *props) {
-      if (auto v = node.value<std::string>(); v && node.is_string())
-        kafka.properties[std::string(key.str())] = *v;
-      else
+      if (auto v = node.value<std::string>(); v && node.is_string()) {
+        // Exactly the check KafkaSink makes at start-up, so check-config
+        // finds what run would refuse.
+        if (auto why = sinks::kafka_setting_error(std::string(key.str()), *v); !why.empty())
+          reader.error_at(node.source(), "kafka.properties." + std::string(key.str()) + ": " + why);
+        else
+          kafka.properties[std::string(key.str())] = *v;
+      } else
         reader.error_at(node.source(), "kafka.properties." + std::string(key.str()) +
                                            ": expected a string (librdkafka setting value)");
     }
@@ -313,11 +369,11 @@ void read_fetch(const toml::table& table, const std::string& file,
   TableReader reader(table, "fetch", file, errors);
   reader.string("user_agent", fetch.user_agent);
   reader.boolean("allow_private_networks", fetch.allow_private_networks);
-  reader.duration("connect_timeout", fetch.connect_timeout, 1ms);
-  reader.duration("timeout", fetch.timeout, 1ms);
+  reader.duration("connect_timeout", fetch.connect_timeout, 1ms, kMaxConnectTimeout);
+  reader.duration("timeout", fetch.timeout, 1ms, kMaxFetchTimeout);
   reader.integer("max_body_bytes", fetch.max_body_bytes, 1024, std::int64_t(1) << 32);
   reader.integer("max_connections_per_host", fetch.max_connections_per_host, 1, 64);
-  reader.duration("min_host_delay", fetch.min_host_delay, 0ms);
+  reader.duration("min_host_delay", fetch.min_host_delay, 0ms, kMaxHostDelay);
   reader.string("proxy", fetch.proxy);
   if (table.contains("proxy") && !valid_proxy(fetch.proxy))
     reader.expected("proxy", *table.get("proxy"),
@@ -346,34 +402,38 @@ std::string_view to_string(SourceKind kind) {
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   if (text.empty()) return std::nullopt;
   if (text == "0") return std::chrono::milliseconds{0};
-  std::chrono::milliseconds total{0};
+  // Saturating arithmetic: "99999999999999999999d" is "too long", never a
+  // wrapped-around short or negative duration.
+  std::int64_t total = 0;
   std::size_t i = 0;
   while (i < text.size()) {
     std::size_t start = i;
     std::int64_t number = 0;
     while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
-      number = number * 10 + (text[i] - '0');
-      if (number > 10'000'000'000LL) return std::nullopt;
+      const int digit = text[i] - '0';
+      number = number > (kSaturated - digit) / 10 ? kSaturated : number * 10 + digit;
       ++i;
     }
     if (i == start) return std::nullopt;
     std::size_t unit_start = i;
     while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
     auto unit = text.substr(unit_start, i - unit_start);
+    std::int64_t unit_ms = 0;
     if (unit == "ms")
-      total += std::chrono::milliseconds(number);
+      unit_ms = 1;
     else if (unit == "s")
-      total += std::chrono::seconds(number);
+      unit_ms = 1000;
     else if (unit == "m")
-      total += std::chrono::minutes(number);
+      unit_ms = 60'000;
     else if (unit == "h")
-      total += std::chrono::hours(number);
+      unit_ms = 3'600'000;
     else if (unit == "d")
-      total += std::chrono::hours(24 * number);
+      unit_ms = 86'400'000;
     else
       return std::nullopt;
+    total = number > (kSaturated - total) / unit_ms ? kSaturated : total + number * unit_ms;
   }
-  return total;
+  return std::chrono::milliseconds(total);
 }
 
 ConfigLoad parse_config(std::string_view text, const std::string& file,
@@ -393,6 +453,9 @@ ConfigLoad parse_config(std::string_view text, const std::string& file,
   config.path = file;
   auto& errors = load.errors;
   TableReader reader(root, "", file, errors);
+  // An empty state_dir would silently mean the default: say so instead.
+  if (const auto* node = root.get("state_dir"); node && node->is_string() && node->value<std::string>()->empty())
+    reader.expected("state_dir", *node, "a directory path (default \"/var/lib/newsd\"); \"\" is none");
   reader.path("state_dir", config.state_dir, base_dir);
   reader.path("templates_dir", config.templates_dir, base_dir);
 
@@ -400,14 +463,14 @@ ConfigLoad parse_config(std::string_view text, const std::string& file,
     TableReader r(*http, "http", file, errors);
     r.string("listen", config.http.listen);
     if (http->contains("listen") && !valid_listen(config.http.listen))
-      r.expected("listen", *http->get("listen"), "host:port, such as \"127.0.0.1:9464\"");
+      r.expected("listen", *http->get("listen"), "host:port with an IP address or localhost as host, such as \"127.0.0.1:9464\" or \"[::1]:9464\"");
     r.reject_unknown();
   }
   if (const auto* kafka = reader.table("kafka")) read_kafka(*kafka, file, errors, config.kafka);
   if (const auto* fetch = reader.table("fetch")) read_fetch(*fetch, file, errors, config.fetch);
   if (const auto* dedupe = reader.table("dedupe")) {
     TableReader r(*dedupe, "dedupe", file, errors);
-    r.duration("ttl", config.dedupe.ttl, std::chrono::minutes(1));
+    r.duration("ttl", config.dedupe.ttl, std::chrono::minutes(1), kMaxDedupeTtl);
     r.integer("max_entries", config.dedupe.max_entries, 1000, 1'000'000'000);
     r.integer("max_distance", config.dedupe.max_distance, 0, 8);
     r.reject_unknown();
@@ -448,8 +511,11 @@ ConfigLoad parse_config(std::string_view text, const std::string& file,
       reader.expected("sources", *node, "an array of tables ([[sources]])");
     } else {
       int index = 0;
+      std::map<std::string, int> first_lines;
+      std::set<std::string> reported_ids;
       for (const auto& element : *array)
-        read_source(*element.as_table(), index++, file, base_dir, errors, config.sources);
+        read_source(*element.as_table(), index++, file, base_dir, errors, config.sources,
+                    first_lines, reported_ids);
     }
   }
   if (config.sources.empty() && errors.empty())
@@ -464,21 +530,26 @@ ConfigLoad parse_config(std::string_view text, const std::string& file,
 }
 
 ConfigLoad load_config(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::error_code dir_ec;
-  if (!in || std::filesystem::is_directory(path, dir_ec)) {
+  // A regular file only: reading a FIFO would block (SIGHUP runs this on the
+  // event loop) and a device such as /dev/zero would never end.
+  auto read = read_regular_file(path, kMaxConfigBytes);
+  if (!read.bytes) {
     ConfigLoad load;
-    std::error_code ec;
-    std::string why = !std::filesystem::exists(path, ec)       ? "does not exist"
-                      : std::filesystem::is_directory(path, ec) ? "is a directory"
-                                                                : "cannot be read (permission?)";
-    load.errors.push_back({path.string(), 0, 0, "config file " + why});
+    load.errors.push_back({path.string(), 0, 0, "config file " + read.error});
     return load;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
   auto base = std::filesystem::absolute(path).parent_path();
-  return parse_config(text.str(), path.string(), base);
+  auto load = parse_config(*read.bytes, path.string(), base);
+  // Site templates with mistakes stop `newsd run` (ArticlePages); so they
+  // are config mistakes here, for check-config and reloads alike.
+  if (load.config && !load.config->templates_dir.empty()) {
+    std::vector<std::string> errors;
+    load_template_directory(load.config->templates_dir, errors);
+    for (auto& error : errors)
+      load.errors.push_back({path.string(), 0, 0, "templates_dir: " + std::move(error)});
+    if (!errors.empty()) load.config.reset();
+  }
+  return load;
 }
 
 }  // namespace newsd::daemon

@@ -111,7 +111,11 @@ struct ConfigLoad {
   std::vector<ConfigError> errors;
 };
 
-// Reads and validates a config file.
+// A config larger than this is a mistake (a wrong path), not a config.
+inline constexpr std::size_t kMaxConfigBytes = 4 << 20;
+
+// Reads and validates a config file: the one validation both `newsd run`
+// (and its reloads) and `newsd check-config` use.
 ConfigLoad load_config(const std::filesystem::path& path);
 
 // Validates config text; `file` names it in messages. Relative paths in the

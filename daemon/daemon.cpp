@@ -21,6 +21,7 @@
 #include "daemon/outbox.hpp"
 #include "daemon/story_memory.hpp"
 #include "daemon/source_poller.hpp"
+#include "daemon/state_dir_lock.hpp"
 #include "fetchers/http_fetcher.hpp"
 #include "sinks/embedded_broker.hpp"
 #include "sinks/kafka_sink.hpp"
@@ -66,6 +67,7 @@ struct Daemon::Parts {
   metrics::DaemonMetrics metrics;  // outlives every poller, sink and handler that counts
   PublicationHistory history;
   std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
+  StateDirLock lock;  // before any store: a second newsd on this state stops here
   sinks::DeliveryState state;
   StoryMemory stories;
   std::unique_ptr<sinks::EmbeddedBroker> embedded;
@@ -95,6 +97,7 @@ struct Daemon::Parts {
 
   explicit Parts(Config c)
       : config(std::move(c)),
+        lock(config.state_dir),
         state(config.state_dir / "delivery"),
         stories(io, config.state_dir / "dedupe", dedupe_options(config.dedupe)),
         fetcher(io, fetch_options(config.fetch)),
@@ -220,6 +223,7 @@ void Daemon::Parts::collect_metrics() {
   for (const auto& line : logs.written)
     metrics.log_messages.with({line.level, line.component}).set(line.lines);
   metrics.log_suppressed.with().set(logs.suppressed);
+  metrics.http_refused.with().set(health->refused_connections());
 }
 
 StatusSnapshot Daemon::Parts::snapshot() const {

@@ -1,18 +1,16 @@
 #include "daemon/extract_command.hpp"
 
 #include "daemon/article_pages.hpp"
+#include "daemon/bounded_read.hpp"
 #include "daemon/one_shot_fetch.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -51,29 +49,11 @@ struct Options {
 
 bool is_url(std::string_view input) { return input.rfind("http://", 0) == 0 || input.rfind("https://", 0) == 0; }
 
+// A page from a file or standard input ("-"), capped like a fetched one.
 std::optional<std::string> read_file(const std::string& path, std::size_t max_bytes, std::string& error) {
-  std::ifstream in;
-  std::istream* stream = &std::cin;
-  if (path != "-") {
-    std::error_code ec;
-    auto size = fs::file_size(path, ec);
-    if (ec) {
-      error = "cannot read " + path + ": " + ec.message();
-      return std::nullopt;
-    }
-    if (size > max_bytes) {
-      error = "page of " + std::to_string(size) + " bytes exceeds the limit of " + std::to_string(max_bytes);
-      return std::nullopt;
-    }
-    in.open(path, std::ios::binary);
-    if (!in) {
-      error = "cannot open " + path;
-      return std::nullopt;
-    }
-    stream = &in;
-  }
-  std::string bytes((std::istreambuf_iterator<char>(*stream)), std::istreambuf_iterator<char>());
-  return bytes;
+  auto read = path == "-" ? read_stream(std::cin, max_bytes) : read_regular_file(path, max_bytes);
+  if (!read.bytes) error = (path == "-" ? std::string("standard input ") : path + " ") + read.error;
+  return std::move(read.bytes);
 }
 
 // --templates, $NEWSD_TEMPLATES, then a templates/ folder beside or above the

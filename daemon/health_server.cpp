@@ -1,10 +1,13 @@
 #include "daemon/health_server.hpp"
 
+#include <algorithm>
+#include <cerrno>
 #include <stdexcept>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -90,8 +93,9 @@ asio::awaitable<void> serve(tcp::socket socket, HealthServer::ReadinessCheck rea
 
 }  // namespace
 
-HealthServer::HealthServer(asio::io_context& io, const std::string& listen, ReadinessCheck readiness)
-    : io_(io), acceptor_(io), readiness_(std::move(readiness)) {
+HealthServer::HealthServer(asio::io_context& io, const std::string& listen, ReadinessCheck readiness,
+                           std::size_t max_connections)
+    : io_(io), acceptor_(io), readiness_(std::move(readiness)), max_connections_(max_connections) {
   auto endpoint = parse_listen(listen);
   boost::system::error_code ec;
   acceptor_.open(endpoint.protocol(), ec);
@@ -105,18 +109,50 @@ void HealthServer::add_route(std::string path, Handler handler) {
   routes_[std::move(path)] = std::move(handler);
 }
 
-void HealthServer::start() {
-  asio::co_spawn(
-      io_,
-      [this]() -> asio::awaitable<void> {
-        for (;;) {
-          auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
-          if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
-          if (ec) continue;
-          asio::co_spawn(io_, serve(std::move(socket), readiness_, routes_), asio::detached);
-        }
-      },
-      asio::detached);
+std::chrono::milliseconds accept_backoff(std::chrono::milliseconds previous) {
+  constexpr std::chrono::milliseconds kFirst{100}, kMost{1000};
+  if (previous < kFirst) return kFirst;
+  return std::min(previous * 2, kMost);
+}
+
+void HealthServer::start() { asio::co_spawn(io_, accept_loop(), asio::detached); }
+
+asio::awaitable<void> HealthServer::accept_loop() {
+  std::chrono::milliseconds backoff{0};
+  asio::steady_timer pause(io_);
+  for (;;) {
+    auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+    if (ec) {
+      accept_errors_.fetch_add(1, std::memory_order_relaxed);
+      // Out of descriptors (or kernel memory): the pending connection stays
+      // in the backlog and accept fails again at once. Wait instead of
+      // spinning; it is taken once a descriptor frees up.
+      const int code = ec.value();
+      if (ec.category() == boost::system::system_category() &&
+          (code == EMFILE || code == ENFILE || code == ENOBUFS || code == ENOMEM)) {
+        if (backoff.count() == 0) spdlog::warn("http: cannot accept connections: {}; backing off", ec.message());
+        backoff = accept_backoff(backoff);
+        pause.expires_after(backoff);
+        auto [wait_ec] = co_await pause.async_wait(use_tuple);
+        if (wait_ec || !acceptor_.is_open()) co_return;
+      }
+      continue;
+    }
+    if (backoff.count() != 0) spdlog::info("http: accepting connections again");
+    backoff = std::chrono::milliseconds{0};
+    if (connections_ >= max_connections_) {
+      // Closed unanswered: a flood of idle connections must not hold every
+      // descriptor, and the ones being served finish normally.
+      refused_.fetch_add(1, std::memory_order_relaxed);
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    ++connections_;
+    asio::co_spawn(io_, serve(std::move(socket), readiness_, routes_),
+                   [this](std::exception_ptr) { --connections_; });
+  }
 }
 
 void HealthServer::stop() {

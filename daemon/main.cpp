@@ -56,8 +56,9 @@ int run_command(int argc, char** argv) {
                  "file is logged and the running config kept.\n"
                  "Under systemd (Type=notify) it reports READY=1, STATUS=, WATCHDOG=1\n"
                  "(at half of WatchdogSec) and STOPPING=1 on $NOTIFY_SOCKET.\n\n"
-                 "Exit codes: 0 stopped cleanly, 1 could not start (state directory,\n"
-                 "Kafka settings, HTTP port), 2 usage error, 3 invalid config.\n";
+                 "Exit codes: 0 stopped cleanly, 1 could not start (state directory\n"
+                 "unusable, damaged or in use by another newsd; HTTP port), 2 usage\n"
+                 "error, 3 invalid config.\n";
     return kExitOk;
   }
   const char* path = nullptr;

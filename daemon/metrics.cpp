@@ -262,6 +262,14 @@ DaemonMetrics::DaemonMetrics()
           "newsd_articles_deduplicated_total",
           "Extracted articles dropped because they were published or in flight already.",
           {"source"})),
+      near_duplicates(registry.counter(
+          "newsd_articles_near_duplicates_total",
+          "New articles found to be the same story as a published one (another URL or source).",
+          {"source"})),
+      item_collisions(registry.counter(
+          "newsd_item_identity_collisions_total",
+          "Items of one document with the identity of an earlier item of it, merged into that one.",
+          {"source"})),
       articles_produced(registry.counter("newsd_articles_produced_total",
                                          "Article records handed to Kafka.", {"source"})),
       articles_published(registry.counter("newsd_articles_published_total",
@@ -296,6 +304,8 @@ DaemonMetrics::DaemonMetrics()
                                       "Repeated identical warnings and errors not written.")),
       reloads(registry.counter("newsd_config_reloads_total",
                                "Configuration reloads (SIGHUP), per result.", {"result"})),
+      http_refused(registry.counter("newsd_http_connections_refused_total",
+                                    "HTTP connections closed unanswered: the connection cap was reached.")),
       start_time(registry.gauge("newsd_start_time_seconds",
                                 "Start time of the process, seconds since the Unix epoch.")),
       build_info(registry.gauge("newsd_build_info", "Always 1; labelled with the version.",
@@ -305,6 +315,7 @@ DaemonMetrics::DaemonMetrics()
   reloads.with({"rejected"});
   kafka_errors.with();
   log_suppressed.with();
+  http_refused.with();
 }
 
 SourceSeries DaemonMetrics::source(const std::string& id) {
@@ -312,6 +323,8 @@ SourceSeries DaemonMetrics::source(const std::string& id) {
                       bytes_fetched.share({id}),
                       articles_extracted.share({id}),
                       articles_deduplicated.share({id}),
+                      near_duplicates.share({id}),
+                      item_collisions.share({id}),
                       articles_produced.share({id}),
                       articles_published.share({id}),
                       error_streak.share({id})};

@@ -144,6 +144,8 @@ struct SourceSeries {
   std::shared_ptr<Counter> bytes_fetched;
   std::shared_ptr<Counter> articles_extracted;
   std::shared_ptr<Counter> articles_deduplicated;
+  std::shared_ptr<Counter> near_duplicates;
+  std::shared_ptr<Counter> item_collisions;
   std::shared_ptr<Counter> articles_produced;
   std::shared_ptr<Counter> articles_published;
   std::shared_ptr<Gauge> error_streak;
@@ -167,6 +169,8 @@ struct DaemonMetrics {
   Family<Gauge>& error_streak;             // newsd_source_error_streak{source}
   Family<Counter>& articles_extracted;     // newsd_articles_extracted_total{source}
   Family<Counter>& articles_deduplicated;  // newsd_articles_deduplicated_total{source}
+  Family<Counter>& near_duplicates;        // newsd_articles_near_duplicates_total{source}
+  Family<Counter>& item_collisions;        // newsd_item_identity_collisions_total{source}
   Family<Counter>& articles_produced;      // newsd_articles_produced_total{source}
   Family<Counter>& articles_published;     // newsd_articles_published_total{source}
   // Kafka.
@@ -184,6 +188,7 @@ struct DaemonMetrics {
   Family<Counter>& log_messages;           // newsd_log_messages_total{level,component}
   Family<Counter>& log_suppressed;         // newsd_log_suppressed_total
   Family<Counter>& reloads;                // newsd_config_reloads_total{result}
+  Family<Counter>& http_refused;           // newsd_http_connections_refused_total
   Family<Gauge>& start_time;               // newsd_start_time_seconds
   Family<Gauge>& build_info;               // newsd_build_info{version}
 };

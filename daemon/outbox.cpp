@@ -44,7 +44,7 @@ std::size_t Outbox::replay() {
     if (state_.published(entry.id)) {
       // Acknowledged by Kafka and committed as published, but the outbox
       // entry survived (an older run): drop it without producing.
-      std::pair<std::uint64_t, std::string> ack{entry.sequence, entry.id};
+      sinks::Acknowledgement ack{entry.sequence, entry.id, sinks::record_version(entry.record)};
       state_.acknowledge({&ack, 1}, std::chrono::system_clock::now());
       continue;
     }
@@ -68,7 +68,7 @@ void Outbox::produce(sinks::OutboxEntry entry, PublishedHandler on_published) {
       shared->record,
       [this, shared, on_published](const sinks::DeliveryReport& report) {
         if (report.delivered) {
-          acknowledged(shared->sequence, shared->id);
+          acknowledged(*shared);
           if (on_published) on_published(shared->id);
         } else {
           spdlog::warn("kafka: record {} not delivered ({}); produced again later", shared->id,
@@ -98,9 +98,9 @@ void Outbox::retry_later(sinks::OutboxEntry entry, PublishedHandler on_published
   });
 }
 
-void Outbox::acknowledged(std::uint64_t sequence, const std::string& id) {
+void Outbox::acknowledged(const sinks::OutboxEntry& entry) {
   retry_delay_ = std::chrono::seconds(1);
-  pending_acks_.emplace_back(sequence, id);
+  pending_acks_.push_back({entry.sequence, entry.id, sinks::record_version(entry.record)});
   if (commit_scheduled_) return;
   commit_scheduled_ = true;
   // Delivery reports arrive in bursts; one transaction for the whole burst.
@@ -113,7 +113,7 @@ void Outbox::commit() {
   // On a failed write the records stay in the outbox: not produced again by
   // this process, produced again after a restart (a duplicate, never a loss).
   if (state_.acknowledge(pending_acks_, std::chrono::system_clock::now())) {
-    for (const auto& [sequence, id] : pending_acks_) waiting_.erase(id);
+    for (const auto& ack : pending_acks_) waiting_.erase(ack.id);
     wake_waiters();
   }
   pending_acks_.clear();

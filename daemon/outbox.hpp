@@ -34,6 +34,13 @@ class Outbox {
   // Published, or waiting in the outbox.
   bool known(const std::string& id) const;
 
+  // The highest version of `id` Kafka acknowledged (0: none). Recorded with
+  // the acknowledgement itself, so it is right even when the story memory
+  // missed the acknowledgement (a crash between the two commits).
+  std::uint32_t published_version(const std::string& id) const {
+    return state_.published_version(id).value_or(0);
+  }
+
   // Persists and produces records (id, record). False when they could not be
   // persisted: nothing was produced and the caller must try again later.
   // `on_published` runs once per record when Kafka acknowledged it.
@@ -61,7 +68,7 @@ class Outbox {
  private:
   void produce(sinks::OutboxEntry entry, PublishedHandler on_published);
   void retry_later(sinks::OutboxEntry entry, PublishedHandler on_published);
-  void acknowledged(std::uint64_t sequence, const std::string& id);
+  void acknowledged(const sinks::OutboxEntry& entry);
   void wake_waiters();
 
   boost::asio::io_context& io_;
@@ -69,7 +76,7 @@ class Outbox {
   sinks::Sink& sink_;
   std::size_t capacity_;
   std::unordered_set<std::string> waiting_;  // ids in the outbox
-  std::vector<std::pair<std::uint64_t, std::string>> pending_acks_;
+  std::vector<sinks::Acknowledgement> pending_acks_;
   bool commit_scheduled_ = false;
   bool closed_ = false;
   boost::asio::steady_timer room_;  // cancelled whenever the outbox shrinks

@@ -1,18 +1,14 @@
 #include "daemon/parse_feed_command.hpp"
 
+#include "daemon/bounded_read.hpp"
 #include "daemon/one_shot_fetch.hpp"
 
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,7 +30,7 @@ constexpr std::string_view kUsage =
 
 // Bytes larger than this are not a feed anyone should poll; the cap keeps a
 // hostile URL from filling memory.
-constexpr std::int64_t kMaxFetchBytes = 64 << 20;
+constexpr std::size_t kMaxFetchBytes = 64 << 20;
 
 struct Input {
   std::string bytes;
@@ -47,7 +43,7 @@ struct Input {
 Input fetch(const std::string& url) {
   Input input;
   input.source.url = url;
-  auto fetched = fetch_once(url, kMaxFetchBytes, "newsd-parse-feed/1.0");
+  auto fetched = fetch_once(url, static_cast<std::int64_t>(kMaxFetchBytes), "newsd-parse-feed/1.0");
   if (!fetched.error.empty()) {
     input.error = fetched.error;
     return input;
@@ -60,24 +56,14 @@ Input fetch(const std::string& url) {
   return input;
 }
 
+// A feed from a file or standard input ("-"), capped as a fetched one is.
 Input read_file(const std::string& path) {
   Input input;
-  if (path == "-") {
-    input.bytes.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    return input;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    input.error = std::strerror(errno);
-    return input;
-  }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) {
-    input.error = "read error";
-    return input;
-  }
-  input.bytes = std::move(buffer).str();
+  auto read = path == "-" ? read_stream(std::cin, kMaxFetchBytes) : read_regular_file(path, kMaxFetchBytes);
+  if (read.bytes)
+    input.bytes = std::move(*read.bytes);
+  else
+    input.error = (path == "-" ? std::string("standard input ") : path + " ") + read.error;
   return input;
 }
 

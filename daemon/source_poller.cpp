@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 #include <cctype>
 #include <fstream>
 #include <sstream>
@@ -351,10 +352,22 @@ bool SourcePoller::submit(std::vector<parsers::Article>& articles) {
   bool refetches_pages = source_.fetch_articles || source_.kind == SourceKind::html;
   std::vector<parsers::Article*> candidates;
   std::vector<sinks::Observation> observations;
+  std::vector<parsers::TitleWords> title_words;  // the observations' views point here: no reallocation
+  title_words.reserve(articles.size());
+  std::unordered_set<std::string_view> ids_this_poll;
   for (auto& article : articles) {
     ++stats_.items_seen;
     if (article.id.empty()) {
       spdlog::debug("source {}: item without link, guid or title skipped", source_.id);
+      continue;
+    }
+    // Items of one document with one identity (a live blog's updates, a feed
+    // that links every item to its section page) are one story: the first
+    // in document order stands, so one (id, version) never gets two values.
+    if (!ids_this_poll.insert(article.id).second) {
+      series_.item_collisions->inc();
+      spdlog::debug("source {}: another item with the identity of {} ({}) merged into the first", source_.id,
+                    article.id, article.url);
       continue;
     }
     if (context_.outbox.waiting(article.id) ||
@@ -365,8 +378,9 @@ bool SourcePoller::submit(std::vector<parsers::Article>& articles) {
     // content_hash is the body's SimHash, computed when the article was made.
     auto fingerprint = parsers::content_hash_value(article.content_hash);
     candidates.push_back(&article);
-    observations.push_back(
-        {article.id, source_.id, parsers::text_digest(article.title), fingerprint});
+    title_words.push_back(parsers::title_words(article.title));
+    observations.push_back({article.id, source_.id, parsers::text_digest(article.title), fingerprint,
+                            title_words.back(), static_cast<std::uint32_t>(parsers::word_count(article.body))});
   }
   auto verdicts = context_.stories ? context_.stories->observe(observations)
                                    : std::optional<std::vector<sinks::Verdict>>(
@@ -383,17 +397,22 @@ bool SourcePoller::submit(std::vector<parsers::Article>& articles) {
   for (std::size_t i = 0; i < candidates.size(); ++i) {
     auto& article = *candidates[i];
     const auto& verdict = (*verdicts)[i];
+    // Kafka already acknowledged this version (an earlier run published it
+    // before the story memory knew, or crashed between the two commits):
+    // settle the story memory; producing it again would give the same
+    // (id, version) a second value.
+    if (verdict.novelty != sinks::Novelty::unchanged &&
+        context_.outbox.published_version(article.id) >= verdict.version) {
+      if (context_.stories) context_.stories->published(article.id, verdict.version);
+      series_.articles_deduplicated->inc();
+      continue;
+    }
     bool skip = false;
     switch (verdict.novelty) {
       case sinks::Novelty::unchanged:
         skip = true;
         break;
       case sinks::Novelty::new_article:
-        // Published by an earlier run before the story memory knew it.
-        if (context_.outbox.known(article.id)) {
-          if (context_.stories) context_.stories->published(article.id, verdict.version);
-          skip = true;
-        }
         break;
       case sinks::Novelty::updated:
         article.version = static_cast<int>(verdict.version);
@@ -401,10 +420,13 @@ bool SourcePoller::submit(std::vector<parsers::Article>& articles) {
                      article.id, verdict.version);
         break;
       case sinks::Novelty::near_duplicate:
+        series_.near_duplicates->inc();
+        spdlog::info("source {}: {} ({}) is the story of {}; {}", source_.id, article.id, article.url,
+                     verdict.duplicate_of, source_.publish_duplicates ? "published with duplicate_of" : "dropped");
         if (!source_.publish_duplicates) {
+          // Settled: the story memory stops asking, so it is counted and logged once.
+          if (context_.stories) context_.stories->published(article.id, verdict.version);
           skip = true;
-          spdlog::debug("source {}: {} is a near duplicate of {}; dropped", source_.id, article.id,
-                        verdict.duplicate_of);
         }
         article.duplicate_of = verdict.duplicate_of;
         break;
@@ -418,6 +440,7 @@ bool SourcePoller::submit(std::vector<parsers::Article>& articles) {
                             boost::json::serialize(parsers::article_record(article)),
                             {{"schema", parsers::kArticleSchema},
                              {"source", source_.id},
+                             {"version", std::to_string(verdict.version)},
                              {"content-type", "application/json"}}};
     records.emplace_back(article.id, std::move(record));
     context_.history.submitted(article.id, article.title, article.url);

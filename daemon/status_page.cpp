@@ -8,6 +8,8 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "parsers/feed.hpp"
+
 namespace newsd::daemon {
 namespace {
 
@@ -18,12 +20,7 @@ std::int64_t minute_of(Clock::time_point time) {
 }
 
 std::string rfc3339(Clock::time_point time) {
-  std::time_t seconds = Clock::to_time_t(time);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
+  return parsers::format_rfc3339(std::chrono::floor<std::chrono::seconds>(time));
 }
 
 std::string clock_time(Clock::time_point time) {

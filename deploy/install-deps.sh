@@ -12,7 +12,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev libpugixml-dev librdkafka-dev libspdlog-dev
   libtomlplusplus-dev libgumbo-dev libxml2-dev libicu-dev libuchardet-dev liblmdb-dev libcld2-dev libgtest-dev
   # tests: kcat as the independent consumer, Java 17 and Maven for the broker
-  python3 kcat maven openjdk-17-jre-headless
+  python3 python3-jsonschema kcat maven openjdk-17-jre-headless
   # tests: an HTTP/2 server (nghttpd) and openssl for its throw-away certificate
   nghttp2-server openssl
   # benchmark peers

@@ -271,6 +271,9 @@ FetchError classify(CURLcode code, const Transfer& transfer) {
       return FetchError::tls;
     case CURLE_FILESIZE_EXCEEDED:
       return FetchError::too_large;
+    case CURLE_OUT_OF_MEMORY:
+      // curl's own header buffer (100 KB) is full: the server's fault.
+      return transfer.out_of_memory ? FetchError::other : FetchError::protocol;
     case CURLE_WRITE_ERROR:
       return transfer.body_too_large ? FetchError::too_large : FetchError::other;
     case CURLE_TOO_MANY_REDIRECTS:
@@ -622,6 +625,9 @@ struct HttpFetcher::Impl {
         response.error_detail = "body exceeds " + std::to_string(transfer.max_body_bytes) + " bytes";
       } else if (transfer.out_of_memory) {
         response.error_detail = "out of memory while storing the body";
+      } else if (code == CURLE_OUT_OF_MEMORY) {
+        // What curl reports for a header block over its 100 KB limit.
+        response.error_detail = "response headers too large (over curl's 100 KB limit)";
       } else if (transfer.error_buffer[0] != '\0') {
         response.error_detail = transfer.error_buffer.data();
       } else {

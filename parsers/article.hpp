@@ -28,9 +28,9 @@ struct Article {
   std::string body;         // plain text, paragraphs separated by "\n\n"
   std::string summary;      // plain text
   std::vector<std::string> authors;
-  std::optional<TimePoint> published_at;
-  std::optional<TimePoint> updated_at;
-  TimePoint fetched_at{};
+  std::optional<StatedTime> published_at;  // in the offset the source stated
+  std::optional<StatedTime> updated_at;
+  TimePoint fetched_at{};                  // UTC
   std::string language;     // BCP 47
   std::string section;
   std::vector<std::string> breadcrumbs;

@@ -125,18 +125,6 @@ std::vector<std::string> title_words(std::string_view title) {
   return words;
 }
 
-// Dice coefficient of two word sets: 1 for the same words, 0 for none shared.
-double word_overlap(const std::vector<std::string>& a, const std::vector<std::string>& b) {
-  if (a.empty() || b.empty()) return 0;
-  std::size_t shared = 0;
-  for (auto ia = a.begin(), ib = b.begin(); ia != a.end() && ib != b.end();) {
-    if (*ia < *ib) ++ia;
-    else if (*ib < *ia) ++ib;
-    else ++shared, ++ia, ++ib;
-  }
-  return 2.0 * static_cast<double>(shared) / static_cast<double>(a.size() + b.size());
-}
-
 // The headline as the page prints it, and its parts when the markup splits
 // it into a kicker (overline, topic label) and the headline proper:
 // <h1><span class="kicker">Topic</span><span>Headline</span></h1>.
@@ -199,7 +187,7 @@ VisibleHeadline find_visible_headline(const std::vector<pugi::xml_node>& heading
     if (!title_word_sets.empty()) {
       auto words = title_words(text);
       score = 0;
-      for (const auto& title : title_word_sets) score = std::max(score, word_overlap(words, title));
+      for (const auto& title : title_word_sets) score = std::max(score, dice_coefficient(words, title));
       if (score < kMinHeadlineOverlap) return;
     }
     // A later candidate needs a better score: the first of equals wins, and
@@ -289,7 +277,7 @@ std::string choose_title(const StructuredMetadata& meta) {
 }
 
 // The first printed date on the page that parses, for pages whose metadata has none.
-std::optional<TimePoint> visible_date(const StructuredMetadata& meta, const PageDateContext& context) {
+std::optional<StatedTime> visible_date(const StructuredMetadata& meta, const PageDateContext& context) {
   for (pugi::xml_node element : meta.date_elements) {
     auto text = dom_text(element);
     if (text.empty() || visible_length(text) > 80) continue;
@@ -300,7 +288,7 @@ std::optional<TimePoint> visible_date(const StructuredMetadata& meta, const Page
 
 // A date in the article's URL (/2021/05/19/, /2021-05-19-, _20210519), the
 // last resort when the page prints none: midnight in the site's zone.
-std::optional<TimePoint> url_date(std::string_view url, const PageDateContext& context) {
+std::optional<StatedTime> url_date(std::string_view url, const PageDateContext& context) {
   auto digits = [&](std::size_t at, std::size_t n) {
     if (at + n > url.size()) return -1;
     int v = 0;
@@ -330,7 +318,7 @@ std::optional<TimePoint> url_date(std::string_view url, const PageDateContext& c
     std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month(static_cast<unsigned>(m)),
                                     std::chrono::day(static_cast<unsigned>(d))};
     if (!ymd.ok()) continue;
-    return std::chrono::sys_days(ymd) - context.utc_offset;
+    return StatedTime{std::chrono::sys_days(ymd) - context.utc_offset, context.utc_offset};
   }
   return std::nullopt;
 }
@@ -338,15 +326,15 @@ std::optional<TimePoint> url_date(std::string_view url, const PageDateContext& c
 // For pages with no marked-up date: the date printed by the headline or the
 // one in the URL (midnight). Both naming the same day, the printed one is
 // more precise; when they disagree the URL wins, being the publisher's record.
-std::optional<TimePoint> printed_or_url_date(const StructuredMetadata& meta, std::string_view url,
-                                             const PageDateContext& context) {
+std::optional<StatedTime> printed_or_url_date(const StructuredMetadata& meta, std::string_view url,
+                                              const PageDateContext& context) {
   auto from_url = url_date(url, context);
   auto h1 = std::find_if(meta.heading_elements.begin(), meta.heading_elements.end(),
                          [](pugi::xml_node node) { return std::string_view(node.name()) == "h1"; });
   auto printed = h1 != meta.heading_elements.end() ? date_near_headline(*h1, context) : std::nullopt;
   if (!from_url) return printed;
-  if (printed && std::chrono::floor<std::chrono::days>(*printed + context.utc_offset) ==
-                     std::chrono::floor<std::chrono::days>(*from_url + context.utc_offset))
+  if (printed && std::chrono::floor<std::chrono::days>(printed->utc + context.utc_offset) ==
+                     std::chrono::floor<std::chrono::days>(from_url->utc + context.utc_offset))
     return printed;
   return from_url;
 }

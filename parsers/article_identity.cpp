@@ -592,6 +592,13 @@ std::string choose_canonical(std::string_view fetched_url, std::string_view decl
   return declared;
 }
 
+bool is_web_url(std::string_view url) {
+  auto prepared = prepare_absolute(url);
+  if (!prepared) return false;
+  auto parts = web_parts(*prepared);
+  return parts && !parts->host.empty();
+}
+
 std::optional<std::string> wordpress_post_id(std::string_view url) {
   auto prepared = prepare_absolute(url);
   if (!prepared) return std::nullopt;

@@ -50,6 +50,11 @@ struct CanonicalUrlOptions {
 std::string canonical_url(std::string_view url);
 std::string canonical_url(std::string_view url, const CanonicalUrlOptions& options);
 
+// Whether `url` names a web page: an absolute http(s) URL with a host, as
+// canonical_url() reads it, so a fragment, spaces, unescaped non-ASCII, an
+// IDN host or a bare '&' in the query do not make it unusable.
+bool is_web_url(std::string_view url);
+
 // The string the article id is the digest of: the canonical URL without
 // its scheme when http(s) (`//host/path?query`), a leading `www.` dropped,
 // and a trailing slash dropped from a non-root path.

@@ -10,7 +10,7 @@ boost::json::value text_or_null(const std::string& text) {
   return boost::json::string(text);
 }
 
-boost::json::value time_or_null(const std::optional<TimePoint>& t) {
+boost::json::value time_or_null(const std::optional<StatedTime>& t) {
   if (!t) return nullptr;
   return boost::json::string(format_rfc3339(*t));
 }

@@ -1,23 +1,11 @@
 #include "parsers/feed_article.hpp"
 
-#include <boost/url/parse.hpp>
-
 #include "parsers/article_identity.hpp"
 #include "parsers/language_detector.hpp"
 #include "parsers/text_fingerprint.hpp"
 #include "parsers/html_text.hpp"
 
 namespace newsd::parsers {
-namespace {
-
-bool usable_url(std::string_view url) {
-  auto parsed = boost::urls::parse_absolute_uri(url);
-  return parsed && (parsed->scheme_id() == boost::urls::scheme::http ||
-                    parsed->scheme_id() == boost::urls::scheme::https) &&
-         !parsed->host().empty();
-}
-
-}  // namespace
 
 Article article_from_feed_item(const Feed& feed, const FeedItem& item, std::string_view source,
                                std::string_view feed_url, TimePoint fetched_at) {
@@ -29,8 +17,8 @@ Article article_from_feed_item(const Feed& feed, const FeedItem& item, std::stri
   article.title = normalize_whitespace(item.title);
 
   std::string link = item.link;
-  if (!usable_url(link) && item.guid_is_permalink && usable_url(item.guid)) link = item.guid;
-  if (usable_url(link)) {
+  if (!is_web_url(link) && item.guid_is_permalink && is_web_url(item.guid)) link = item.guid;
+  if (is_web_url(link)) {
     article.url = canonical_url(link);
     article.id = article_id_for_url(article.url);
   } else if (!item.guid.empty()) {

@@ -148,7 +148,7 @@ struct DateFields {
   int offset_minutes = 0;
 };
 
-std::optional<TimePoint> to_time_point(const DateFields& f) {
+std::optional<StatedTime> to_stated_time(const DateFields& f) {
   using namespace std::chrono;
   if (f.year < 1 || f.year > 9999 || f.month < 1 || f.month > 12 || f.day < 1) return std::nullopt;
   const year_month_day ymd{year{f.year}, month{static_cast<unsigned>(f.month)}, day{static_cast<unsigned>(f.day)}};
@@ -156,7 +156,8 @@ std::optional<TimePoint> to_time_point(const DateFields& f) {
   if (f.hour < 0 || f.minute < 0 || f.minute > 59 || f.second < 0 || f.second > 60) return std::nullopt;
   if (f.hour > 24 || (f.hour == 24 && (f.minute != 0 || f.second != 0))) return std::nullopt;
   const int second = f.second == 60 ? 59 : f.second;  // a leap second is not representable
-  return sys_days{ymd} + hours{f.hour} + minutes{f.minute} + seconds{second} - minutes{f.offset_minutes};
+  const minutes offset{f.offset_minutes};
+  return StatedTime{sys_days{ymd} + hours{f.hour} + minutes{f.minute} + seconds{second} - offset, offset};
 }
 
 // Reads up to max_digits digits at text[pos]; advances pos. -1 when none.
@@ -207,7 +208,7 @@ std::optional<int> parse_iso_zone(std::string_view rest) {
 
 // ISO 8601 / W3C-DTF: 2004-01-01, 2004-01-01T19:48:21.52+02:00, 20040101T194821Z,
 // 2004-01-01 19:48, 2004/01/01 19:48:21.
-std::optional<TimePoint> parse_iso(std::string_view text) {
+std::optional<StatedTime> parse_iso(std::string_view text) {
   DateFields f;
   std::size_t pos = 0;
   std::size_t digits = 0;
@@ -215,7 +216,7 @@ std::optional<TimePoint> parse_iso(std::string_view text) {
   if (digits != 4) return std::nullopt;
   if (pos == text.size()) {
     f.month = f.day = 1;
-    return to_time_point(f);
+    return to_stated_time(f);
   }
   const char sep = text[pos];
   if (sep == '-' || sep == '/' || sep == '.') {
@@ -263,7 +264,7 @@ std::optional<TimePoint> parse_iso(std::string_view text) {
   auto zone = parse_iso_zone(text.substr(pos));
   if (!zone) return std::nullopt;
   f.offset_minutes = *zone;
-  return to_time_point(f);
+  return to_stated_time(f);
 }
 
 // A loose reading of everything else: the tokens of the date, whatever their
@@ -271,7 +272,7 @@ std::optional<TimePoint> parse_iso(std::string_view text) {
 // 2006 3:04 PM", "الأحد ١٢ كانون الثاني ٢٠٢٠ - ١٠:٣٠ م").
 class LooseDateReader {
  public:
-  std::optional<TimePoint> read(std::string_view text) {
+  std::optional<StatedTime> read(std::string_view text) {
     std::vector<std::string_view> tokens = split(text);
     for (std::size_t i = 0; i < tokens.size(); ++i) {
       if (!take(tokens, i)) return std::nullopt;
@@ -445,7 +446,7 @@ class LooseDateReader {
     return true;
   }
 
-  std::optional<TimePoint> finish() {
+  std::optional<StatedTime> finish() {
     // Numbers not yet placed: the day first, then a two-digit year.
     for (const auto& [value, digits] : numbers_) {
       if (day_ < 0) {
@@ -467,7 +468,7 @@ class LooseDateReader {
     f.minute = minute_;
     f.second = second_;
     f.offset_minutes = offset_;
-    return to_time_point(f);
+    return to_stated_time(f);
   }
 
   struct Number {
@@ -488,7 +489,7 @@ class LooseDateReader {
 
 }  // namespace
 
-std::optional<TimePoint> parse_feed_date(std::string_view text) {
+std::optional<StatedTime> parse_feed_date(std::string_view text) {
   // Dates longer than this are not dates; the bound keeps hostile input cheap.
   if (text.size() > 256) return std::nullopt;
   const std::string folded = fold_to_ascii_digits(text);
@@ -503,17 +504,34 @@ std::optional<TimePoint> parse_feed_date(std::string_view text) {
   return LooseDateReader{}.read(trimmed);
 }
 
-std::string format_rfc3339(TimePoint t) {
+namespace {
+
+// `local` printed as a wall-clock time followed by `zone` ("Z", "+07:00").
+std::string format_wall_clock(TimePoint local, std::string_view zone) {
   using namespace std::chrono;
-  const sys_days day_point = floor<days>(t);
+  const sys_days day_point = floor<days>(local);
   const year_month_day ymd{day_point};
-  const hh_mm_ss hms{t - day_point};
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
+  const hh_mm_ss hms{local - day_point};
+  char buffer[40];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d%.*s", static_cast<int>(ymd.year()),
                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
                 static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                static_cast<int>(hms.seconds().count()));
+                static_cast<int>(hms.seconds().count()), static_cast<int>(zone.size()), zone.data());
   return buffer;
+}
+
+}  // namespace
+
+std::string format_rfc3339(TimePoint t) { return format_wall_clock(t, "Z"); }
+
+std::string format_rfc3339(const StatedTime& t) {
+  const int offset = static_cast<int>(t.offset.count());
+  if (offset == 0) return format_wall_clock(t.utc, "Z");
+  const int magnitude = offset < 0 ? -offset : offset;
+  char zone[8];
+  // Parsers state at most ±23:59; "% 100" only tells the compiler the hours fit two digits.
+  std::snprintf(zone, sizeof zone, "%c%02d:%02d", offset < 0 ? '-' : '+', magnitude / 60 % 100, magnitude % 60);
+  return format_wall_clock(t.utc + t.offset, zone);
 }
 
 }  // namespace newsd::parsers

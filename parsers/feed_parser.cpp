@@ -111,6 +111,7 @@ DecodedDocument decode(std::string_view bytes, const FeedSource& source) {
     }
   }
   if (is_utf8_name(charset) || charset.empty()) {
+    if (census.invalid > 0) add_note(out.notes, "bytes that are not UTF-8 replaced by U+FFFD");
     // Clean UTF-8 (the common case) needs one copy and no second scan.
     out.text = census.invalid == 0 && census.controls == 0 ? std::string(bytes) : sanitize_utf8(bytes);
     return out;

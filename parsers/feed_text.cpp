@@ -1,6 +1,10 @@
 #include "parsers/feed_text.hpp"
 
+#include <vector>
+
+#include "parsers/html_entities.hpp"
 #include "parsers/html_text.hpp"
+#include "parsers/text_codec.hpp"
 
 namespace newsd::parsers {
 namespace {
@@ -32,7 +36,77 @@ bool is_address_char(char c) {
          c != '"' && c != ',';
 }
 
+// A C1 control in UTF-8: C2 80 .. C2 9F.
+bool is_c1_at(std::string_view text, std::size_t i) {
+  return i + 1 < text.size() && text[i] == '\xC2' && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+         static_cast<unsigned char>(text[i + 1]) <= 0x9F;
+}
+
+// True when bytes (all >= 0x80) are complete UTF-8 sequences of code points
+// past U+009F: what Latin-1-decoded UTF-8 looks like.
+bool spells_utf8(const std::vector<unsigned char>& bytes) {
+  std::size_t i = 0;
+  while (i < bytes.size()) {
+    const unsigned char lead = bytes[i];
+    const std::size_t length = lead >= 0xC2 && lead <= 0xDF ? 2 : lead >= 0xE0 && lead <= 0xEF ? 3
+                               : lead >= 0xF0 && lead <= 0xF4                                   ? 4
+                                                                                                : 0;
+    if (length == 0 || i + length > bytes.size()) return false;
+    for (std::size_t k = 1; k < length; ++k)
+      if ((bytes[i + k] & 0xC0) != 0x80) return false;
+    if (length == 2 && lead == 0xC2 && bytes[i + 1] <= 0x9F) return false;                  // another C1
+    if (length == 3 && ((lead == 0xE0 && bytes[i + 1] < 0xA0) || (lead == 0xED && bytes[i + 1] >= 0xA0)))
+      return false;  // overlong, surrogate
+    if (length == 4 && ((lead == 0xF0 && bytes[i + 1] < 0x90) || (lead == 0xF4 && bytes[i + 1] >= 0x90)))
+      return false;
+    i += length;
+  }
+  return true;
+}
+
 }  // namespace
+
+std::string repair_c1_controls(std::string text) {
+  std::size_t first = text.find('\xC2');
+  while (first != std::string::npos && !is_c1_at(text, first)) first = text.find('\xC2', first + 1);
+  if (first == std::string::npos) return text;
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  // Code points U+0080..U+00FF are two bytes led by C2 or C3; a run of them
+  // holding a C1 control is read as the bytes they name.
+  auto latin1_at = [&](std::size_t at) {
+    return at + 1 < text.size() && (text[at] == '\xC2' || text[at] == '\xC3') &&
+           (static_cast<unsigned char>(text[at + 1]) & 0xC0) == 0x80;
+  };
+  while (i < text.size()) {
+    if (!latin1_at(i)) {
+      out.push_back(text[i++]);
+      continue;
+    }
+    std::size_t run_end = i;
+    bool has_c1 = false;
+    while (latin1_at(run_end)) {
+      has_c1 = has_c1 || is_c1_at(text, run_end);
+      run_end += 2;
+    }
+    if (!has_c1) {
+      out.append(text, i, run_end - i);
+      i = run_end;
+      continue;
+    }
+    std::vector<unsigned char> bytes;
+    for (std::size_t k = i; k < run_end; k += 2)
+      bytes.push_back(static_cast<unsigned char>(((text[k] & 0x1F) << 6) | (text[k + 1] & 0x3F)));
+    if (spells_utf8(bytes)) {
+      out.append(bytes.begin(), bytes.end());
+    } else {
+      for (unsigned char b : bytes) append_utf8(out, html_numeric_reference(b));
+    }
+    i = run_end;
+  }
+  return out;
+}
 
 std::string_view trim_ascii(std::string_view text) {
   while (!text.empty() && static_cast<unsigned char>(text.front()) <= ' ') text.remove_prefix(1);

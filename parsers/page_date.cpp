@@ -255,7 +255,7 @@ bool in_list(const std::string_view (&list)[N], std::string_view word) {
 
 bool is_punct(const Token& t, char c) { return t.kind == TokenKind::punct && t.text[0] == c; }
 
-std::optional<TimePoint> relative_date(std::vector<Token>& tokens, const PageDateContext& context) {
+std::optional<StatedTime> relative_date(std::vector<Token>& tokens, const PageDateContext& context) {
   bool marker = false;
   for (auto& t : tokens)
     if (t.kind == TokenKind::word && in_list(kRelativeMarkers, t.text)) marker = true;
@@ -270,7 +270,8 @@ std::optional<TimePoint> relative_date(std::vector<Token>& tokens, const PageDat
     else if (i > 0 && (tokens[i - 1].text == "a" || tokens[i - 1].text == "an" || tokens[i - 1].text == "one"))
       count = 1;
     if (count <= 0 && unit->implied_count == 0) continue;
-    return context.now - seconds(count * unit->seconds);
+    // Resolved against the fetch time, which is UTC: the page stated no offset.
+    return StatedTime{context.now - seconds(count * unit->seconds)};
   }
   return std::nullopt;
 }
@@ -451,11 +452,11 @@ std::optional<CivilDate> month_name_date(std::vector<Token>& tokens, const PageD
   return std::nullopt;
 }
 
-std::optional<TimePoint> parse_visible_date(std::string_view text, const PageDateContext& context);
+std::optional<StatedTime> parse_visible_date(std::string_view text, const PageDateContext& context);
 
 }  // namespace
 
-std::optional<TimePoint> parse_page_date(std::string_view text, const PageDateContext& context) {
+std::optional<StatedTime> parse_page_date(std::string_view text, const PageDateContext& context) {
   if (text.size() > 512) text = text.substr(0, 512);  // a date is short; anything longer is a paragraph
   // Page forms first: parse_feed_date reads a date without a zone as UTC,
   // where a page means the site's local time.
@@ -465,7 +466,7 @@ std::optional<TimePoint> parse_page_date(std::string_view text, const PageDateCo
 
 namespace {
 
-std::optional<TimePoint> parse_visible_date(std::string_view text, const PageDateContext& context) {
+std::optional<StatedTime> parse_visible_date(std::string_view text, const PageDateContext& context) {
   auto tokens = tokenize(normalize_date_text(text));
   if (tokens.empty()) return std::nullopt;
   if (auto relative = relative_date(tokens, context)) return relative;
@@ -490,7 +491,9 @@ std::optional<TimePoint> parse_visible_date(std::string_view text, const PageDat
   year_month_day ymd{year{date->year}, Month(static_cast<unsigned>(date->month)), Day(static_cast<unsigned>(date->day))};
   if (!ymd.ok()) return std::nullopt;
   auto local = sys_days(ymd) + hours(clock.hour) + minutes(clock.minute) + seconds(clock.second);
-  return time_point_cast<seconds>(local - zone.value_or(context.utc_offset));
+  // The zone printed with the date, else the site's: both are what the page means.
+  const minutes offset = zone.value_or(context.utc_offset);
+  return StatedTime{time_point_cast<seconds>(local - offset), offset};
 }
 
 }  // namespace
@@ -525,10 +528,10 @@ bool inside_non_content(pugi::xml_node node) {
 
 // A date in the text of `node` (a text node) or of its parent element when
 // that is short: "Published on <b>March 12, 2021</b>" reads as a whole.
-std::optional<TimePoint> dateline(pugi::xml_node text_node, const PageDateContext& context) {
+std::optional<StatedTime> dateline(pugi::xml_node text_node, const PageDateContext& context) {
   std::string_view own = text_node.value();
   if (own.size() > kMaxDatelineBytes) return std::nullopt;
-  std::optional<TimePoint> date;
+  std::optional<StatedTime> date;
   if (pugi::xml_node parent = text_node.parent(); parent && !inside_non_content(text_node)) {
     std::string whole = dom_text(parent);
     if (whole.size() <= kMaxDatelineBytes) date = parse_page_date(whole, context);
@@ -536,14 +539,14 @@ std::optional<TimePoint> dateline(pugi::xml_node text_node, const PageDateContex
   if (!date) date = parse_page_date(own, context);
   if (!date) return std::nullopt;
   auto earliest = sys_days(year{1995} / 1 / 1);
-  if (*date < earliest) return std::nullopt;
-  if (context.now != TimePoint{} && *date > context.now + hours(24)) return std::nullopt;
+  if (date->utc < earliest) return std::nullopt;
+  if (context.now != TimePoint{} && date->utc > context.now + hours(24)) return std::nullopt;
   return date;
 }
 
 }  // namespace
 
-std::optional<TimePoint> date_near_headline(pugi::xml_node h1, const PageDateContext& context) {
+std::optional<StatedTime> date_near_headline(pugi::xml_node h1, const PageDateContext& context) {
   if (!h1) return std::nullopt;
   int seen = 0;
   for (pugi::xml_node node = following(h1, false); node && seen < kTextNodesAfterHeadline;) {

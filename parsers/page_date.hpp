@@ -18,14 +18,16 @@ struct PageDateContext {
   std::chrono::minutes utc_offset{0};       // the site's zone, for dates printed without one
 };
 
-// The instant a visible date names, or empty when the text holds no date.
-std::optional<TimePoint> parse_page_date(std::string_view text, const PageDateContext& context);
+// The instant a visible date names, with the offset it was printed in (else
+// the site's zone; Z for relative dates, resolved against `now`), or empty
+// when the text holds no date.
+std::optional<StatedTime> parse_page_date(std::string_view text, const PageDateContext& context);
 
 // The date printed next to the page's headline `h1`, for pages that mark it
 // up with nothing a parser can find (no <time>, no date class, no metadata):
 // the first short text after it (within a few dozen text nodes, so the
 // byline and not the body), else just before it (a dateline above the
 // headline), that reads as a date between 1995 and the fetch time.
-std::optional<TimePoint> date_near_headline(pugi::xml_node h1, const PageDateContext& context);
+std::optional<StatedTime> date_near_headline(pugi::xml_node h1, const PageDateContext& context);
 
 }  // namespace newsd::parsers

@@ -183,7 +183,7 @@ std::vector<std::string> strings_of(const json::value* v) {
   return out;
 }
 
-std::optional<TimePoint> date_of(std::string_view text) {
+std::optional<StatedTime> date_of(std::string_view text) {
   if (text.empty()) return std::nullopt;
   return parse_feed_date(normalize_whitespace(text));
 }

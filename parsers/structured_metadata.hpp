@@ -23,8 +23,8 @@ struct StructuredMetadata {
   std::string body;              // JSON-LD articleBody (plain text, as published)
   std::string description;       // og:description, description, JSON-LD description
   std::vector<std::string> authors;
-  std::optional<TimePoint> published_at;
-  std::optional<TimePoint> updated_at;
+  std::optional<StatedTime> published_at;
+  std::optional<StatedTime> updated_at;
   std::string section;
   std::vector<std::string> breadcrumbs;  // JSON-LD BreadcrumbList, else breadcrumb markup (nav#breadcrumb, .breadcrumb...)
   std::vector<std::string> tags;

@@ -83,10 +83,19 @@ std::string lower_trimmed(std::string_view s) {
 std::string iconv_name_for(std::string_view charset) {
   std::string label = lower_trimmed(charset);
   if (label.empty() || label == "utf-8") return {};
-  const auto* it = std::lower_bound(kAliases.begin(), kAliases.end(), label,
-                                    [](const CharsetAlias& a, const std::string& l) { return a.label < l; });
-  std::string name = (it != kAliases.end() && it->label == label) ? std::string(it->iconv_name) : label;
-  return name == "UTF-8" ? std::string{} : name;
+  auto find = [](const std::string& l) {
+    const auto* it = std::lower_bound(kAliases.begin(), kAliases.end(), l,
+                                      [](const CharsetAlias& a, const std::string& x) { return a.label < x; });
+    return it != kAliases.end() && it->label == l ? it : nullptr;
+  };
+  const auto* alias = find(label);
+  if (!alias && label.find('_') != std::string::npos) {
+    // "windows_1252", "utf_8": Python's spelling, which iconv does not know.
+    std::replace(label.begin(), label.end(), '_', '-');
+    alias = find(label);
+  }
+  std::string name = alias ? std::string(alias->iconv_name) : label;
+  return name == "UTF-8" || name == "utf-8" ? std::string{} : name;
 }
 
 // Charsets whose first 128 code points are ASCII, so pure-ASCII input needs no conversion.

@@ -1,5 +1,6 @@
 #include "parsers/text_fingerprint.hpp"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <vector>
@@ -365,6 +366,35 @@ std::string content_hash(std::string_view body) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out(16, '0');
   for (int i = 15; i >= 0; --i, fingerprint >>= 4) out[i] = kHex[fingerprint & 0xf];
+  return out;
+}
+
+std::size_t word_count(std::string_view utf8) {
+  struct Count {
+    std::size_t words = 0;
+    bool in_word = false;
+    void letter(std::string_view) { in_word = true; }
+    void end_word() {
+      words += in_word ? 1 : 0;
+      in_word = false;
+    }
+    void end_paragraph() {}
+  } count;
+  walk_words(utf8, count);
+  return count.words;
+}
+
+TitleWords title_words(std::string_view utf8) {
+  std::vector<std::uint32_t> hashes;
+  for (const auto& paragraph : tokenize(utf8))
+    for (const auto& word : paragraph) {
+      auto h = static_cast<std::uint32_t>(hash64(word) >> 32);
+      hashes.push_back(h == 0 ? 1 : h);  // 0 marks an unused slot
+    }
+  std::sort(hashes.begin(), hashes.end());
+  hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
+  TitleWords out{};
+  std::copy_n(hashes.begin(), std::min(hashes.size(), kTitleWords), out.begin());
   return out;
 }
 

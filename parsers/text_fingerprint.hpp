@@ -25,8 +25,11 @@
 //   separates words; line breaks separate paragraphs.
 // Scripts written without spaces (CJK) come out as long tokens: they still
 // compare exactly, but near-duplicate recall there is poor.
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -72,5 +75,43 @@ std::string content_hash(std::string_view body);
 std::uint64_t content_hash_value(std::string_view hex);
 
 int hamming_distance(std::uint64_t a, std::uint64_t b);
+
+// Number of normalised words in the text.
+std::size_t word_count(std::string_view utf8);
+
+// A headline as a small set of words: the 32-bit hashes of its distinct
+// normalised words, sorted, at most kTitleWords of them (the rest 0). Two
+// headlines of one story often differ (a wire story retitled, a kicker
+// added), yet share most of their words; two stories behind the same teaser
+// body share few. title_overlap() tells them apart.
+inline constexpr std::size_t kTitleWords = 16;
+using TitleWords = std::array<std::uint32_t, kTitleWords>;
+TitleWords title_words(std::string_view utf8);
+
+// Dice coefficient of two sorted ranges of distinct values: 1 for the same
+// values, 0 for none shared or when either is empty.
+template <typename Range>
+double dice_coefficient(const Range& a, const Range& b) {
+  if (std::empty(a) || std::empty(b)) return 0.0;
+  std::size_t shared = 0;
+  for (auto ia = std::begin(a), ib = std::begin(b); ia != std::end(a) && ib != std::end(b);) {
+    if (*ia < *ib) ++ia;
+    else if (*ib < *ia) ++ib;
+    else ++shared, ++ia, ++ib;
+  }
+  return 2.0 * static_cast<double>(shared) / static_cast<double>(std::size(a) + std::size(b));
+}
+
+// Dice coefficient of two title word sets (zero slots ignored): 1 for the
+// same words, 0 for none in common or when either is empty. Inline, so that
+// the story memory's store uses it without linking the parsers.
+inline double title_overlap(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b) {
+  auto used = [](std::span<const std::uint32_t> words) {
+    std::size_t n = 0;
+    while (n < words.size() && words[n] != 0) ++n;
+    return words.first(n);
+  };
+  return dice_coefficient(used(a), used(b));
+}
 
 }  // namespace newsd::parsers

@@ -17,13 +17,13 @@ namespace newsd::parsers {
 namespace {
 
 // The vocabularies feeds mix; everything else is an unknown extension and ignored.
-enum class Ns { none, rss, atom10, atom03, rdf, content, dc, dcterms, media, itunes, xml, other };
+enum class Ns { none, rss, atom10, atom03, rdf, content, dc, dcterms, media, itunes, xml, xhtml, other };
 
 struct NamespaceUri {
   std::string_view uri;
   Ns ns;
 };
-constexpr std::array<NamespaceUri, 15> kNamespaceUris{{
+constexpr std::array<NamespaceUri, 16> kNamespaceUris{{
     {"http://purl.org/rss/1.0/", Ns::rss},
     {"http://my.netscape.com/rdf/simple/0.9/", Ns::rss},
     {"http://backend.userland.com/rss2", Ns::rss},
@@ -37,7 +37,8 @@ constexpr std::array<NamespaceUri, 15> kNamespaceUris{{
     {"http://search.yahoo.com/mrss/", Ns::media},
     {"http://search.yahoo.com/mrss", Ns::media},
     {"http://www.itunes.com/dtds/podcast-1.0.dtd", Ns::itunes},
-    {"http://www.itunes.com/DTDs/PodCast-1.0.dtd", Ns::itunes},
+    {"http://www.w3.org/1999/xhtml", Ns::xhtml},
+    {"http://backend.userland.com/rss", Ns::rss},
     {"http://www.w3.org/XML/1998/namespace", Ns::xml},
 }};
 
@@ -58,10 +59,13 @@ constexpr std::array<ConventionalPrefix, 9> kConventionalPrefixes{{
     {"xml", Ns::xml},
 }};
 
+// URIs are compared ignoring ASCII case: feeds spell the iTunes one every
+// which way (DTDs/Podcast, DTDs/PodCast, dtds/podcast).
 Ns ns_of_uri(std::string_view uri) {
   uri = trim_ascii(uri);
+  if (uri.empty()) return Ns::none;  // xmlns="": no namespace
   for (const auto& entry : kNamespaceUris)
-    if (entry.uri == uri) return entry.ns;
+    if (iequals_ascii(entry.uri, uri)) return entry.ns;
   return Ns::other;
 }
 
@@ -98,12 +102,25 @@ std::string_view local_name(pugi::xml_node node) {
 // walking to the root's dozen xmlns attributes for each was the hot spot.
 class NameResolver {
  public:
+  // A root element in a namespace nobody knows (a home-made or misspelt one)
+  // still names the feed's own vocabulary: elements in that namespace are read
+  // as if they had none.
+  void set_root(pugi::xml_node root) {
+    const std::string_view qname = root.name();
+    const std::size_t colon = qname.find(':');
+    const char* uri = lookup_namespace(root, colon == std::string_view::npos ? std::string_view{} : qname.substr(0, colon));
+    if (uri && ns_of_uri(uri) == Ns::other) root_uri_ = uri;
+  }
+
   XName operator()(pugi::xml_node node) {
     std::string_view qname = node.name();
     const std::size_t colon = qname.find(':');
     const std::string_view prefix = colon == std::string_view::npos ? std::string_view{} : qname.substr(0, colon);
     const std::string_view local = colon == std::string_view::npos ? qname : qname.substr(colon + 1);
-    if (const char* uri = lookup(node, prefix)) return {ns_of_uri(uri), local};
+    if (const char* uri = lookup(node, prefix)) {
+      if (!root_uri_.empty() && root_uri_ == uri) return {Ns::none, local};
+      return {ns_of_uri(uri), local};
+    }
     if (prefix.empty()) return {Ns::none, local};
     for (const auto& entry : kConventionalPrefixes)
       if (entry.prefix == prefix) return {entry.ns, local};
@@ -128,6 +145,7 @@ class NameResolver {
 
   pugi::xml_node memo_parent_;
   std::vector<std::pair<std::string_view, const char*>> memo_;
+  std::string_view root_uri_;
 };
 
 class StringWriter : public pugi::xml_writer {
@@ -153,7 +171,7 @@ std::string inner_content(pugi::xml_node node) {
   if (!has_elements) {
     for (pugi::xml_node child : node.children())
       if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata) out.append(child.value());
-    return out;
+    return repair_c1_controls(std::move(out));
   }
   StringWriter writer(out);
   for (pugi::xml_node child : node.children()) {
@@ -163,7 +181,29 @@ std::string inner_content(pugi::xml_node node) {
       child.print(writer, "", pugi::format_raw | pugi::format_no_declaration);
     }
   }
-  return out;
+  return repair_c1_controls(std::move(out));
+}
+
+void append_escaped(std::string& out, std::string_view text) {
+  for (char c : text) {
+    if (c == '&') out.append("&amp;");
+    else if (c == '<') out.append("&lt;");
+    else if (c == '>') out.append("&gt;");
+    else out.push_back(c);
+  }
+}
+
+// The markup inside an XHTML container (Atom's div, RSS's xhtml:body) as
+// HTML: its text stays escaped, so "&lt;blink&gt;" written as text remains
+// text rather than turning into a tag.
+std::string xhtml_markup(pugi::xml_node node) {
+  std::string out;
+  StringWriter writer(out);
+  for (pugi::xml_node child : node.children()) {
+    if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata) append_escaped(out, child.value());
+    else if (child.type() == pugi::node_element) child.print(writer, "", pugi::format_raw | pugi::format_no_declaration);
+  }
+  return repair_c1_controls(std::string(trim_ascii(out)));
 }
 
 std::string trimmed_text(pugi::xml_node node) { return std::string(trim_ascii(inner_content(node))); }
@@ -239,7 +279,8 @@ std::string atom_content(pugi::xml_node node) {
   const std::string_view type = node.attribute("type").value();
   if (type == "xhtml" || type == "application/xhtml+xml") {
     for (pugi::xml_node child : node.children())
-      if (child.type() == pugi::node_element && local_name(child) == "div") return trimmed_text(child);
+      if (child.type() == pugi::node_element && local_name(child) == "div") return xhtml_markup(child);
+    return xhtml_markup(node);
   }
   if (is_base64_content(node)) return std::string(trim_ascii(sanitize_utf8(decode_base64(inner_content(node)))));
   return trimmed_text(node);
@@ -312,6 +353,8 @@ struct Candidates {
   std::string title_core, title_dc;
   std::string link_core, link_href, link_atom;
   std::string summary_core, summary_dc, summary_itunes, summary_atom;
+  std::string title_media;
+  std::string content_xhtml;
   std::string content_encoded, content_atom;
   std::optional<FeedDate> published_core, published_dc, published_dcterms, published_atom;
   std::optional<FeedDate> updated_atom, updated_dcterms, updated_dc;
@@ -346,6 +389,7 @@ class XmlFeedReader {
       : document_base_(source.url.empty() ? source.content_location : source.url) {}
 
   FeedResult read(pugi::xml_node root, std::string malformed) {
+    names_.set_root(root);
     const XName root_name = xname(root);
     Feed feed;
     feed.malformed = std::move(malformed);
@@ -382,8 +426,11 @@ class XmlFeedReader {
     return resolve_relative_url(base_of(node), value);
   }
 
+  // BCP 47 writes "en-US"; "en_US" is a locale name written where a tag belongs.
   static std::string language_of(pugi::xml_node node) {
-    return std::string(trim_ascii(node.attribute("xml:lang").value()));
+    std::string language(trim_ascii(node.attribute("xml:lang").value()));
+    std::replace(language.begin(), language.end(), '_', '-');
+    return language;
   }
 
   // ---- RSS 0.9x, 1.0 (RDF), 2.0 -------------------------------------------
@@ -454,6 +501,7 @@ class XmlFeedReader {
           else if (local == "lastBuildDate" && !updated_core) updated_core = make_feed_date(inner_content(child));
           else if (local == "managingEditor") add_person(authors_editor, parse_person(inner_content(child)));
           else if (local == "webMaster") add_person(authors_webmaster, parse_person(inner_content(child)));
+          else if (local == "author") add_person(c.authors_core, parse_person(inner_content(child)));
           else if (local == "ttl") {
             if (auto ttl = parse_length(inner_content(child)); ttl && *ttl < 1'000'000)
               feed.ttl_minutes = static_cast<int>(*ttl);
@@ -495,7 +543,7 @@ class XmlFeedReader {
     feed.description = first_of({&c.summary_core, &c.summary_dc, &c.summary_itunes});
     set_if_empty(feed.language, std::move(language_dc));
     feed.updated = first_of<FeedDate>({&updated_core, &c.updated_dc, &c.updated_dcterms, &c.updated_atom});
-    feed.authors = first_of({&authors_editor, &authors_webmaster, &c.authors_dc_author, &c.authors_dc_creator,
+    feed.authors = first_of({&authors_editor, &c.authors_core, &authors_webmaster, &c.authors_dc_author, &c.authors_dc_creator,
                              &c.authors_itunes, &c.authors_atom});
     if (!feed.image) {
       std::string image = first_of({&c.image_itunes, &c.image_thumbnail, &c.image_media});
@@ -565,6 +613,9 @@ class XmlFeedReader {
         case Ns::content:
           if (local == "encoded") set_if_empty(c.content_encoded, trimmed_text(child));
           break;
+        case Ns::xhtml:
+          if (local == "body" || local == "div") set_if_empty(c.content_xhtml, xhtml_markup(child));
+          break;
         case Ns::dc:
           if (local == "title") set_if_empty(c.title_dc, rss_plain_text(child));
           else if (local == "description") set_if_empty(c.summary_dc, trimmed_text(child));
@@ -608,21 +659,24 @@ class XmlFeedReader {
           else if (local == "author") add_person(c.authors_itunes, parse_person(inner_content(child)));
           else if (local == "image") set_if_empty(c.image_itunes, url(child, child.attribute("href").value()));
           else if (local == "keywords") add_keywords(item.categories, inner_content(child));
+          else if (local == "category") read_itunes_category(child, item);
           break;
         case Ns::media:
-          read_media(child, c);
+          if (local == "title") set_if_empty(c.title_media, rss_plain_text(child));
+          else if (local == "category") add_unique(item.categories, normalize_whitespace(inner_content(child)));
+          else read_media(child, c);
           break;
         default:
           break;
       }
     }
-    item.title = first_of({&c.title_core, &c.title_dc});
+    item.title = first_of({&c.title_core, &c.title_dc, &c.title_media});
     item.link = url(node, first_of({&c.link_href, &c.link_core, &c.link_atom}));
     if (item.link.empty() && item.guid_is_permalink &&
         (item.guid.starts_with("http://") || item.guid.starts_with("https://")))
       item.link = item.guid;
     item.summary = first_of({&c.summary_core, &c.summary_dc, &c.summary_itunes, &c.summary_atom});
-    item.content = first_of({&c.content_encoded, &c.content_atom});
+    item.content = first_of({&c.content_encoded, &c.content_atom, &c.content_xhtml});
     item.published = first_of<FeedDate>({&c.published_core, &c.published_dc, &c.published_dcterms, &c.published_atom});
     item.updated = first_of<FeedDate>({&c.updated_atom, &c.updated_dcterms, &c.updated_dc});
     item.authors = first_of({&c.authors_core, &c.authors_dc_creator, &c.authors_dc_author, &c.authors_atom,
@@ -646,11 +700,21 @@ class XmlFeedReader {
     item.enclosures.push_back(std::move(enclosure));
   }
 
+  // The term is the category (RFC 4287 4.2.2); a label is only how to show
+  // it, and the Feed model has no place for that.
   static void read_atom_category(pugi::xml_node node, FeedItem& item) {
-    std::string label = normalize_whitespace(node.attribute("label").value());
-    if (label.empty()) label = normalize_whitespace(node.attribute("term").value());
-    if (label.empty()) label = normalize_whitespace(inner_content(node));
-    add_unique(item.categories, std::move(label));
+    std::string term = normalize_whitespace(node.attribute("term").value());
+    if (term.empty()) term = normalize_whitespace(inner_content(node));
+    add_unique(item.categories, std::move(term));
+  }
+
+  // <itunes:category text="Technology"><itunes:category text="Gadgets"/>:
+  // both levels (iTunes has two) are categories.
+  static void read_itunes_category(pugi::xml_node node, FeedItem& item) {
+    add_unique(item.categories, normalize_whitespace(node.attribute("text").value()));
+    for (pugi::xml_node child : node.children())
+      if (child.type() == pugi::node_element && local_name(child) == "category")
+        add_unique(item.categories, normalize_whitespace(child.attribute("text").value()));
   }
 
   // ---- Atom 0.3 and 1.0 ---------------------------------------------------

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -58,6 +59,116 @@ struct RepairCounts {
   int html_entities = 0;
   int bare_ampersands = 0;
   int bad_char_refs = 0;
+  int entities_over_limit = 0;
+};
+
+// A general entity declared in the document's internal DTD subset.
+struct DeclaredEntity {
+  std::string_view name;
+  std::string_view value;  // the literal replacement text, quotes removed
+};
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// The general entities of the internal subset of a DOCTYPE declaration, in
+// document order. Parameter entities (%) and external ones (SYSTEM, PUBLIC)
+// are left out: the former only matter inside the DTD, the latter would need
+// a fetch, and a parser must never read a file or URL a document names.
+std::vector<DeclaredEntity> internal_entities(std::string_view doctype) {
+  std::vector<DeclaredEntity> entities;
+  std::size_t pos = 0;
+  while ((pos = doctype.find("<!ENTITY", pos)) != std::string_view::npos) {
+    std::size_t i = pos + 8;
+    while (i < doctype.size() && is_space(doctype[i])) ++i;
+    pos = i;
+    if (i >= doctype.size() || doctype[i] == '%') continue;
+    const std::size_t name_start = i;
+    while (i < doctype.size() && !is_space(doctype[i]) && doctype[i] != '"' && doctype[i] != '\'' &&
+           doctype[i] != '>')
+      ++i;
+    const std::string_view name = doctype.substr(name_start, i - name_start);
+    while (i < doctype.size() && is_space(doctype[i])) ++i;
+    if (i >= doctype.size() || (doctype[i] != '"' && doctype[i] != '\'')) continue;  // SYSTEM / PUBLIC
+    const std::size_t close = doctype.find(doctype[i], i + 1);
+    if (close == std::string_view::npos) break;
+    entities.push_back({name, doctype.substr(i + 1, close - i - 1)});
+    pos = close + 1;
+  }
+  return entities;
+}
+
+// Expands references to internal-subset entities into text an XML parser
+// reads as character data: nested references are expanded, character and
+// predefined references are kept for the parser, and '<' and a bare '&' are
+// escaped, so an entity can add text but never markup. Bounded, because a
+// declaration is attacker-controlled: "billion laughs" nests references so
+// that a few hundred bytes stand for gigabytes.
+class EntityExpander {
+ public:
+  // Entities stand for short strings in feeds (an id prefix, a site name); a
+  // reference that would stand for more is treated as hostile and left alone.
+  static constexpr std::size_t kMaxExpansionBytes = 256;
+  static constexpr int kMaxDepth = 4;
+  // Total work (references followed plus bytes copied) for one document.
+  static constexpr std::size_t kMaxWork = 1 << 20;
+
+  void declare(std::vector<DeclaredEntity> entities) {
+    for (const DeclaredEntity& entity : entities)
+      if (!find(entity.name)) entities_.push_back(entity);  // the first declaration binds
+  }
+  bool declared(std::string_view name) const { return find(name) != nullptr; }
+
+  // The replacement for &name;, or nullopt when a bound was hit.
+  std::optional<std::string> expand(std::string_view name) {
+    std::string out;
+    if (!append(name, 1, out)) return std::nullopt;
+    return out;
+  }
+
+ private:
+  const DeclaredEntity* find(std::string_view name) const {
+    for (const DeclaredEntity& entity : entities_)
+      if (entity.name == name) return &entity;
+    return nullptr;
+  }
+
+  bool append(std::string_view name, int depth, std::string& out) {
+    const DeclaredEntity* entity = find(name);
+    if (!entity || depth > kMaxDepth) return false;
+    work_ += 1 + entity->value.size();
+    if (work_ > kMaxWork) return false;
+    const std::string_view value = entity->value;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      if (out.size() > kMaxExpansionBytes) return false;
+      const char c = value[i];
+      if (c == '<') {
+        out.append("&lt;");
+        continue;
+      }
+      if (c != '&') {
+        out.push_back(c);
+        continue;
+      }
+      const std::size_t semicolon = value.find(';', i + 1);
+      const std::string_view ref =
+          semicolon == std::string_view::npos ? std::string_view{} : value.substr(i + 1, semicolon - i - 1);
+      bool name_ok = !ref.empty();
+      for (char r : ref) name_ok = name_ok && (is_name_char(r) || r == '#' || r == '_' || r == '-' || r == '.');
+      if (!name_ok) {
+        out.append("&amp;");
+      } else if (ref[0] == '#' || ref == "amp" || ref == "lt" || ref == "gt" || ref == "quot" || ref == "apos") {
+        out.append(value.substr(i, semicolon - i + 1));
+        i = semicolon;
+      } else {
+        if (!append(ref, depth + 1, out)) return false;
+        i = semicolon;
+      }
+    }
+    return out.size() <= kMaxExpansionBytes;
+  }
+
+  std::vector<DeclaredEntity> entities_;
+  std::size_t work_ = 0;
 };
 
 // End of the construct starting at text[pos] == '<' that must be skipped
@@ -93,7 +204,8 @@ std::size_t skip_markup(std::string_view text, std::size_t pos) {
 }
 
 // Repairs the reference starting at text[pos] == '&'; returns where scanning resumes.
-std::size_t repair_reference(std::string_view text, std::size_t pos, Rewriter& rewriter, RepairCounts& counts) {
+std::size_t repair_reference(std::string_view text, std::size_t pos, Rewriter& rewriter, EntityExpander& entities,
+                             RepairCounts& counts) {
   std::size_t i = pos + 1;
   if (i < text.size() && text[i] == '#') {
     ++i;
@@ -116,18 +228,27 @@ std::size_t repair_reference(std::string_view text, std::size_t pos, Rewriter& r
       ++counts.bare_ampersands;
       return pos + 1;
     }
-    if (cp >= 0x80 && cp <= 0x9F) {
-      std::string utf8;
-      append_utf8(utf8, html_numeric_reference(cp));
-      rewriter.replace(pos, i + 1, utf8);
+    // &#146; is well-formed (U+0092 is an XML character) and is read as
+    // windows-1252 after parsing, with the C1 controls written as raw text.
+    if (html_numeric_reference(cp) == 0xFFFD && cp != 0xFFFD) {
+      rewriter.replace(pos, i + 1, "\uFFFD");  // NUL, a surrogate, past U+10FFFF: as HTML reads them
       ++counts.bad_char_refs;
     } else if (!is_xml_char(cp)) {
-      rewriter.replace(pos, i + 1, "");
+      rewriter.replace(pos, i + 1, "");  // other controls XML forbids carry no text
+      ++counts.bad_char_refs;
+    } else if (hex && text[pos + 2] == 'X') {
+      // &#X41; is HTML; XML has only the lower-case x.
+      std::string lower(text.substr(pos, i + 1 - pos));
+      lower[2] = 'x';
+      rewriter.replace(pos, i + 1, lower);
       ++counts.bad_char_refs;
     }
     return i + 1;
   }
-  while (i < text.size() && i - pos <= 32 && is_name_char(text[i])) ++i;
+  while (i < text.size() && i - pos <= 64 &&
+         (is_name_char(text[i]) || text[i] == '_' || text[i] == '-' || text[i] == '.' ||
+          (i > pos + 1 && text[i] == ':')))
+    ++i;
   const std::string_view name = text.substr(pos + 1, i - pos - 1);
   if (name.empty() || i >= text.size() || text[i] != ';') {
     rewriter.replace(pos, pos + 1, "&amp;");
@@ -135,6 +256,16 @@ std::size_t repair_reference(std::string_view text, std::size_t pos, Rewriter& r
     return pos + 1;
   }
   if (name == "amp" || name == "lt" || name == "gt" || name == "quot" || name == "apos") return i + 1;
+  if (entities.declared(name)) {
+    // What a validating XML parser would do with a declared entity: not a repair.
+    if (auto expansion = entities.expand(name)) {
+      rewriter.replace(pos, i + 1, *expansion);
+    } else {
+      rewriter.replace(pos, pos + 1, "&amp;");
+      ++counts.entities_over_limit;
+    }
+    return i + 1;
+  }
   if (auto utf8 = html_entity(name)) {
     // &LT; and friends stand for markup characters, which must stay escaped.
     std::string_view with = *utf8;
@@ -334,13 +465,17 @@ XmlRepair repair_xml(std::string text) {
   XmlRepair result;
   const std::size_t start = document_start(text);
   if (start > 0) {
-    if (!is_blank(std::string_view(text).substr(0, start))) add_note(result.notes, "junk before the XML declaration removed");
+    if (!is_blank(std::string_view(text).substr(0, start)))
+      add_note(result.notes, "junk before the XML declaration removed");
+    else if (text.compare(start, 5, "<?xml") == 0)
+      add_note(result.notes, "whitespace before the XML declaration removed");
     text.erase(0, start);
   }
 
   const std::string_view in = text;
   Rewriter rewriter(in);
   RepairCounts counts;
+  EntityExpander entities;
   // memchr jumps between the only two characters that matter.
   std::size_t next_lt = in.find('<');
   std::size_t next_amp = in.find('&');
@@ -351,8 +486,9 @@ XmlRepair repair_xml(std::string text) {
     if (next_lt == std::string_view::npos && next_amp == std::string_view::npos) break;
     if (next_lt < next_amp) {
       i = skip_markup(in, next_lt);
+      if (starts_with_ci(in, next_lt, "<!DOCTYPE")) entities.declare(internal_entities(in.substr(next_lt, i - next_lt)));
     } else {
-      i = repair_reference(in, next_amp, rewriter, counts);
+      i = repair_reference(in, next_amp, rewriter, entities, counts);
     }
   }
   if (counts.html_entities > 0)
@@ -361,6 +497,9 @@ XmlRepair repair_xml(std::string text) {
     add_note(result.notes, std::to_string(counts.bare_ampersands) + " bare '&' escaped");
   if (counts.bad_char_refs > 0)
     add_note(result.notes, std::to_string(counts.bad_char_refs) + " references to invalid characters replaced");
+  if (counts.entities_over_limit > 0)
+    add_note(result.notes, std::to_string(counts.entities_over_limit) +
+                               " references to DOCTYPE entities past the expansion limits left unexpanded");
   result.text = rewriter.changed() ? rewriter.finish() : std::move(text);
   return result;
 }

@@ -1,7 +1,11 @@
 #include "sinks/dedupe_index.hpp"
 
+#include "sinks/lmdb_env.hpp"
 #include "sinks/lmdb_txn.hpp"
 
+#include "parsers/text_fingerprint.hpp"
+
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstring>
@@ -21,7 +25,12 @@ constexpr std::size_t kBandValueSize = 8 + 16;  // SimHash (big-endian), id
 constexpr std::size_t kTimeKeySize = 8 + 16;    // last seen (big-endian, sign-flipped), id
 constexpr std::size_t kEvictionSlack = 256;     // entries observe() may forget beyond its batch size
 constexpr std::size_t kExpireChunk = 10'000;    // entries expire() forgets per transaction
-constexpr unsigned char kFormat = 1;            // first byte of every entry value
+constexpr std::size_t kMaxCandidates = 64;      // indexed bodies or headlines one observation is compared with
+// First byte of every entry value. 1: before headline word sets, body length
+// and the furniture flag (still read: those are then empty, 0, false).
+constexpr unsigned char kFormat1 = 1;
+constexpr unsigned char kFormat = 2;
+constexpr unsigned char kFurnitureFlag = 1;
 
 using Txn = LmdbTxn;
 using Cursor = LmdbCursor;
@@ -84,10 +93,14 @@ struct Stored {
   std::uint64_t title_digest = 0;
   std::uint64_t body_simhash = 0;
   std::optional<Id> duplicate_of;
+  bool furniture = false;
+  std::uint32_t body_words = 0;
+  std::vector<std::uint32_t> title_words;  // sorted, no zeros
   std::string source;
 };
 
 constexpr std::size_t kFixedSize = 1 + 4 + 4 + 8 + 8 + 8 + 8 + 1;
+constexpr std::size_t kFormat2Size = 1 + 4 + 1;  // flags, body words, title word count
 
 template <typename T>
 void append_raw(std::string& out, T value) {
@@ -116,6 +129,10 @@ std::string encode(const Stored& e) {
   append_raw(out, e.body_simhash);
   out.push_back(e.duplicate_of ? 1 : 0);
   if (e.duplicate_of) out.append(reinterpret_cast<const char*>(e.duplicate_of->data()), 16);
+  out.push_back(static_cast<char>(e.furniture ? kFurnitureFlag : 0));
+  append_raw(out, e.body_words);
+  out.push_back(static_cast<char>(e.title_words.size()));
+  for (std::uint32_t word : e.title_words) append_raw(out, word);
   out += e.source;
   return out;
 }
@@ -124,7 +141,8 @@ std::optional<Stored> decode(const MDB_val& v) {
   if (v.mv_size < kFixedSize) return std::nullopt;
   const auto* in = static_cast<const unsigned char*>(v.mv_data);
   const auto* end = in + v.mv_size;
-  if (*in++ != kFormat) return std::nullopt;
+  const unsigned char format = *in++;
+  if (format != kFormat && format != kFormat1) return std::nullopt;
   Stored e;
   e.version = read_raw<std::uint32_t>(in);
   e.published_version = read_raw<std::uint32_t>(in);
@@ -139,8 +157,32 @@ std::optional<Stored> decode(const MDB_val& v) {
     in += 16;
     e.duplicate_of = dup;
   }
+  if (format == kFormat) {
+    if (static_cast<std::size_t>(end - in) < kFormat2Size) return std::nullopt;
+    e.furniture = (*in++ & kFurnitureFlag) != 0;
+    e.body_words = read_raw<std::uint32_t>(in);
+    const std::size_t words = *in++;
+    if (static_cast<std::size_t>(end - in) < 4 * words) return std::nullopt;
+    e.title_words.resize(words);
+    for (auto& word : e.title_words) word = read_raw<std::uint32_t>(in);
+  }
   e.source.assign(reinterpret_cast<const char*>(in), static_cast<std::size_t>(end - in));
   return e;
+}
+
+// A headline word set as stored: the used slots only.
+std::vector<std::uint32_t> stored_title_words(std::span<const std::uint32_t> words) {
+  std::vector<std::uint32_t> out;
+  for (std::uint32_t word : words) {
+    if (word == 0 || out.size() == 255) break;
+    out.push_back(word);
+  }
+  return out;
+}
+
+// The story an entry belongs to: its duplicate_of, else itself.
+std::string story_of(const Id& id, const Stored& e) {
+  return hex_id(e.duplicate_of ? e.duplicate_of->data() : id.data());
 }
 
 std::array<unsigned char, 3> band_key(std::uint64_t simhash, int band) {
@@ -166,8 +208,8 @@ std::array<unsigned char, kTimeKeySize> time_key(std::int64_t seconds, const Id&
 // The operations on one transaction. Every function returns an LMDB code.
 class Store {
  public:
-  Store(MDB_txn* txn, unsigned int entries, unsigned int bands, unsigned int by_time)
-      : txn_(txn), entries_(entries), bands_(bands), by_time_(by_time) {}
+  Store(MDB_txn* txn, unsigned int entries, unsigned int bands, unsigned int by_time, unsigned int titles)
+      : txn_(txn), entries_(entries), bands_(bands), by_time_(by_time), titles_(titles) {}
 
   // MDB_NOTFOUND when absent.
   int get(const Id& id, Stored& out) const {
@@ -210,6 +252,40 @@ class Store {
     return MDB_SUCCESS;
   }
 
+  int add_title(const Id& id, std::uint64_t digest) {
+    std::array<unsigned char, 8> k{};
+    put_be64(k.data(), digest);
+    MDB_val key = val(k.data(), k.size()), data = val(id.data(), id.size());
+    int rc = mdb_put(txn_, titles_, &key, &data, MDB_NODUPDATA);
+    return rc == MDB_KEYEXIST ? MDB_SUCCESS : rc;
+  }
+
+  int remove_title(const Id& id, std::uint64_t digest) {
+    std::array<unsigned char, 8> k{};
+    put_be64(k.data(), digest);
+    MDB_val key = val(k.data(), k.size()), data = val(id.data(), id.size());
+    int rc = mdb_del(txn_, titles_, &key, &data);
+    return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+  }
+
+  // The ids indexed under this headline digest (at most kMaxCandidates).
+  int same_title(std::uint64_t digest, std::vector<Id>& out) const {
+    Cursor cursor(txn_, titles_);
+    if (cursor.status() != MDB_SUCCESS) return cursor.status();
+    std::array<unsigned char, 8> k{};
+    put_be64(k.data(), digest);
+    MDB_val key = val(k.data(), k.size()), data;
+    int rc = mdb_cursor_get(cursor.get(), &key, &data, MDB_SET_KEY);
+    while (rc == MDB_SUCCESS && out.size() < kMaxCandidates) {
+      if (data.mv_size != 16) return MDB_CORRUPTED;
+      Id id;
+      std::memcpy(id.data(), data.mv_data, 16);
+      out.push_back(id);
+      rc = mdb_cursor_get(cursor.get(), &key, &data, MDB_NEXT_DUP);
+    }
+    return rc == MDB_NOTFOUND || rc == MDB_SUCCESS ? MDB_SUCCESS : rc;
+  }
+
   int add_time(const Id& id, std::int64_t seconds) {
     auto k = time_key(seconds, id);
     MDB_val key = val(k.data(), k.size()), data = val(nullptr, 0);
@@ -231,6 +307,7 @@ class Store {
     MDB_val key = val(id.data(), id.size());
     if ((rc = mdb_del(txn_, entries_, &key, nullptr)) != MDB_SUCCESS) return rc;
     if ((rc = remove_bands(id, e.body_simhash)) != MDB_SUCCESS) return rc;
+    if ((rc = remove_title(id, e.title_digest)) != MDB_SUCCESS) return rc;
     return remove_time(id, e.last_seen);
   }
 
@@ -241,14 +318,12 @@ class Store {
     return rc;
   }
 
-  // The closest indexed body within max_distance (MDB_NOTFOUND when none),
-  // its duplicate_of followed to the story's first article.
-  int nearest(std::uint64_t simhash, int max_distance, NearDuplicate& out) const {
-    if (simhash == 0) return MDB_NOTFOUND;
+  // Every indexed body within max_distance of `simhash`, closest first (at
+  // most kMaxCandidates of the closest).
+  int near_bodies(std::uint64_t simhash, int max_distance, std::vector<std::pair<int, Id>>& out) const {
+    if (simhash == 0) return MDB_SUCCESS;
     Cursor cursor(txn_, bands_);
     if (cursor.status() != MDB_SUCCESS) return cursor.status();
-    int best = max_distance + 1;
-    Id best_id{};
     for (int b = 0; b < kBands; ++b) {
       auto k = band_key(simhash, b);
       MDB_val key = val(k.data(), k.size()), data;
@@ -260,21 +335,33 @@ class Store {
         const auto* records = static_cast<const unsigned char*>(data.mv_data);
         for (std::size_t i = 0; i + kBandValueSize <= data.mv_size; i += kBandValueSize) {
           int distance = std::popcount(get_be64(records + i) ^ simhash);
-          if (distance < best) {
-            best = distance;
-            std::memcpy(best_id.data(), records + i + 8, 16);
-          }
+          if (distance > max_distance) continue;
+          Id id;
+          std::memcpy(id.data(), records + i + 8, 16);
+          out.emplace_back(distance, id);
         }
         rc = mdb_cursor_get(cursor.get(), &key, &data, MDB_NEXT_MULTIPLE);
       }
       if (rc != MDB_NOTFOUND) return rc;
     }
-    if (best > max_distance) return MDB_NOTFOUND;
-    Stored match;
-    int rc = get(best_id, match);
+    // An entry sharing several bands was found once per band.
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    if (out.size() > kMaxCandidates) out.resize(kMaxCandidates);
+    return MDB_SUCCESS;
+  }
+
+  // The closest indexed body within max_distance (MDB_NOTFOUND when none),
+  // its duplicate_of followed to the story's first article.
+  int nearest(std::uint64_t simhash, int max_distance, NearDuplicate& out) const {
+    std::vector<std::pair<int, Id>> near;
+    int rc = near_bodies(simhash, max_distance, near);
     if (rc != MDB_SUCCESS) return rc;
-    out.id = hex_id(match.duplicate_of ? match.duplicate_of->data() : best_id.data());
-    out.distance = best;
+    if (near.empty()) return MDB_NOTFOUND;
+    Stored match;
+    if ((rc = get(near.front().second, match)) != MDB_SUCCESS) return rc;
+    out.id = story_of(near.front().second, match);
+    out.distance = near.front().first;
     return MDB_SUCCESS;
   }
 
@@ -313,7 +400,59 @@ class Store {
   MDB_dbi entries_;
   MDB_dbi bands_;
   MDB_dbi by_time_;
+  MDB_dbi titles_;
 };
+
+bool headlines_agree(const Observation& o, const Stored& e, const DedupeOptions& options) {
+  return o.title_digest == e.title_digest ||
+         parsers::title_overlap(o.title_words, e.title_words) >= options.title_agreement;
+}
+
+// Which story a new article `o` belongs to, by the rules in the header: the
+// first article of that story, or nothing. Flags furniture it finds (in the
+// store, and in `fresh`, the new article's entry) as it goes.
+int match_story(Store& store, const Observation& o, const DedupeOptions& options, Stored& fresh,
+                std::optional<std::string>& story) {
+  std::vector<std::pair<int, Id>> near;
+  int rc = store.near_bodies(o.body_simhash, options.max_distance, near);
+  if (rc != MDB_SUCCESS) return rc;
+  for (const auto& [distance, id] : near) {
+    Stored e;
+    if ((rc = store.get(id, e)) == MDB_NOTFOUND) continue;
+    if (rc != MDB_SUCCESS) return rc;
+    if (headlines_agree(o, e, options)) {
+      story = story_of(id, e);
+      return MDB_SUCCESS;
+    }
+    if (e.source == o.source) {
+      // One site, one body, two headlines: the body is the site's furniture.
+      fresh.furniture = true;
+      if (!e.furniture) {
+        e.furniture = true;
+        if ((rc = store.put(id, e)) != MDB_SUCCESS) return rc;
+      }
+      continue;
+    }
+    if (!e.furniture && !fresh.furniture && o.body_words >= options.specific_body_words &&
+        e.body_words >= options.specific_body_words) {
+      story = story_of(id, e);
+      return MDB_SUCCESS;
+    }
+  }
+  if (o.body_simhash == 0) return MDB_SUCCESS;
+  std::vector<Id> same;
+  if ((rc = store.same_title(o.title_digest, same)) != MDB_SUCCESS) return rc;
+  for (const Id& id : same) {
+    Stored e;
+    if ((rc = store.get(id, e)) == MDB_NOTFOUND) continue;
+    if (rc != MDB_SUCCESS) return rc;
+    if (e.body_simhash != 0 && std::popcount(e.body_simhash ^ o.body_simhash) <= options.title_match_distance) {
+      story = story_of(id, e);
+      return MDB_SUCCESS;
+    }
+  }
+  return MDB_SUCCESS;
+}
 
 // The verdict an entry repeats until its version is confirmed published.
 Verdict pending_verdict(const Stored& e) {
@@ -334,16 +473,12 @@ void DedupeIndex::EnvDeleter::operator()(MDB_env* env) const { mdb_env_close(env
 
 DedupeIndex::DedupeIndex(const std::filesystem::path& dir, DedupeOptions options)
     : options_(options), map_size_(options.map_size) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw std::runtime_error("dedupe index " + dir.string() + ": " + ec.message());
   MDB_env* env = nullptr;
   check_lmdb(mdb_env_create(&env), "mdb_env_create");
   env_.reset(env);
   check_lmdb(mdb_env_set_mapsize(env, map_size_), "mdb_env_set_mapsize");
-  check_lmdb(mdb_env_set_maxdbs(env, 4), "mdb_env_set_maxdbs");
-  int rc = mdb_env_open(env, dir.c_str(), MDB_NOTLS, 0640);
-  if (rc != MDB_SUCCESS) throw std::runtime_error("dedupe index " + dir.string() + ": " + mdb_strerror(rc));
+  check_lmdb(mdb_env_set_maxdbs(env, 8), "mdb_env_set_maxdbs");
+  open_lmdb_env(env, dir, "dedupe index");
   MDB_envinfo info;
   check_lmdb(mdb_env_info(env, &info), "mdb_env_info");
   map_size_ = info.me_mapsize;  // an existing, larger file keeps its size
@@ -353,6 +488,8 @@ DedupeIndex::DedupeIndex(const std::filesystem::path& dir, DedupeOptions options
   check_lmdb(mdb_dbi_open(txn.get(), "bands", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED, &dbis_.bands),
         "mdb_dbi_open bands");
   check_lmdb(mdb_dbi_open(txn.get(), "by_time", MDB_CREATE, &dbis_.by_time), "mdb_dbi_open by_time");
+  check_lmdb(mdb_dbi_open(txn.get(), "titles", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED, &dbis_.titles),
+             "mdb_dbi_open titles");
   check_lmdb(txn.commit(), "mdb_txn_commit");
 }
 
@@ -368,7 +505,7 @@ int DedupeIndex::write(Work&& work) {
     {
       Txn txn(env_.get(), 0);
       if (txn.status() != MDB_SUCCESS) return txn.status();
-      Store store(txn.get(), dbis_.entries, dbis_.bands, dbis_.by_time);
+      Store store(txn.get(), dbis_.entries, dbis_.bands, dbis_.by_time, dbis_.titles);
       rc = work(store);
       if (rc == MDB_SUCCESS) rc = txn.commit();
     }
@@ -403,21 +540,21 @@ std::optional<std::vector<Verdict>> DedupeIndex::observe(std::span<const Observa
       int rc = store.get(id, e);
       if (rc == MDB_NOTFOUND) {
         Verdict v;
-        NearDuplicate near;
-        rc = store.nearest(o.body_simhash, options_.max_distance, near);
-        if (rc == MDB_SUCCESS) {
+        std::optional<std::string> story;
+        if ((rc = match_story(store, o, options_, e, story)) != MDB_SUCCESS) return rc;
+        if (story) {
           v.novelty = Novelty::near_duplicate;
-          v.duplicate_of = near.id;
-          e.duplicate_of = parse_id(near.id);
-        } else if (rc != MDB_NOTFOUND) {
-          return rc;
+          v.duplicate_of = *story;
+          e.duplicate_of = parse_id(*story);
         }
         e.first_seen = e.last_seen = now_s;
         e.title_digest = o.title_digest;
+        e.title_words = stored_title_words(o.title_words);
         e.body_simhash = o.body_simhash;
+        e.body_words = o.body_words;
         e.source = std::string(o.source);
         if ((rc = store.put(id, e)) != MDB_SUCCESS || (rc = store.add_bands(id, e.body_simhash)) != MDB_SUCCESS ||
-            (rc = store.add_time(id, now_s)) != MDB_SUCCESS)
+            (rc = store.add_title(id, e.title_digest)) != MDB_SUCCESS || (rc = store.add_time(id, now_s)) != MDB_SUCCESS)
           return rc;
         verdicts.push_back(std::move(v));
         continue;
@@ -434,7 +571,14 @@ std::optional<std::vector<Verdict>> DedupeIndex::observe(std::span<const Observa
       bool dirty = false;
       if (changed) {
         if (!pending) ++e.version;  // a change to a version not yet published replaces it
-        e.title_digest = o.title_digest;
+        if (o.title_digest != e.title_digest) {
+          if ((rc = store.remove_title(id, e.title_digest)) != MDB_SUCCESS ||
+              (rc = store.add_title(id, o.title_digest)) != MDB_SUCCESS)
+            return rc;
+          e.title_digest = o.title_digest;
+          e.title_words = stored_title_words(o.title_words);
+        }
+        if (o.body_words != 0) e.body_words = o.body_words;
         if (o.body_simhash != 0 && o.body_simhash != e.body_simhash) {
           if ((rc = store.remove_bands(id, e.body_simhash)) != MDB_SUCCESS ||
               (rc = store.add_bands(id, o.body_simhash)) != MDB_SUCCESS)
@@ -521,7 +665,7 @@ std::optional<DedupeEntry> DedupeIndex::find(std::string_view id) const {
   if (!key) return std::nullopt;
   Txn txn(env_.get(), MDB_RDONLY);
   if (txn.status() != MDB_SUCCESS) return std::nullopt;
-  Store store(txn.get(), dbis_.entries, dbis_.bands, dbis_.by_time);
+  Store store(txn.get(), dbis_.entries, dbis_.bands, dbis_.by_time, dbis_.titles);
   Stored e;
   if (store.get(*key, e) != MDB_SUCCESS) return std::nullopt;
   DedupeEntry out;
@@ -531,6 +675,8 @@ std::optional<DedupeEntry> DedupeIndex::find(std::string_view id) const {
   out.last_seen = from_seconds(e.last_seen);
   out.title_digest = e.title_digest;
   out.body_simhash = e.body_simhash;
+  out.body_words = e.body_words;
+  out.furniture = e.furniture;
   if (e.duplicate_of) out.duplicate_of = hex_id(e.duplicate_of->data());
   out.source = std::move(e.source);
   return out;
@@ -539,7 +685,7 @@ std::optional<DedupeEntry> DedupeIndex::find(std::string_view id) const {
 std::optional<NearDuplicate> DedupeIndex::find_near_duplicate(std::uint64_t simhash) const {
   Txn txn(env_.get(), MDB_RDONLY);
   if (txn.status() != MDB_SUCCESS) return std::nullopt;
-  Store store(txn.get(), dbis_.entries, dbis_.bands, dbis_.by_time);
+  Store store(txn.get(), dbis_.entries, dbis_.bands, dbis_.by_time, dbis_.titles);
   NearDuplicate near;
   if (store.nearest(simhash, options_.max_distance, near) != MDB_SUCCESS) return std::nullopt;
   return near;

@@ -6,15 +6,31 @@
 //
 // Its own LMDB environment in the directory given to the constructor:
 //   entries  id (16 bytes) -> version, published version, first/last seen,
-//            title digest, body SimHash, duplicate_of, source
+//            title digest and word set, body SimHash and length,
+//            duplicate_of, furniture flag, source
 //   bands    4 x 16-bit SimHash bands -> (SimHash, id), dupsort: a lookup
 //            reads only the ids sharing a band, so it stays fast at millions
 //            of entries, and finds every entry within Hamming distance 3
 //            (4 bands: 3 differing bits leave one band intact)
+//   titles   title digest -> id, dupsort: the stories under one headline
 //   by_time  last seen, id: eviction of the least recently seen
 // Opening costs the same at 1 entry or 1,000,000 (nothing is loaded; the
 // file is mapped). Every call that writes is one durable transaction: a
 // crash at any instant leaves the store as of the last completed call.
+//
+// Near duplicates: a body alone does not make two articles one story, since
+// many bodies are furniture (a paywall teaser, a consent wall, a "developing
+// story" note, a gallery caption) that a site puts under every headline. A
+// new article is the near duplicate of an indexed one when
+//   - their bodies are within max_distance bits and their headlines agree
+//     (equal once normalised, or sharing title_agreement of their words), or
+//   - their bodies are within max_distance bits, both at least
+//     specific_body_words long, from different sources, and the indexed body
+//     is not furniture (a wire story retitled by another outlet), or
+//   - their headlines are equal once normalised and their bodies are within
+//     title_match_distance bits (an edited sentence, added furniture lines).
+// A body seen under two disagreeing headlines of one source is furniture:
+// both entries are flagged, and a furniture body never matches on its own.
 //
 // Crash safety with Kafka: a verdict that asks for publication (new,
 // updated, near_duplicate) is repeated by every later observe() until
@@ -46,6 +62,9 @@ struct DedupeOptions {
   std::chrono::seconds ttl{std::chrono::hours(24 * 30)};  // forget an article not seen for this long
   std::size_t max_entries = 2'000'000;                    // beyond this, forget the least recently seen
   int max_distance = 3;          // SimHash bits two bodies may differ in and still be one story (<= 3: no misses)
+  int title_match_distance = 12; // the same, for two bodies under one normalised headline
+  double title_agreement = 0.6;  // share of words (Dice) two headlines of one story have in common
+  std::uint32_t specific_body_words = 50;  // a body this long (a syndicated lede and more; teasers are shorter), not furniture, is one story under any headline
   std::chrono::seconds touch_interval{std::chrono::minutes(10)};  // last_seen of an unchanged article is rewritten at most this often
   std::size_t map_size = std::size_t(8) << 30;  // LMDB address space; the file grows only as used, doubles on demand
 };
@@ -57,6 +76,8 @@ struct Observation {
   std::string_view source;       // configured source id
   std::uint64_t title_digest;    // parsers::text_digest(title)
   std::uint64_t body_simhash;    // parsers::simhash(body); 0 = no usable body (never matched as a near duplicate)
+  std::span<const std::uint32_t> title_words{};  // parsers::title_words(title); empty: headlines agree only when equal
+  std::uint32_t body_words = 0;  // parsers::word_count(body)
 };
 
 enum class Novelty : std::uint8_t {
@@ -85,6 +106,8 @@ struct DedupeEntry {
   std::chrono::system_clock::time_point last_seen;
   std::uint64_t title_digest = 0;
   std::uint64_t body_simhash = 0;
+  std::uint32_t body_words = 0;
+  bool furniture = false;  // its body was seen under another headline of the same source
   std::string duplicate_of;
   std::string source;  // the source that first saw it
 };
@@ -131,7 +154,8 @@ class DedupeIndex {
   std::optional<DedupeEntry> find(std::string_view id) const;
 
   // The indexed article whose body is closest to `simhash`, within
-  // max_distance; nothing when none is (or simhash is 0).
+  // max_distance, whatever its headline; nothing when none is (or simhash
+  // is 0).
   std::optional<NearDuplicate> find_near_duplicate(std::uint64_t simhash) const;
 
   std::size_t size() const;
@@ -145,6 +169,7 @@ class DedupeIndex {
     unsigned int entries = 0;
     unsigned int bands = 0;
     unsigned int by_time = 0;
+    unsigned int titles = 0;
   };
   template <typename Work>
   int write(Work&& work);

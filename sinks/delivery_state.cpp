@@ -1,7 +1,10 @@
 #include "sinks/delivery_state.hpp"
 
+#include "sinks/lmdb_env.hpp"
 #include "sinks/lmdb_txn.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <stdexcept>
 
@@ -92,17 +95,12 @@ std::optional<std::pair<std::string, OutRecord>> decode_outbox_record(std::strin
 void DeliveryState::EnvDeleter::operator()(MDB_env* env) const { mdb_env_close(env); }
 
 DeliveryState::DeliveryState(const std::filesystem::path& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw std::runtime_error("state directory " + dir.string() + ": " + ec.message());
   MDB_env* env = nullptr;
   check_lmdb(mdb_env_create(&env), "mdb_env_create");
   env_.reset(env);
   check_lmdb(mdb_env_set_mapsize(env, kMapSize), "mdb_env_set_mapsize");
   check_lmdb(mdb_env_set_maxdbs(env, 8), "mdb_env_set_maxdbs");
-  int rc = mdb_env_open(env, dir.c_str(), MDB_NOTLS, 0640);
-  if (rc != MDB_SUCCESS)
-    throw std::runtime_error("state directory " + dir.string() + ": " + mdb_strerror(rc));
+  open_lmdb_env(env, dir, "state directory");
   Txn txn(env, 0);
   check_lmdb(txn.status(), "mdb_txn_begin");
   check_lmdb(mdb_dbi_open(txn.get(), "published", MDB_CREATE, &published_), "mdb_dbi_open published");
@@ -119,12 +117,45 @@ DeliveryState::DeliveryState(const std::filesystem::path& dir) {
 
 DeliveryState::~DeliveryState() = default;
 
-bool DeliveryState::published(std::string_view id) const {
-  Txn txn(env_.get(), MDB_RDONLY);
-  if (txn.status() != MDB_SUCCESS) return false;
+std::uint32_t record_version(const OutRecord& record) {
+  for (const auto& [name, value] : record.headers) {
+    if (name != "version") continue;
+    std::uint32_t version = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), version);
+    if (ec == std::errc{} && end == value.data() + value.size() && version > 0) return version;
+  }
+  return 1;
+}
+
+namespace {
+
+// A published-set value: the acknowledgement time (seconds, 8 bytes) and
+// the version (4 bytes). Stores written before versions were kept hold the
+// time only: version 1.
+struct PublishedValue {
+  std::int64_t stamp = 0;
+  std::uint32_t version = 1;
+};
+
+std::optional<PublishedValue> read_published(MDB_txn* txn, MDB_dbi dbi, std::string_view id) {
   MDB_val key = value_of(id);
   MDB_val value;
-  return mdb_get(txn.get(), published_, &key, &value) == MDB_SUCCESS;
+  if (mdb_get(txn, dbi, &key, &value) != MDB_SUCCESS) return std::nullopt;
+  PublishedValue out;
+  if (value.mv_size >= sizeof out.stamp) std::memcpy(&out.stamp, value.mv_data, sizeof out.stamp);
+  if (value.mv_size >= sizeof out.stamp + sizeof out.version)
+    std::memcpy(&out.version, static_cast<const char*>(value.mv_data) + sizeof out.stamp, sizeof out.version);
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::uint32_t> DeliveryState::published_version(std::string_view id) const {
+  Txn txn(env_.get(), MDB_RDONLY);
+  if (txn.status() != MDB_SUCCESS) return std::nullopt;
+  auto value = read_published(txn.get(), published_, id);
+  if (!value) return std::nullopt;
+  return value->version;
 }
 
 std::optional<std::vector<OutboxEntry>> DeliveryState::enqueue(
@@ -152,28 +183,30 @@ std::optional<std::vector<OutboxEntry>> DeliveryState::enqueue(
   return entries;
 }
 
-bool DeliveryState::acknowledge(std::span<const std::pair<std::uint64_t, std::string>> acks,
-                                std::chrono::system_clock::time_point when) {
+bool DeliveryState::acknowledge(std::span<const Acknowledgement> acks, std::chrono::system_clock::time_point when) {
   if (acks.empty()) return true;
-  std::int64_t stamp =
-      std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count();
+  const std::int64_t stamp = std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count();
   Txn txn(env_.get(), 0);
   int rc = txn.status();
-  for (const auto& [sequence, id] : acks) {
+  for (const auto& ack : acks) {
     if (rc != MDB_SUCCESS) break;
-    MDB_val key = value_of(id);
-    MDB_val value{sizeof stamp, &stamp};
+    std::uint32_t version = ack.version;
+    if (auto previous = read_published(txn.get(), published_, ack.id)) version = std::max(version, previous->version);
+    char bytes[sizeof stamp + sizeof version];
+    std::memcpy(bytes, &stamp, sizeof stamp);
+    std::memcpy(bytes + sizeof stamp, &version, sizeof version);
+    MDB_val key = value_of(ack.id);
+    MDB_val value{sizeof bytes, bytes};
     rc = mdb_put(txn.get(), published_, &key, &value, 0);
     if (rc != MDB_SUCCESS) break;
-    auto key_bytes = sequence_key(sequence);
+    auto key_bytes = sequence_key(ack.sequence);
     MDB_val outbox_key{key_bytes.size(), key_bytes.data()};
     rc = mdb_del(txn.get(), outbox_, &outbox_key, nullptr);
     if (rc == MDB_NOTFOUND) rc = MDB_SUCCESS;  // acknowledged twice (replayed): fine
   }
   if (rc == MDB_SUCCESS) rc = txn.commit();
   if (rc != MDB_SUCCESS) {
-    spdlog::error("delivery state: cannot record {} acknowledgements: {}", acks.size(),
-                  mdb_strerror(rc));
+    spdlog::error("delivery state: cannot record {} acknowledgements: {}", acks.size(), mdb_strerror(rc));
     return false;
   }
   return true;

@@ -3,7 +3,8 @@
 // environment under the state directory:
 //   - the outbox: every record persisted before it is produced, in order,
 //     until Kafka acknowledges it (replayed after a restart or a crash);
-//   - the published set: ids Kafka acknowledged.
+//   - the published set: ids Kafka acknowledged, with the version of the
+//     record acknowledged last (its "version" header).
 // Acknowledging moves an entry from the first to the second in the same
 // durable transaction, so a crash at any instant loses nothing Kafka
 // acknowledged, never corrupts the store, and at worst repeats a record
@@ -26,6 +27,16 @@ struct MDB_env;
 
 namespace newsd::sinks {
 
+// A record's version: its "version" header, 1 when it has none (dead letters).
+std::uint32_t record_version(const OutRecord& record);
+
+// Kafka acknowledged the outbox entry `sequence`, a record of `id` at `version`.
+struct Acknowledgement {
+  std::uint64_t sequence = 0;
+  std::string id;
+  std::uint32_t version = 1;
+};
+
 struct OutboxEntry {
   std::uint64_t sequence = 0;  // order of persistence; replay order
   std::string id;              // article id (the record's key)
@@ -41,16 +52,21 @@ class DeliveryState {
   DeliveryState(const DeliveryState&) = delete;
   DeliveryState& operator=(const DeliveryState&) = delete;
 
-  bool published(std::string_view id) const;
+  bool published(std::string_view id) const { return published_version(id).has_value(); }
+
+  // The highest version of `id` Kafka acknowledged, or nothing. It is written
+  // in the same transaction as the acknowledgement, so after any crash it
+  // tells whether a version was delivered (the story memory may lag).
+  std::optional<std::uint32_t> published_version(std::string_view id) const;
 
   // Persists records in one durable transaction and returns their outbox
   // entries (with sequence numbers), or nothing when the write failed.
   std::optional<std::vector<OutboxEntry>> enqueue(std::vector<std::pair<std::string, OutRecord>> records);
 
-  // Kafka acknowledged these (sequence, id) pairs: out of the outbox, into
-  // the published set, in one durable transaction. False when the write failed.
-  bool acknowledge(std::span<const std::pair<std::uint64_t, std::string>> acks,
-                   std::chrono::system_clock::time_point when);
+  // Kafka acknowledged these: out of the outbox, into the published set
+  // (keeping the highest version), in one durable transaction. False when
+  // the write failed.
+  bool acknowledge(std::span<const Acknowledgement> acks, std::chrono::system_clock::time_point when);
 
   // The whole outbox, oldest first.
   std::vector<OutboxEntry> outbox() const;

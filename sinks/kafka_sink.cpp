@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <stdexcept>
 
 #include <boost/json/parse.hpp>
@@ -30,6 +31,20 @@ void log_to_spdlog(const rd_kafka_t*, int level, const char* facility, const cha
 
 }  // namespace
 
+std::string kafka_setting_error(const std::string& key, const std::string& value) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  std::array<char, 512> error{};
+  bool ok = rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error.data(), error.size()) ==
+            RD_KAFKA_CONF_OK;
+  rd_kafka_conf_destroy(conf);
+  return ok ? std::string() : std::string(error.data());
+}
+
+int kafka_timeout_ms(std::chrono::milliseconds timeout) {
+  return static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(
+      timeout.count(), 0, std::numeric_limits<int>::max()));
+}
+
 void KafkaSink::HandleDeleter::operator()(rd_kafka_s* handle) const { rd_kafka_destroy(handle); }
 void KafkaSink::QueueDeleter::operator()(rd_kafka_queue_s* queue) const {
   rd_kafka_queue_destroy(queue);
@@ -44,7 +59,7 @@ KafkaSink::KafkaSink(boost::asio::io_context& io, const KafkaSinkConfig& config)
     set(conf, "enable.idempotence", "true");
     set(conf, "acks", "all");
     set(conf, "compression.codec", config.compression);
-    set(conf, "message.timeout.ms", std::to_string(config.delivery_timeout.count()));
+    set(conf, "message.timeout.ms", std::to_string(kafka_timeout_ms(config.delivery_timeout)));
     set(conf, "linger.ms", "5");
     set(conf, "queue.buffering.max.messages", std::to_string(config.queue_capacity));
     set(conf, "queue.buffering.max.kbytes", "1048576");
@@ -216,7 +231,7 @@ void KafkaSink::on_statistics(std::string_view json) {
 std::string KafkaSink::unready_reason() const { return broker_error_; }
 
 bool KafkaSink::flush(std::chrono::milliseconds timeout) {
-  rd_kafka_flush(handle_.get(), static_cast<int>(timeout.count()));
+  rd_kafka_flush(handle_.get(), kafka_timeout_ms(timeout));
   serve_events();
   return outstanding_ == 0;
 }

@@ -33,6 +33,14 @@ struct KafkaSinkConfig {
   std::map<std::string, std::string> properties;   // passed to librdkafka as given, last
 };
 
+// Why librdkafka refuses `key = value` as a producer setting; empty when it
+// accepts it. Lets the config check find what KafkaSink would throw on.
+std::string kafka_setting_error(const std::string& key, const std::string& value);
+
+// A duration as librdkafka's int milliseconds, saturated: 25 days must not
+// wrap around to a negative ("no wait" or "forever") timeout.
+int kafka_timeout_ms(std::chrono::milliseconds timeout);
+
 class KafkaSink final : public Sink {
  public:
   // Throws std::runtime_error when librdkafka refuses the configuration: a

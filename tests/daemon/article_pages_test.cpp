@@ -43,7 +43,7 @@ TEST(ArticlePagesTest, PageFillsWhatTheFeedLacks) {
   feed.title = "Feed title";
   feed.body = "excerpt";
   feed.tags = {"World"};
-  feed.published_at = parsers::TimePoint(std::chrono::seconds(1000));
+  feed.published_at = parsers::StatedTime{parsers::TimePoint(std::chrono::seconds(1000))};
   feed.extraction.method = "feed";
   parsers::Article page;
   page.title = "Page title";
@@ -52,7 +52,7 @@ TEST(ArticlePagesTest, PageFillsWhatTheFeedLacks) {
   page.breadcrumbs = {"الرئيسية", "آخر الأخبار"};
   page.tags = {"World", "Iceland"};
   page.authors = {"Desk"};
-  page.published_at = parsers::TimePoint(std::chrono::seconds(2000));
+  page.published_at = parsers::StatedTime{parsers::TimePoint(std::chrono::seconds(2000))};
   page.extraction.method = "template:wafaamagazine";
   page.content_hash = "0123456789abcdef";
   merge_page_into_feed_article(feed, page);
@@ -63,7 +63,7 @@ TEST(ArticlePagesTest, PageFillsWhatTheFeedLacks) {
   EXPECT_EQ(feed.breadcrumbs, page.breadcrumbs);
   EXPECT_EQ(feed.tags, (std::vector<std::string>{"World", "Iceland"}));
   EXPECT_EQ(feed.authors, page.authors);
-  EXPECT_EQ(feed.published_at, parsers::TimePoint(std::chrono::seconds(1000)));
+  EXPECT_EQ(feed.published_at, parsers::StatedTime{parsers::TimePoint(std::chrono::seconds(1000))});
   EXPECT_EQ(feed.extraction.method, "template:wafaamagazine");
   EXPECT_FALSE(feed.content_hash.empty());
   EXPECT_EQ(feed.content_hash, page.content_hash);

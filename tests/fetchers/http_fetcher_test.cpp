@@ -319,6 +319,17 @@ TEST_F(HttpFetcherTest, ErrorStatusesAreResponses) {
   EXPECT_EQ(failed.retry_after, "30");
 }
 
+// curl reports a header block past its limit as "Out of memory".
+TEST_F(HttpFetcherTest, AMegabyteOfHeadersIsReportedAsHeadersTooLarge) {
+  server_.route("/fat", [](ServerConnection& c, const ReceivedRequest&) -> awaitable<void> {
+    co_await c.respond(200, ResponseHeaders{}.add("X-Fat", std::string(1024 * 1024, 'a')), "body");
+  });
+  const FetchResponse response = fetch(get(server_.url("/fat")));
+  EXPECT_FALSE(response.ok());
+  EXPECT_EQ(response.error, FetchError::protocol);
+  EXPECT_EQ(response.error_detail, "response headers too large (over curl's 100 KB limit)");
+}
+
 // --- redirects -------------------------------------------------------------------
 
 TEST_F(HttpFetcherTest, RedirectIsFollowed) {

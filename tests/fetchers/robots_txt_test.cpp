@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/growth.hpp"
+
 namespace newsd::fetchers {
 namespace {
 
@@ -113,10 +115,16 @@ TEST(RobotsTxt, OnlyTheFirst500KiBAreRead) {
 }
 
 TEST(RobotsTxt, PathologicalWildcardsStayFast) {
+  // "/*a*a...*ab$" against "/aaaa...": a backtracking matcher takes time
+  // exponential in the wildcards; newsd's grows linearly with the path.
   std::string pattern = "/";
   for (int i = 0; i < 200; ++i) pattern += "*a";
   const auto robots = RobotsTxt::parse("User-agent: *\nDisallow: " + pattern + "b$\n", kAgent);
   EXPECT_TRUE(robots.allowed("/" + std::string(5000, 'a')));
+  EXPECT_FALSE(robots.allowed("/" + std::string(5000, 'a') + "b"));
+  const double ratio = testing_support::growth_ratio(
+      [&](std::size_t n) { EXPECT_TRUE(robots.allowed("/" + std::string(n, 'a'))); }, 4000, 4);
+  EXPECT_LT(ratio, 10.0) << "matching grows faster than linearly with the path (quadratic: 16)";
 }
 
 }  // namespace

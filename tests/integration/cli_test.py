@@ -1,6 +1,7 @@
 """The newsd command line as an operator meets it: bad configs refused with
 file:line and what was expected, usage errors, version, the embedded broker.
 Needs no Kafka broker of its own."""
+import json
 import os
 import shutil
 import signal
@@ -10,7 +11,8 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from newsd_harness import SHARED, NEWSD, FeedServer, Newsd, Route, free_port, http_get, wait_for
+from newsd_harness import (TEST_DATA, NEWSD, FeedServer, Newsd, Route, free_port, http_get, validate_record,
+                           wait_for)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 
@@ -118,7 +120,7 @@ url = "https://example.org/other"
         try:
             with open(os.path.join(REPO, "deploy", "samples", "sample-feed.xml"), "rb") as f:
                 feed_url = server.route("/feed.xml", Route(f.read()))
-            with open(os.path.join(SHARED, "fixtures", "wafaamagazine", "article-312845.html"), "rb") as f:
+            with open(os.path.join(TEST_DATA, "wafaamagazine", "article-312845.html"), "rb") as f:
                 page_url = server.route("/archives/312845", Route(f.read(), "text/html; charset=UTF-8"))
             missing = server.url("/missing")
             result = run("parse-feed", feed_url, missing)
@@ -132,6 +134,7 @@ url = "https://example.org/other"
             result = run("extract", "--templates", os.path.join(REPO, "templates"), page_url, missing)
             self.assertEqual(result.returncode, 1, result.stderr)
             lines = [json.loads(l) for l in result.stdout.splitlines()]
+            validate_record(lines[0])
             self.assertEqual(lines[0]["extraction"]["method"], "template:wafaamagazine")
             self.assertEqual(lines[0]["section"], "آخر الأخبار")
             self.assertRegex(lines[0]["content_hash"], r"^[0-9a-f]{16}$")
@@ -177,9 +180,12 @@ interval = "1h"
             address = address.rstrip(";")
 
             def read():
-                r = subprocess.run(["kcat", "-b", address, "-t", "news.articles", "-C", "-e", "-q",
-                                    "-f", "%k\n"], capture_output=True, text=True, timeout=30)
-                keys = [k for k in r.stdout.splitlines() if k]
+                r = subprocess.run(["kcat", "-b", address, "-t", "news.articles", "-C", "-e", "-q", "-J"],
+                                   capture_output=True, text=True, timeout=30)
+                records = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+                for record in records:
+                    validate_record(json.loads(record["payload"]))
+                keys = [record["key"] for record in records]
                 return keys if len(keys) >= 3 else None
             keys = wait_for(read, 60, "records from the embedded broker")
             self.assertEqual(len(set(keys)), len(keys))

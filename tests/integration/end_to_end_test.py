@@ -189,7 +189,7 @@ class EndToEndTest(PipelineTestCase):
         self.assertEqual(harbour["url"], harbour_url)
         self.assertEqual(harbour["source"], "wire")
         self.assertEqual(harbour["title"], "Harbour reopens after storm")
-        self.assertEqual(harbour["published_at"], "2024-03-02T08:30:00Z")
+        self.assertEqual(harbour["published_at"], "2024-03-02T09:30:00+01:00")
         self.assertEqual(harbour["updated_at"], "2024-03-02T10:00:00Z")
         self.assertEqual(harbour["body"], "The harbour reopened on Saturday.\n\nShips queued overnight.")
         self.assertEqual(harbour["authors"], ["Jane Roe"])
@@ -233,7 +233,7 @@ class EndToEndTest(PipelineTestCase):
         new = records[-1]["value"]
         self.assertEqual(records[-1]["key"], article_id("https://wafaamagazine.com/archives/312848"))
         self.assertEqual(new["title"], "خبر رابع")
-        self.assertEqual(new["published_at"], "2021-05-20T05:00:00Z")
+        self.assertEqual(new["published_at"], "2021-05-20T08:00:00+03:00")
 
         self.assertEqual(newsd.stop(signal.SIGINT), 0)
         self.assertIn("SIGINT received", newsd.log_text())

@@ -21,7 +21,42 @@ import urllib.request
 import uuid
 
 NEWSD = os.environ.get("NEWSD_BIN", "newsd")
-SHARED = os.environ.get("NEWSD_SHARED_DIR", os.path.join(os.path.dirname(__file__), "../../../shared"))
+# Fixtures the tests read: tests/data in this repository (see its README).
+TEST_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
+# The record contracts (JSON Schema 2020-12) every record read back must meet.
+SCHEMA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "schemas")
+
+
+def _load_validators():
+    import jsonschema  # Debian's python3-jsonschema (deploy/install-deps.sh)
+    validators = {}
+    for name in os.listdir(SCHEMA_DIR):
+        if name.endswith(".json"):
+            with open(os.path.join(SCHEMA_DIR, name), encoding="utf-8") as f:
+                schema = json.load(f)
+            jsonschema.Draft202012Validator.check_schema(schema)
+            validators[name[:-len(".json")]] = jsonschema.Draft202012Validator(schema)
+    return validators
+
+
+_VALIDATORS = None
+
+
+def validate_record(value):
+    """Fails unless `value` meets the JSON Schema its "schema" field names
+    (schemas/<schema>.json), so the published contract cannot drift from
+    what newsd produces."""
+    global _VALIDATORS
+    if _VALIDATORS is None:
+        _VALIDATORS = _load_validators()
+    name = value.get("schema") if isinstance(value, dict) else None
+    if name not in _VALIDATORS:
+        raise AssertionError("record names no known schema (%r): %s" % (name, json.dumps(value)[:300]))
+    errors = sorted(_VALIDATORS[name].iter_errors(value), key=lambda e: list(e.path))
+    if errors:
+        raise AssertionError("record %s does not meet schemas/%s.json: %s" % (
+            value.get("id") or value.get("url"), name,
+            "; ".join("%s: %s" % ("/".join(map(str, e.path)) or "(record)", e.message) for e in errors[:5])))
 
 
 def bootstrap_servers():
@@ -224,6 +259,7 @@ def consume(topic, bootstrap=None):
             continue
         envelope = json.loads(line)
         envelope["value"] = json.loads(envelope["payload"])
+        validate_record(envelope["value"])
         records.append(envelope)
     return records
 
@@ -231,7 +267,7 @@ def consume(topic, bootstrap=None):
 def seed_article():
     """The wafaamagazine article the project started from: breadcrumbs,
     title, byline, then paragraphs."""
-    with open(os.path.join(SHARED, "seeds", "000_b28e6cb4553fe23e.txt"), encoding="utf-8") as f:
+    with open(os.path.join(TEST_DATA, "wafaamagazine", "seed-312845.txt"), encoding="utf-8") as f:
         blocks = [b.strip() for b in f.read().split("\n\n") if b.strip()]
     return {"title": blocks[1], "author": blocks[2], "paragraphs": blocks[3:]}
 

@@ -56,7 +56,7 @@ TEST(ArticleExtractor, JsonLdGraphMetadataAndGenericBody) {
   EXPECT_FALSE(a.id.empty());
   EXPECT_EQ(a.title, "Budget approved");
   EXPECT_EQ(a.authors, (std::vector<std::string>{"Jane Doe", "John Roe"}));
-  EXPECT_EQ(format_rfc3339(*a.published_at), "2024-04-30T13:15:00Z");
+  EXPECT_EQ(format_rfc3339(*a.published_at), "2024-04-30T09:15:00-04:00");
   EXPECT_EQ(format_rfc3339(*a.updated_at), "2024-04-30T10:00:00Z");
   EXPECT_EQ(a.section, "Local");
   EXPECT_EQ(a.breadcrumbs, (std::vector<std::string>{"Home", "Local"}));
@@ -83,7 +83,7 @@ TEST(ArticleExtractor, OpenGraphDublinCoreItempropAndTime) {
   auto a = *run(html).article;
   EXPECT_EQ(a.title, "Headline here");
   EXPECT_EQ(a.authors, std::vector<std::string>{"Marie Curie"});
-  EXPECT_EQ(format_rfc3339(*a.published_at), "2024-04-29T06:00:00Z");
+  EXPECT_EQ(format_rfc3339(*a.published_at), "2024-04-29T08:00:00+02:00");
   EXPECT_EQ(a.language, "fr");
   EXPECT_EQ(a.tags, std::vector<std::string>{"science"});
   EXPECT_EQ(a.image, "https://news.example.com/img/lead.jpg");

@@ -7,6 +7,8 @@
 namespace newsd::parsers {
 namespace {
 
+FeedDate make_date(std::string_view raw) { return FeedDate{std::string(raw), parse_feed_date(raw)}; }
+
 TEST(FeedRecord, FieldsOfDesignMd) {
   Feed feed;
   feed.format = "rss2.0";
@@ -41,6 +43,35 @@ TEST(FeedRecord, FieldsOfDesignMd) {
             R"({"url":"https://example.org/b","length":null,"type":null}])");
   EXPECT_EQ(boost::json::serialize(out.at("categories")), R"(["a","b"])");
   EXPECT_FALSE(out.contains("summary"));
+}
+
+// Each date in the offset its feed wrote it in: the reader's day, still RFC 3339.
+TEST(FeedRecord, DatesKeepTheOffsetTheFeedStates) {
+  Feed feed;
+  feed.format = "rss2.0";
+  feed.updated = make_date("Mon, 04 May 2020 09:00:00 JST");
+  FeedItem rss;
+  rss.published = make_date("Mon, 04 May 2020 00:30:00 +0700");
+  rss.updated = make_date("Mon, 04 May 2020 01:00:00 GMT");
+  feed.items.push_back(rss);
+  FeedItem atom;
+  atom.published = make_date("2020-05-03T22:30:00-05:00");
+  atom.updated = make_date("2020-05-04T00:30:00Z");
+  feed.items.push_back(atom);
+  FeedItem unzoned;
+  unzoned.published = make_date("2020-05-04 00:30:00");
+  unzoned.updated = make_date("2020-05-04");
+  feed.items.push_back(unzoned);
+
+  const boost::json::object record = feed_record(feed);
+  EXPECT_EQ(record.at("updated"), "2020-05-04T09:00:00+09:00") << "a named zone";
+  const auto& items = record.at("items").as_array();
+  EXPECT_EQ(items.at(0).at("published"), "2020-05-04T00:30:00+07:00");
+  EXPECT_EQ(items.at(0).at("updated"), "2020-05-04T01:00:00Z");
+  EXPECT_EQ(items.at(1).at("published"), "2020-05-03T22:30:00-05:00");
+  EXPECT_EQ(items.at(1).at("updated"), "2020-05-04T00:30:00Z");
+  EXPECT_EQ(items.at(2).at("published"), "2020-05-04T00:30:00Z") << "no zone stated: UTC";
+  EXPECT_EQ(items.at(2).at("updated"), "2020-05-04T00:00:00Z") << "a day alone";
 }
 
 TEST(FeedRecord, MalformedReasonIsReported) {

@@ -1,5 +1,5 @@
-// Scores parse_feed() on gofeed's translator test suite (../shared/corpora/
-// feeds/gofeed/testdata/translator): every input against gofeed's expected
+// Scores parse_feed() on gofeed's translator test suite (tests/data/gofeed/
+// translator, MIT): every input against gofeed's expected
 // universal model, on every field the Feed model has. The cases that still
 // differ are listed with their reason in gofeed_failures.txt; the test fails
 // when the set of failing cases differs from that list, so a regression (or a
@@ -27,8 +27,8 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-const fs::path kTranslatorDir = fs::path(NEWSD_SHARED_DIR) / "corpora/feeds/gofeed/testdata/translator";
-const fs::path kFailuresFile = fs::path(__FILE__).parent_path() / "gofeed_failures.txt";
+const fs::path kTranslatorDir = fs::path(NEWSD_TEST_DATA_DIR) / "gofeed/translator";
+const fs::path kFailuresFile = fs::path(NEWSD_TEST_SOURCE_DIR) / "parsers/gofeed_failures.txt";
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -46,8 +46,9 @@ std::string str(const json::value* value) {
 
 std::string str(const json::object& object, std::string_view key) { return str(object.if_contains(key)); }
 
+// gofeed's *Parsed values are UTC: compared by the instant, not the offset the feed stated.
 std::string date_of(const std::optional<FeedDate>& date) {
-  return date && date->value ? format_rfc3339(*date->value) : std::string{};
+  return date && date->value ? format_rfc3339(date->value->utc) : std::string{};
 }
 
 // gofeed writes fractional seconds ("2019-10-12T07:20:50.52Z"); TimePoint has none.

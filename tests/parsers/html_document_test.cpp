@@ -5,6 +5,8 @@
 #include <chrono>
 #include <string>
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 namespace newsd::parsers {
@@ -124,6 +126,9 @@ TEST_P(EveryParser, UnclosedNestingIsFlattenedToo) {
   for (int i = 0; i < 20'000; ++i) page += "<span><b>x";
   auto result = parse_html(page, "", options());
   ASSERT_TRUE(result.document);
+  EXPECT_TRUE(result.document->flattened) << "40,000 open elements are past the depth limit";
+  const std::string text = text_of(result);
+  EXPECT_EQ(std::count(text.begin(), text.end(), 'x'), 20'000) << "flattening keeps every text node";
 }
 
 TEST_P(EveryParser, NodeCapTruncates) {

@@ -5,6 +5,10 @@
 namespace newsd::parsers {
 namespace {
 
+TEST(HtmlText, NumericReferencesFollowHtml5) {
+  EXPECT_EQ(html_fragment_to_text("don&#146;t &#x80; &#0;"), "don\u2019t \u20AC \uFFFD");
+}
+
 TEST(HtmlText, BlocksBecomeParagraphs) {
   EXPECT_EQ(html_fragment_to_text("<p>One</p><p>Two <b>bold</b></p>"), "One\n\nTwo bold");
   EXPECT_EQ(html_fragment_to_text("line<br>next<br/>last"), "line\n\nnext\n\nlast");

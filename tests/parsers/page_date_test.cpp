@@ -13,14 +13,21 @@ using namespace std::chrono;
 // 2021-05-20T12:00:00Z, the fetch time for relative dates.
 const TimePoint kNow = sys_days(year{2021} / 5 / 20) + hours(12);
 
+// The date as a record prints it, in the offset the page states (else the site's zone).
 std::string at(std::string_view text, minutes offset = minutes(0)) {
   auto t = parse_page_date(text, {kNow, offset});
   return t ? format_rfc3339(*t) : "none";
 }
 
+// The instant alone, in UTC.
+std::string instant(std::string_view text, minutes offset = minutes(0)) {
+  auto t = parse_page_date(text, {kNow, offset});
+  return t ? format_rfc3339(t->utc) : "none";
+}
+
 TEST(PageDate, LevantineMonthNames) {
   EXPECT_EQ(at("20 أيار 2021"), "2021-05-20T00:00:00Z");
-  EXPECT_EQ(at("20 أيار 2021", hours(3)), "2021-05-19T21:00:00Z");
+  EXPECT_EQ(at("20 أيار 2021", hours(3)), "2021-05-20T00:00:00+03:00");
   EXPECT_EQ(at("3 كانون الثاني 2020"), "2020-01-03T00:00:00Z");
   EXPECT_EQ(at("الأربعاء 15 تشرين الأول 2019"), "2019-10-15T00:00:00Z");
   EXPECT_EQ(at("1 آب 2018"), "2018-08-01T00:00:00Z");
@@ -43,8 +50,8 @@ TEST(PageDate, ArabicRelativeForms) {
 }
 
 TEST(PageDate, EnglishForms) {
-  EXPECT_EQ(at("May 19, 2021 9:12 PM EDT"), "2021-05-20T01:12:00Z");
-  EXPECT_EQ(at("Published: 19 May 2021 at 21:12 GMT+3"), "2021-05-19T18:12:00Z");
+  EXPECT_EQ(at("May 19, 2021 9:12 PM EDT"), "2021-05-19T21:12:00-04:00");
+  EXPECT_EQ(at("Published: 19 May 2021 at 21:12 GMT+3"), "2021-05-19T21:12:00+03:00");
   EXPECT_EQ(at("Wednesday 19th May 2021"), "2021-05-19T00:00:00Z");
   EXPECT_EQ(at("2 hours ago"), "2021-05-20T10:00:00Z");
   EXPECT_EQ(at("an hour ago"), "2021-05-20T11:00:00Z");
@@ -64,8 +71,32 @@ TEST(PageDate, EuropeanForms) {
 }
 
 TEST(PageDate, StandardFormsGoThroughTheFeedParser) {
-  EXPECT_EQ(at("2021-05-20T00:12:41+03:00"), "2021-05-19T21:12:41Z");
+  EXPECT_EQ(at("2021-05-20T00:12:41+03:00"), "2021-05-20T00:12:41+03:00");
   EXPECT_EQ(at("Wed, 19 May 2021 21:12:41 GMT"), "2021-05-19T21:12:41Z");
+}
+
+// A page that prints no zone means the site's (a template's utc_offset): the
+// record says so, the instant is the same as before. A zone printed with the
+// date wins over the site's.
+TEST(PageDate, KeepsThePrintedOffsetElseTheSites) {
+  EXPECT_EQ(at("19. Mai 2021, 21:12 Uhr", hours(2)), "2021-05-19T21:12:00+02:00");
+  EXPECT_EQ(instant("19. Mai 2021, 21:12 Uhr", hours(2)), "2021-05-19T19:12:00Z");
+  EXPECT_EQ(at("١٩ مايو ٢٠٢١ - ١:١٢ ص", hours(3)), "2021-05-19T01:12:00+03:00") << "the reader's day, not UTC's";
+  EXPECT_EQ(instant("١٩ مايو ٢٠٢١ - ١:١٢ ص", hours(3)), "2021-05-18T22:12:00Z");
+  EXPECT_EQ(at("May 19, 2021 9:12 PM EDT", hours(2)), "2021-05-19T21:12:00-04:00");
+  EXPECT_EQ(at("19 May 2021 21:12 GMT", hours(2)), "2021-05-19T21:12:00Z");
+  // kNow is 15:00 on the 20th at +03:00: yesterday is the 19th there.
+  EXPECT_EQ(at("Yesterday 10:30", hours(3)), "2021-05-19T10:30:00+03:00");
+}
+
+// "2 hours ago" is reckoned from the fetch time, which is UTC: nothing on the
+// page states an offset, so none is invented from the site's zone.
+TEST(PageDate, RelativeDatesAreUtc) {
+  EXPECT_EQ(at("منذ ساعتين", hours(3)), "2021-05-20T10:00:00Z");
+  EXPECT_EQ(at("2 hours ago", -hours(5)), "2021-05-20T10:00:00Z");
+  auto t = parse_page_date("vor 3 Stunden", {kNow, hours(2)});
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->offset, minutes(0));
 }
 
 TEST(PageDate, MissingYearIsTheMostRecentPast) {

@@ -57,6 +57,33 @@ TEST(StructuredMetadata, ALiveBlogIsTheArticleNotItsUpdates) {
   EXPECT_EQ(alone.headline, "Only part");
 }
 
+// Machine-readable dates keep the offset they are written in, wherever they come from.
+TEST(StructuredMetadata, DatesKeepTheirStatedOffset) {
+  auto jsonld = read(R"(<html><head><script type="application/ld+json">{"@type":"NewsArticle",
+    "headline":"h","datePublished":"2021-05-20T00:12:41+03:00","dateModified":"2021-05-20T09:00:00-04:00"}</script>
+    </head><body></body></html>)");
+  ASSERT_TRUE(jsonld.published_at);
+  EXPECT_EQ(format_rfc3339(*jsonld.published_at), "2021-05-20T00:12:41+03:00");
+  EXPECT_EQ(format_rfc3339(jsonld.published_at->utc), "2021-05-19T21:12:41Z");
+  ASSERT_TRUE(jsonld.updated_at);
+  EXPECT_EQ(format_rfc3339(*jsonld.updated_at), "2021-05-20T09:00:00-04:00");
+
+  auto meta = read(R"(<html><head><meta property="article:published_time" content="2020-05-04T00:30:00+07:00">
+    <meta property="article:modified_time" content="2020-05-04T02:00:00+07:00"></head><body></body></html>)");
+  ASSERT_TRUE(meta.published_at && meta.updated_at);
+  EXPECT_EQ(format_rfc3339(*meta.published_at), "2020-05-04T00:30:00+07:00");
+  EXPECT_EQ(format_rfc3339(*meta.updated_at), "2020-05-04T02:00:00+07:00");
+
+  auto time = read(R"(<html><body><time datetime="2020-05-04T00:30:00-05:00">4 May</time></body></html>)");
+  ASSERT_TRUE(time.published_at);
+  EXPECT_EQ(format_rfc3339(*time.published_at), "2020-05-04T00:30:00-05:00");
+
+  auto utc = read(R"(<html><head><meta property="article:published_time" content="2020-05-04T00:30:00+00:00">
+    </head><body></body></html>)");
+  ASSERT_TRUE(utc.published_at);
+  EXPECT_EQ(format_rfc3339(*utc.published_at), "2020-05-04T00:30:00Z");
+}
+
 TEST(StructuredMetadata, HeadingElementsInDocumentOrder) {
   auto page = read_page(R"(<html><body><h2>First</h2><div><span itemprop="headline name">Marked</span></div>
     <meta itemprop="headline" content="Not an element of the page"><h1>Main</h1><h3>Not collected</h3></body></html>)");

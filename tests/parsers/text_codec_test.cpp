@@ -39,6 +39,11 @@ TEST(TextCodec, Latin1IsWindows1252AsInWhatwg) {
   EXPECT_EQ(to_utf8("\x96", "us-ascii"), "–");
 }
 
+TEST(TextCodec, UnderscoreSpellingsOfLabels) {
+  EXPECT_EQ(to_utf8("\x80", "windows_1252"), "\u20AC");
+  EXPECT_EQ(to_utf8("\x80", "WINDOWS_1251"), "\u0402");
+}
+
 TEST(TextCodec, Utf16And32) {
   EXPECT_EQ(to_utf8("<\0a\0"sv, "UTF-16LE"), "<a");
   EXPECT_EQ(to_utf8("\0<\0a"sv, "utf-16be"), "<a");

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "tests/support/growth.hpp"
+
 #include "parsers/xml_recovery.hpp"
 
 namespace newsd::parsers {
@@ -14,13 +16,21 @@ TEST(RepairXml, WellFormedInputIsUntouched) {
 
 TEST(RepairXml, EntitiesAndAmpersands) {
   const XmlRepair r = repair_xml("<t>&nbsp;&hellip; AT&T &copy=1 &bogus; &LT; &#150;&#0;</t>");
-  EXPECT_EQ(r.text, "<t>\u00A0\u2026 AT&amp;T &amp;copy=1 &amp;bogus; &lt; \u2013</t>");
+  EXPECT_EQ(r.text, "<t>\u00A0\u2026 AT&amp;T &amp;copy=1 &amp;bogus; &lt; &#150;\uFFFD</t>")
+      << "&#150; is well-formed XML, read as windows-1252 after parsing";
   EXPECT_NE(r.notes.find("3 HTML entities"), std::string::npos) << r.notes;
 }
 
 TEST(RepairXml, CdataCommentsAndDoctypeAreLeftAlone) {
   const std::string doc = "<!DOCTYPE rss [<!ENTITY x \"&amp; &y;\">]><r><![CDATA[a & &nbsp;]]><!-- & --></r>";
   EXPECT_EQ(repair_xml(doc).text, doc);
+}
+
+TEST(RepairXml, InternalSubsetEntitiesExpandToText) {
+  const XmlRepair r = repair_xml(
+      "<!DOCTYPE r [<!ENTITY x \"<b>&y;\"><!ENTITY y \"&amp; 1\"><!ENTITY z SYSTEM \"http://e/\">]><r>&x; &z;</r>");
+  EXPECT_EQ(r.text.substr(r.text.find("<r>")), "<r>&lt;b>&amp; 1 &amp;z;</r>");
+  EXPECT_NE(r.notes.find("bare '&'"), std::string::npos) << "the external entity is not expanded: " << r.notes;
 }
 
 TEST(RepairXml, JunkBeforeTheDocument) {
@@ -46,12 +56,29 @@ TEST(BalanceTags, TruncatedDocuments) {
   EXPECT_EQ(balance_tags("<rss><d><![CDATA[abc").text, "<rss><d></d></rss>");
 }
 
-TEST(BalanceTags, HostileNestingStaysLinear) {
+std::string hostile_nesting(std::size_t n) {
   std::string doc;
-  for (int i = 0; i < 200000; ++i) doc += "<a>";
-  for (int i = 0; i < 200000; ++i) doc += "</b>";
-  const XmlRepair r = balance_tags(doc);
-  EXPECT_FALSE(r.text.empty());
+  for (std::size_t i = 0; i < n; ++i) doc += "<a>";
+  for (std::size_t i = 0; i < n; ++i) doc += "</b>";
+  return doc;
+}
+
+TEST(BalanceTags, HostileNestingStaysLinear) {
+  // Every stray </b> is dropped and every <a> closed, in order.
+  const XmlRepair r = balance_tags(hostile_nesting(20'000));
+  std::string expected;
+  for (int i = 0; i < 20'000; ++i) expected += "<a>";
+  for (int i = 0; i < 20'000; ++i) expected += "</a>";
+  EXPECT_EQ(r.text, expected);
+  EXPECT_FALSE(r.notes.empty());
+  // Eight times the input costs about eight times the time (quadratic: 64).
+  const double ratio = testing_support::growth_ratio(
+      [](std::size_t n) {
+        auto doc = hostile_nesting(n);
+        EXPECT_FALSE(balance_tags(doc).text.empty());
+      },
+      25'000, 8);
+  EXPECT_LT(ratio, 24.0) << "balance_tags grows faster than linearly with nesting";
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 // with the same relations, since sink tests link the sinks library only.
 #include "sinks/dedupe_index.hpp"
 
+#include <bit>
 #include <chrono>
 #include <filesystem>
 #include <random>
@@ -93,8 +94,9 @@ TEST_F(DedupeIndexTest, EditedTitleIsANewVersion) {
 TEST_F(DedupeIndexTest, SameTextWithAndWithoutDiacriticsIsANearDuplicate) {
   // parsers::simhash gives both spellings the same value (text_fingerprint_test).
   DedupeIndex index(dir_);
+  // Both spellings of the headline normalise to one digest too.
   index.observe({id(1), "almanar", kTitle, kStory}, kT0);
-  auto copy = index.observe({id(2), "nna", kEditedTitle, kStory}, kT0 + 1min);
+  auto copy = index.observe({id(2), "nna", kTitle, kStory}, kT0 + 1min);
   ASSERT_TRUE(copy);
   EXPECT_EQ(copy->novelty, Novelty::near_duplicate);
   EXPECT_EQ(copy->duplicate_of, id(1));
@@ -113,9 +115,9 @@ TEST_F(DedupeIndexTest, SyndicatedStoryWithDifferentFurnitureIsANearDuplicate) {
     EXPECT_EQ(verdict->duplicate_of, id(1)) << "a copy of a copy points at the first article";
     EXPECT_EQ(verdict->version, 1u);
   }
-  // Four bits apart in four bands: another story as far as k = 3 goes.
+  // Four bits apart in four bands, under another headline: another story as far as k = 3 goes.
   std::uint64_t far = kStory ^ 1 ^ (1ULL << 16) ^ (1ULL << 32) ^ (1ULL << 48);
-  EXPECT_EQ(index.observe({id(20), "x", kTitle, far}, kT0)->novelty, Novelty::new_article);
+  EXPECT_EQ(index.observe({id(20), "x", kEditedTitle, far}, kT0)->novelty, Novelty::new_article);
   EXPECT_EQ(index.observe({id(21), "x", kTitle, kOtherStory}, kT0)->novelty, Novelty::new_article);
   // No body, no near-duplicate judgement.
   EXPECT_EQ(index.observe({id(22), "x", kTitle, 0}, kT0)->novelty, Novelty::new_article);
@@ -213,7 +215,7 @@ TEST_F(DedupeIndexTest, ReopeningKeepsEverything) {
     index.observe({id(1), "a", kTitle, kStory}, kT0);
     index.mark_published(std::vector<PublishedVersion>{{id(1), 1}});
     index.observe({id(1), "a", kEditedTitle, kStory}, kT0 + 1min);  // version 2, not yet acknowledged
-    index.observe({id(2), "b", kTitle, kStory ^ 4}, kT0 + 2min);
+    index.observe({id(2), "b", kEditedTitle, kStory ^ 4}, kT0 + 2min);
   }
   DedupeIndex index(dir_);
   EXPECT_EQ(index.size(), 2u);
@@ -246,6 +248,83 @@ TEST_F(DedupeIndexTest, TheMapGrowsWhenFull) {
   for (std::size_t start = 0; start < batch.size(); start += 500)
     ASSERT_TRUE(index.observe(std::span<const Observation>(batch).subspan(start, 500), kT0));
   EXPECT_EQ(index.size(), 2000u);
+}
+
+// Headline word sets (parsers::title_words gives sorted hashes; any sorted
+// distinct values do here).
+const std::vector<std::uint32_t> kMarketWords{11, 12, 13, 14, 15, 16};      // "Stocks fall as the Fed ..."
+const std::vector<std::uint32_t> kRetitledWords{11, 12, 13, 14, 15, 17, 18};  // the same words, a kicker added
+const std::vector<std::uint32_t> kStadiumWords{21, 22, 23, 24, 25};          // another story
+const std::vector<std::uint32_t> kFloodWords{31, 32, 33, 34};                // a third
+constexpr std::uint64_t kMarketTitle = 0xa1, kRetitledTitle = 0xa2, kStadiumTitle = 0xb1, kFloodTitle = 0xc1;
+constexpr std::uint64_t kTeaser = 0x2c4d'6e8f'1a3b'5c7dULL;  // "This article is for subscribers only..."
+
+TEST_F(DedupeIndexTest, ATeaserBodyUnderDifferentHeadlinesDoesNotMergeStories) {
+  DedupeIndex index(dir_);
+  const std::string one = id(1), two = id(2), three = id(3);
+  std::vector<Observation> poll{{one, "paper", kMarketTitle, kTeaser, kMarketWords, 40},
+                                {two, "paper", kStadiumTitle, kTeaser, kStadiumWords, 40},
+                                {three, "paper", kFloodTitle, kTeaser ^ 1, kFloodWords, 40}};
+  auto verdicts = index.observe(poll, kT0);
+  ASSERT_TRUE(verdicts);
+  for (const auto& verdict : *verdicts) EXPECT_EQ(verdict.novelty, Novelty::new_article);
+  EXPECT_TRUE(index.find(one)->furniture) << "one site, one body, two headlines: furniture";
+  EXPECT_TRUE(index.find(three)->furniture);
+  // The same teaser under the same headline elsewhere is still the same story.
+  auto copy = index.observe({id(4), "aggregator", kMarketTitle, kTeaser, kMarketWords, 40}, kT0 + 1min);
+  EXPECT_EQ(copy->novelty, Novelty::near_duplicate);
+  EXPECT_EQ(copy->duplicate_of, one);
+}
+
+TEST_F(DedupeIndexTest, ALongBodyIsOneStoryUnderAnotherOutletsHeadline) {
+  DedupeIndex index(dir_);
+  index.observe({id(1), "reuters", kMarketTitle, kStory, kMarketWords, 450}, kT0);
+  auto retitled = index.observe({id(2), "annahar", kStadiumTitle, kStory ^ 2, kStadiumWords, 440}, kT0 + 1min);
+  EXPECT_EQ(retitled->novelty, Novelty::near_duplicate);
+  EXPECT_EQ(retitled->duplicate_of, id(1));
+  // Short: a headline must agree.
+  index.observe({id(3), "afp", kMarketTitle, kOtherStory, kMarketWords, 40}, kT0);
+  EXPECT_EQ(index.observe({id(4), "nna", kFloodTitle, kOtherStory, kFloodWords, 40}, kT0)->novelty,
+            Novelty::new_article);
+}
+
+TEST_F(DedupeIndexTest, ALongBodyThatIsASitesFurnitureNeverMergesOnItsOwn) {
+  DedupeIndex index(dir_);
+  // A 300-word consent wall under two headlines of one site...
+  index.observe({id(1), "site", kMarketTitle, kStory, kMarketWords, 300}, kT0);
+  EXPECT_EQ(index.observe({id(2), "site", kStadiumTitle, kStory, kStadiumWords, 300}, kT0)->novelty,
+            Novelty::new_article);
+  // ...and under a third headline from a mirror of the site.
+  EXPECT_EQ(index.observe({id(3), "mirror", kFloodTitle, kStory, kFloodWords, 300}, kT0)->novelty,
+            Novelty::new_article);
+}
+
+TEST_F(DedupeIndexTest, HeadlinesSharingMostWordsAgree) {
+  DedupeIndex index(dir_);
+  index.observe({id(1), "a", kMarketTitle, kStory, kMarketWords, 30}, kT0);
+  auto kicker = index.observe({id(2), "b", kRetitledTitle, kStory ^ 1, kRetitledWords, 30}, kT0);
+  EXPECT_EQ(kicker->novelty, Novelty::near_duplicate);
+  EXPECT_EQ(kicker->duplicate_of, id(1));
+}
+
+TEST_F(DedupeIndexTest, TheSameHeadlineToleratesAnEditedBody) {
+  DedupeIndex index(dir_);
+  index.observe({id(1), "a", kMarketTitle, kStory, kMarketWords, 300}, kT0);
+  // One sentence edited and a furniture line added: 9 bits, beyond the bands' 3.
+  std::uint64_t edited = kStory ^ 0x1'0101'0101ULL ^ (0xfULL << 40);
+  ASSERT_EQ(std::popcount(edited ^ kStory), 9);
+  auto copy = index.observe({id(2), "b", kMarketTitle, edited, kMarketWords, 310}, kT0);
+  EXPECT_EQ(copy->novelty, Novelty::near_duplicate);
+  // Another day's text under a standing headline ("Weather", "Live updates"): another story.
+  EXPECT_EQ(index.observe({id(3), "b", kMarketTitle, kOtherStory, kMarketWords, 300}, kT0)->novelty,
+            Novelty::new_article);
+  // A headline edit moves the entry to its new headline.
+  index.mark_published(std::vector<PublishedVersion>{{id(1), 1}});
+  EXPECT_EQ(index.observe({id(1), "a", kFloodTitle, kStory, kFloodWords, 300}, kT0 + 1min)->novelty,
+            Novelty::updated);
+  auto late = index.observe({id(4), "c", kFloodTitle, edited, kFloodWords, 300}, kT0 + 2min);
+  EXPECT_EQ(late->novelty, Novelty::near_duplicate);
+  EXPECT_EQ(late->duplicate_of, id(1));
 }
 
 }  // namespace

@@ -61,7 +61,7 @@ TEST_F(DeliveryStateTest, OutboxSurvivesAReopenInOrder) {
 TEST_F(DeliveryStateTest, AcknowledgingMovesFromOutboxToPublished) {
   DeliveryState state(dir_);
   auto entries = *state.enqueue(records({"a", "b"}));
-  std::vector<std::pair<std::uint64_t, std::string>> acks{{entries[0].sequence, "a"}};
+  std::vector<Acknowledgement> acks{{entries[0].sequence, "a", 1}};
   ASSERT_TRUE(state.acknowledge(acks, std::chrono::system_clock::now()));
   EXPECT_TRUE(state.published("a"));
   EXPECT_FALSE(state.published("b"));
@@ -70,6 +70,31 @@ TEST_F(DeliveryStateTest, AcknowledgingMovesFromOutboxToPublished) {
   // A second acknowledgement of the same entry (a replayed record) is harmless.
   ASSERT_TRUE(state.acknowledge(acks, std::chrono::system_clock::now()));
   EXPECT_EQ(state.published_size(), 1u);
+}
+
+TEST_F(DeliveryStateTest, TheAcknowledgedVersionIsKeptWithTheAcknowledgement) {
+  {
+    DeliveryState state(dir_);
+    auto entries = *state.enqueue(records({"a", "a"}));
+    std::vector<Acknowledgement> acks{{entries[0].sequence, "a", 3}};
+    ASSERT_TRUE(state.acknowledge(acks, std::chrono::system_clock::now()));
+    EXPECT_EQ(state.published_version("a"), 3u);
+    // An older version acknowledged late (a replay) does not lower it.
+    acks = {{entries[1].sequence, "a", 2}};
+    ASSERT_TRUE(state.acknowledge(acks, std::chrono::system_clock::now()));
+    EXPECT_EQ(state.published_version("a"), 3u);
+    EXPECT_FALSE(state.published_version("b"));
+  }
+  DeliveryState reopened(dir_);
+  EXPECT_EQ(reopened.published_version("a"), 3u) << "durable, in the acknowledgement's transaction";
+  EXPECT_EQ(reopened.outbox_size(), 0u);
+}
+
+TEST(RecordVersion, IsTheVersionHeaderElseOne) {
+  EXPECT_EQ(record_version(OutRecord{"t", "k", "v", {{"schema", "x"}, {"version", "7"}}}), 7u);
+  EXPECT_EQ(record_version(OutRecord{"t", "k", "v", {{"schema", "newsd.deadletter.v1"}}}), 1u);
+  EXPECT_EQ(record_version(OutRecord{"t", "k", "v", {{"version", "7x"}}}), 1u);
+  EXPECT_EQ(record_version(OutRecord{"t", "k", "v", {{"version", "0"}}}), 1u);
 }
 
 TEST_F(DeliveryStateTest, RecordEncodingRoundTrips) {

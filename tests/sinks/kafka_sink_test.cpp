@@ -10,6 +10,8 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <limits>
+
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -172,6 +174,27 @@ TEST(KafkaSinkTest, ABadSettingIsAStartUpError) {
                std::runtime_error);
   EXPECT_THROW(KafkaSink(io, {.brokers = "127.0.0.1:1", .compression = "brotli"}),
                std::runtime_error);
+}
+
+}  // namespace
+}  // namespace newsd::sinks
+
+namespace newsd::sinks {
+namespace {
+
+// A flush_timeout of 25 days once became a negative int for librdkafka.
+TEST(KafkaTimeoutTest, LongDurationsSaturateInsteadOfWrappingNegative) {
+  using namespace std::chrono_literals;
+  EXPECT_EQ(kafka_timeout_ms(10s), 10'000);
+  EXPECT_EQ(kafka_timeout_ms(std::chrono::days(25)), std::numeric_limits<int>::max());
+  EXPECT_EQ(kafka_timeout_ms(std::chrono::milliseconds::max()), std::numeric_limits<int>::max());
+  EXPECT_EQ(kafka_timeout_ms(-5ms), 0);
+}
+
+TEST(KafkaSettingTest, SaysWhyLibrdkafkaRefusesASetting) {
+  EXPECT_EQ(kafka_setting_error("linger.ms", "5"), "");
+  EXPECT_NE(kafka_setting_error("no.such.setting", "1"), "");
+  EXPECT_NE(kafka_setting_error("linger.ms", "soon"), "");
 }
 
 }  // namespace
