@@ -95,8 +95,9 @@ std::string detect_language(std::string_view text, const LanguageHints& hints) {
   // The declared language and the country domain are priors inside CLD2's
   // scoring: they tip close calls (Croatian or Bosnian) and never outvote
   // clear text. content_language_hint would do the same as language_hint.
-  CLD2::CLDHints cld_hints{nullptr, tld.empty() ? nullptr : tld.c_str(), CLD2::UNKNOWN_ENCODING,
-                           declared.empty() ? CLD2::UNKNOWN_LANGUAGE : CLD2::GetLanguageFromName(declared.c_str())};
+  const CLD2::Language declared_language =
+      declared.empty() ? CLD2::UNKNOWN_LANGUAGE : CLD2::GetLanguageFromName(declared.c_str());
+  CLD2::CLDHints cld_hints{nullptr, tld.empty() ? nullptr : tld.c_str(), CLD2::UNKNOWN_ENCODING, declared_language};
   CLD2::Language top3[3];
   int percent3[3];
   double normalized_score3[3];
@@ -113,8 +114,10 @@ std::string detect_language(std::string_view text, const LanguageHints& hints) {
   // overrules what is declared, and with nothing declared it gives no
   // language rather than a guess.
   std::string detected = reliable ? detected_tag(found) : std::string{};
-  if (!detected.empty() && count_letters(text) >= kMinLettersToOverrule) return detected;
-  return declared;
+  if (detected.empty() || count_letters(text) < kMinLettersToOverrule) return declared;
+  // The text confirming the declared language keeps its tag, the more
+  // precise one: CLD2 says "no" where the page says Bokmål, "nb".
+  return found == declared_language ? declared : detected;
 }
 
 }  // namespace newsd::parsers

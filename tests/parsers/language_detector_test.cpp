@@ -76,6 +76,15 @@ TEST(LanguageDetector, HebrewIsHeNeverIw) {
   EXPECT_EQ(detect_language("חדשות", {.declared = "iw"}), "he") << "a declared iw is published as he";
 }
 
+TEST(LanguageDetector, TextConfirmingTheDeclaredLanguageKeepsTheDeclaredTag) {
+  constexpr std::string_view kNorwegian =
+      "Regjeringen la fram statsbudsjettet for neste år på onsdag, og finansministeren sa at skattene ikke skal økes "
+      "for vanlige familier.";
+  EXPECT_EQ(detect_language(kNorwegian), "no");
+  EXPECT_EQ(detect_language(kNorwegian, {.declared = "nb-NO"}), "nb") << "Bokmål is Norwegian, and more precise";
+  EXPECT_EQ(detect_language(kNorwegian, {.declared = "en"}), "no") << "English is another language";
+}
+
 TEST(LanguageDetector, ShortTextKeepsTheDeclaredLanguage) {
   EXPECT_EQ(detect_language("Markets rally today", {.declared = "fr"}), "fr");
   EXPECT_EQ(detect_language("عاجل", {.declared = "en"}), "en");
