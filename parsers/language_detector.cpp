@@ -93,8 +93,9 @@ std::string detect_language(std::string_view text, const LanguageHints& hints) {
 
   const std::string tld = country_domain(hints.url);
   // The declared language and the country domain are priors inside CLD2's
-  // scoring: they tip close calls (Croatian or Bosnian) and never outvote
-  // clear text. content_language_hint would do the same as language_hint.
+  // scoring: they tip close calls (Croatian or Bosnian, Norwegian or
+  // Danish) and never outvote clear text. content_language_hint would do
+  // the same as language_hint.
   const CLD2::Language declared_language =
       declared.empty() ? CLD2::UNKNOWN_LANGUAGE : CLD2::GetLanguageFromName(declared.c_str());
   CLD2::CLDHints cld_hints{nullptr, tld.empty() ? nullptr : tld.c_str(), CLD2::UNKNOWN_ENCODING, declared_language};

@@ -29,9 +29,11 @@ inline constexpr std::size_t kMaxDetectedBytes = 512;
 
 // `text` is plain UTF-8 with markup already stripped (title and summary or
 // body). The detected language when CLD2 calls it reliable on at least
-// kMinLettersToOverrule letters; otherwise the declared language; otherwise
-// empty, never a guess. The result is a BCP 47 tag: a primary subtag ("ar",
-// "fa", "he" — never CLD2's "iw"), or "zh-Hant" for traditional Chinese.
+// kMinLettersToOverrule letters (kept in the declared spelling when both name
+// the same language: "nb" for CLD2's "no"); otherwise the declared language;
+// otherwise empty, never a guess. The result is a BCP 47 tag: a primary
+// subtag ("ar", "fa", "he" — never CLD2's "iw"), or "zh-Hant" for
+// traditional Chinese.
 std::string detect_language(std::string_view text, const LanguageHints& hints = {});
 
 }  // namespace newsd::parsers
