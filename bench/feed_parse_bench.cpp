@@ -1,7 +1,8 @@
 // Feed parsing throughput: parse_feed() on every gofeed corpus input and on a
 // generated WordPress-style Arabic feed of more than 5 MB, then Python
 // feedparser (bench/feedparser_peer.py) on the same files in the same run,
-// and the ratio.
+// and the ratio. Then the cost of detect_language() per item (title and
+// plain-text body, as article_from_feed_item() feeds it) on the same items.
 //
 //   feed_parse_bench [--seconds S] [--corpus DIR] [--no-peer]
 //
@@ -27,6 +28,9 @@
 #include <boost/json/parse.hpp>
 
 #include "parsers/feed.hpp"
+#include "parsers/feed_article.hpp"
+#include "parsers/html_text.hpp"
+#include "parsers/language_detector.hpp"
 
 namespace {
 
@@ -116,6 +120,63 @@ Rate measure(const std::vector<std::string>& payloads, double seconds, const new
   return rate;
 }
 
+// The text each item's language is detected from, as article_from_feed_item() builds it.
+std::vector<std::string> item_texts(const std::vector<std::string>& payloads) {
+  std::vector<std::string> texts;
+  for (const std::string& payload : payloads) {
+    const newsd::parsers::FeedResult result = newsd::parsers::parse_feed(payload, {});
+    if (!result.feed) continue;
+    for (const newsd::parsers::FeedItem& item : result.feed->items)
+      texts.push_back(newsd::parsers::normalize_whitespace(item.title) + "\n\n" +
+                      newsd::parsers::html_fragment_to_text(!item.content.empty() ? item.content : item.summary));
+  }
+  return texts;
+}
+
+struct DetectionRate {
+  double items_per_s = 0;
+  double mean_bytes = 0;  // of the text handed to the detector
+  std::size_t detected = 0;  // items given a language in the last round (a sanity check)
+};
+
+DetectionRate measure_detection(const std::vector<std::string>& texts, double seconds) {
+  DetectionRate rate;
+  std::size_t items = 0, bytes = 0;
+  for (const std::string& text : texts) bytes += text.size();
+  rate.mean_bytes = texts.empty() ? 0 : static_cast<double>(bytes) / static_cast<double>(texts.size());
+  const auto start = Clock::now();
+  double elapsed = 0;
+  do {
+    std::size_t detected = 0;
+    for (const std::string& text : texts) detected += !newsd::parsers::detect_language(text).empty();
+    rate.detected = detected;
+    items += texts.size();
+    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  } while (elapsed < seconds && !texts.empty());
+  rate.items_per_s = static_cast<double>(items) / elapsed;
+  return rate;
+}
+
+// article_from_feed_item() on every item of the (parsed) feeds: the record
+// building that language detection is part of, in items per second.
+double measure_articles(const std::vector<std::string>& payloads, double seconds) {
+  std::vector<newsd::parsers::Feed> feeds;
+  for (const std::string& payload : payloads) {
+    newsd::parsers::FeedResult result = newsd::parsers::parse_feed(payload, {});
+    if (result.feed) feeds.push_back(std::move(*result.feed));
+  }
+  std::size_t items = 0;
+  const auto start = Clock::now();
+  double elapsed = 0;
+  do {
+    for (const newsd::parsers::Feed& feed : feeds)
+      for (const newsd::parsers::FeedItem& item : feed.items)
+        items += !newsd::parsers::article_from_feed_item(feed, item, "bench", "https://example.org/feed", {}).id.empty();
+    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  } while (elapsed < seconds && items > 0);
+  return static_cast<double>(items) / elapsed;
+}
+
 std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -158,6 +219,17 @@ int main(int argc, char** argv) {
               corpus_rate.feeds_per_s, corpus_rate.mb_per_s);
   std::printf("newsd big feed: %.2f MB, %zu items: %.1f MB/s (%.1f feeds/s)\n", big[0].size() / 1e6, big_rate.items,
               big_rate.mb_per_s, big_rate.feeds_per_s);
+  const std::vector<std::string> corpus_texts = item_texts(corpus);
+  const std::vector<std::string> big_texts = item_texts(big);
+  const DetectionRate corpus_detection = measure_detection(corpus_texts, seconds);
+  const DetectionRate big_detection = measure_detection(big_texts, seconds);
+  std::printf("language detection, corpus items: %zu items of %.0f bytes: %.0f items/s (%zu given a language)\n",
+              corpus_texts.size(), corpus_detection.mean_bytes, corpus_detection.items_per_s, corpus_detection.detected);
+  const double big_articles = measure_articles(big, seconds);
+  std::printf("language detection, big feed items: %zu items of %.0f bytes: %.0f items/s; parsing %.0f items/s, "
+              "articles from parsed items (detection included) %.0f items/s\n",
+              big_texts.size(), big_detection.mean_bytes, big_detection.items_per_s,
+              big_rate.feeds_per_s * static_cast<double>(big_rate.items), big_articles);
   if (!run_peer) return 0;
 
   // The peer reads the same bytes from files: the corpus in place, the big feed from a temporary copy.

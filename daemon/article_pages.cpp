@@ -18,6 +18,7 @@
 #include "parsers/article_identity.hpp"
 #include "parsers/text_fingerprint.hpp"
 #include "parsers/html_document.hpp"
+#include "parsers/language_detector.hpp"
 #include "parsers/relative_url.hpp"
 
 namespace newsd::daemon {
@@ -160,6 +161,11 @@ void merge_page_into_feed_article(parsers::Article& feed, const parsers::Article
   if (!page.body.empty()) {
     feed.body = page.body;
     feed.content_hash = page.content_hash;
+    // The record's language is its body's: the page text decides, what the
+    // item said (its text or its feed's declaration) is the hint.
+    feed.language = parsers::detect_language(feed.title + "\n\n" + feed.body,
+                                             {.declared = !feed.language.empty() ? feed.language : page.language,
+                                              .url = feed.url});
   }
   if (feed.title.empty()) feed.title = page.title;
   if (feed.authors.empty()) feed.authors = page.authors;

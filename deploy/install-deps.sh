@@ -10,7 +10,7 @@ packages=(
   g++ cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libcurl4-openssl-dev libssl-dev libpugixml-dev librdkafka-dev libspdlog-dev
-  libtomlplusplus-dev libgumbo-dev libxml2-dev libicu-dev libuchardet-dev liblmdb-dev libgtest-dev
+  libtomlplusplus-dev libgumbo-dev libxml2-dev libicu-dev libuchardet-dev liblmdb-dev libcld2-dev libgtest-dev
   # tests: kcat as the independent consumer, Java 17 and Maven for the broker
   python3 python3-jsonschema kcat maven openjdk-17-jre-headless
   # tests: an HTTP/2 server (nghttpd) and openssl for its throw-away certificate

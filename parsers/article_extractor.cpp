@@ -1,8 +1,6 @@
 #include "parsers/article_extractor.hpp"
 
 #include <algorithm>
-#include <array>
-#include <cctype>
 #include <optional>
 
 #include "parsers/ascii.hpp"
@@ -10,6 +8,7 @@
 #include "parsers/text_fingerprint.hpp"
 #include "parsers/content_scorer.hpp"
 #include "parsers/html_text.hpp"
+#include "parsers/language_detector.hpp"
 #include "parsers/page_date.hpp"
 #include "parsers/relative_url.hpp"
 #include "parsers/structured_metadata.hpp"
@@ -324,21 +323,6 @@ std::optional<StatedTime> url_date(std::string_view url, const PageDateContext& 
   return std::nullopt;
 }
 
-struct StopWords {
-  std::string_view language;
-  std::array<std::string_view, 12> words;
-};
-
-constexpr StopWords kStopWords[] = {
-    {"en", {"the", "and", "of", "to", "is", "that", "for", "with", "was", "said", "have", "this"}},
-    {"de", {"der", "die", "und", "das", "nicht", "ist", "mit", "sich", "auf", "ein", "eine", "dem"}},
-    {"fr", {"le", "les", "des", "est", "une", "dans", "pour", "qui", "que", "sur", "pas", "avec"}},
-    {"es", {"el", "los", "las", "del", "por", "una", "con", "para", "que", "como", "pero", "fue"}},
-    {"it", {"il", "della", "che", "per", "una", "sono", "con", "del", "gli", "non", "alla", "nel"}},
-    {"pt", {"os", "das", "que", "não", "uma", "para", "com", "dos", "foi", "como", "mais", "ao"}},
-    {"nl", {"het", "een", "van", "en", "niet", "zijn", "voor", "met", "op", "dat", "ook", "werd"}},
-};
-
 // For pages with no marked-up date: the date printed by the headline or the
 // one in the URL (midnight). Both naming the same day, the printed one is
 // more precise; when they disagree the URL wins, being the publisher's record.
@@ -411,7 +395,9 @@ Article assemble(const HtmlDocument& document, const PageInput& page, const Extr
     article.extraction.method = from_json_ld ? "jsonld" : "generic";
     if (!from_json_ld && meta.has_article_jsonld) detail += "metadata from JSON-LD; ";
   }
-  article.language = !meta.language.empty() ? meta.language : detect_language(article.body);
+  // The page's own text decides; <html lang> / og:locale is the hint.
+  article.language = detect_language(article.title + "\n\n" + (!article.body.empty() ? article.body : article.summary),
+                                     {.declared = meta.language, .url = article.url.empty() ? page.url : article.url});
   if (article.body.empty()) detail += "no article body found; ";
   if (document.flattened) detail += "nesting flattened; ";
   if (document.truncated) detail += "node limit reached, page truncated; ";
@@ -431,40 +417,6 @@ std::string_view to_string(ExtractError error) {
     case ExtractError::unparsable: return "unparsable";
   }
   return "unparsable";
-}
-
-std::string detect_language(std::string_view text) {
-  std::size_t arabic = 0, latin = 0;
-  for (std::size_t i = 0; i < text.size() && i < 20000; ++i) {
-    auto c = static_cast<unsigned char>(text[i]);
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) ++latin;
-    else if (c >= 0xD8 && c <= 0xDB) ++arabic;  // lead bytes of U+0600..U+06FF
-  }
-  if (arabic + latin < 20) return {};
-  if (arabic > latin) return "ar";
-  std::array<int, std::size(kStopWords)> counts{};
-  std::size_t start = 0;
-  std::size_t words = 0;
-  std::string word;
-  while (start < text.size() && words < 2000) {
-    auto end = start;
-    while (end < text.size() && (static_cast<unsigned char>(text[end]) >= 0x80 || std::isalpha(static_cast<unsigned char>(text[end])))) ++end;
-    if (end > start) {
-      word = lower_ascii(text.substr(start, end - start));
-      ++words;
-      for (std::size_t k = 0; k < std::size(kStopWords); ++k)
-        if (std::find(kStopWords[k].words.begin(), kStopWords[k].words.end(), word) != kStopWords[k].words.end()) ++counts[k];
-      start = end;
-    } else {
-      ++start;
-    }
-  }
-  auto best = std::max_element(counts.begin(), counts.end());
-  int runner_up = 0;
-  for (auto it = counts.begin(); it != counts.end(); ++it)
-    if (it != best) runner_up = std::max(runner_up, *it);
-  if (*best < 3 || *best * 2 < runner_up * 3) return {};
-  return std::string(kStopWords[static_cast<std::size_t>(best - counts.begin())].language);
 }
 
 Article extract_article_from_dom(const HtmlDocument& document, const PageInput& page, const ExtractOptions& options) {

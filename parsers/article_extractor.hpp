@@ -48,7 +48,4 @@ ExtractResult extract_article(const PageInput& page, const ExtractOptions& optio
 // Extraction from an already-built DOM (lets benchmarks time the parse separately).
 Article extract_article_from_dom(const HtmlDocument& document, const PageInput& page, const ExtractOptions& options);
 
-// "ar" or "en" (or another language with a clear stop-word signal) from body text; empty when unsure.
-std::string detect_language(std::string_view text);
-
 }  // namespace newsd::parsers

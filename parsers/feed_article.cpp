@@ -1,21 +1,11 @@
 #include "parsers/feed_article.hpp"
 
 #include "parsers/article_identity.hpp"
+#include "parsers/language_detector.hpp"
 #include "parsers/text_fingerprint.hpp"
 #include "parsers/html_text.hpp"
 
 namespace newsd::parsers {
-namespace {
-
-std::string primary_language(std::string_view language) {
-  // Feeds write "ar", "ar-LB", "en_US"; BCP 47 wants '-'.
-  std::string out(language);
-  for (auto& c : out)
-    if (c == '_') c = '-';
-  return out;
-}
-
-}  // namespace
 
 Article article_from_feed_item(const Feed& feed, const FeedItem& item, std::string_view source,
                                std::string_view feed_url, TimePoint fetched_at) {
@@ -44,7 +34,11 @@ Article article_from_feed_item(const Feed& feed, const FeedItem& item, std::stri
     article.authors.push_back(!author.name.empty() ? author.name : author.email);
   if (item.published) article.published_at = item.published->value;
   if (item.updated) article.updated_at = item.updated->value;
-  article.language = primary_language(!item.language.empty() ? item.language : feed.language);
+  // The item's own text decides; what the item or else the feed declares is
+  // the hint (feeds declare one language for items in several).
+  article.language = detect_language(article.title + "\n\n" + article.body,
+                                     {.declared = !item.language.empty() ? item.language : feed.language,
+                                      .url = article.url});
   article.tags = item.categories;
   article.image = item.image;
   if (article.image.empty()) {

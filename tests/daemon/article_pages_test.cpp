@@ -69,5 +69,25 @@ TEST(ArticlePagesTest, PageFillsWhatTheFeedLacks) {
   EXPECT_EQ(feed.content_hash, page.content_hash);
 }
 
+TEST(ArticlePagesTest, LanguageIsThatOfThePageBodyTheRecordCarries) {
+  parsers::Article feed;
+  feed.url = "https://example.org/a";
+  feed.title = "Markets";
+  feed.language = "en";  // a short item of a feed declaring en
+  parsers::Article page;
+  page.body = "أعلنت وزارة الصحة اليوم عن افتتاح مستشفى جديد في جنوب البلاد، بسعة مئتي سرير. "
+              "وقال الوزير إن المشروع سيخدم أكثر من نصف مليون نسمة.";
+  page.language = "en";  // the page declares en too
+  merge_page_into_feed_article(feed, page);
+  EXPECT_EQ(feed.language, "ar");
+
+  parsers::Article short_page;
+  short_page.body = "Kurz gemeldet.";
+  short_page.language = "de";
+  feed.language = "fr";
+  merge_page_into_feed_article(feed, short_page);
+  EXPECT_EQ(feed.language, "fr") << "a body too short to be sure keeps what the item had";
+}
+
 }  // namespace
 }  // namespace newsd::daemon

@@ -154,11 +154,21 @@ TEST(ArticleExtractor, GivenUrlIsNotReplacedByCanonical) {
   EXPECT_EQ(extract_article(page).article->url, "https://other.example/x");
 }
 
-TEST(ArticleExtractor, DetectsLanguage) {
-  EXPECT_EQ(detect_language("The minister said that the plan was approved and that it is the first of this kind."), "en");
-  EXPECT_EQ(detect_language("وقال الوزير إن الخطة تمت الموافقة عليها وإنها الأولى من نوعها في البلاد"), "ar");
-  EXPECT_EQ(detect_language("Der Minister sagte, dass der Plan nicht mit der Regierung abgestimmt ist und die Kritik wächst."), "de");
-  EXPECT_EQ(detect_language("12345"), "");
+TEST(ArticleExtractor, LanguageComesFromThePageTextWithTheDeclaredOneAsHint) {
+  const std::string arabic_body =
+      paragraphs(3, "وقال الوزير إن الخطة تمت الموافقة عليها وإنها الأولى من نوعها في البلاد");
+  EXPECT_EQ(run("<html lang=\"en\"><body><article><h1>خطة جديدة</h1>" + arabic_body + "</article></body></html>")
+                .article->language,
+            "ar")
+      << "a long Arabic text overrules <html lang=en>";
+  EXPECT_EQ(run("<html><body><article>" + paragraphs(3, kSentence) + "</article></body></html>").article->language, "en")
+      << "nothing declared: the text alone";
+  EXPECT_EQ(run("<html lang=\"fr\"><head><title>Markets rally today</title></head><body></body></html>")
+                .article->language,
+            "fr")
+      << "a three-word headline is too short to overrule the page";
+  EXPECT_EQ(run("<html><head><title>Markets rally today</title></head><body></body></html>").article->language, "")
+      << "nothing declared and too little text: no language rather than a guess";
 }
 
 TEST(StructuredMetadata, SplitsBylines) {
