@@ -299,6 +299,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--newsd", default="build/daemon/newsd")
     parser.add_argument("-v", "--verbose", action="store_true", help="print each failing case")
+    parser.add_argument("--expect-failures", metavar="FILE",
+                        help="exit 1 unless the failing cases are exactly those listed in FILE "
+                             "(paths relative to --root), printing the differences")
+    parser.add_argument("--write-failures", metavar="FILE", help="write the failing cases to FILE")
+    parser.add_argument("--root", default=".", help="what listed paths are relative to")
     parser.add_argument("dirs", nargs="+")
     args = parser.parse_args()
 
@@ -332,6 +337,7 @@ def main():
         records.extend(json.loads(line) for line in lines)
 
     passed = 0
+    failing = set()
     for (path, expression), record in zip(scored, records):
         # A document newsd could not read at all is what feedparser calls bozo with no feed.
         env = result_of(record) if "error" not in record else {"feed": Record(), "entries": [], "bozo": True}
@@ -341,11 +347,26 @@ def main():
         except Exception:
             ok = False
         passed += ok
+        if not ok:
+            failing.add(os.path.relpath(path, args.root))
         if not ok and args.verbose:
             print(f"FAIL {path}\n  expect: {expression}\n  got:    {json.dumps(record, ensure_ascii=False)[:400]}")
     total = len(scored)
     print(f"{passed}/{total} passed ({100.0 * passed / max(total, 1):.1f} %); {skipped} cases skipped "
           f"(not modelled by newsd or need HTTP headers)")
+    if args.write_failures:
+        with open(args.write_failures, "w") as f:
+            f.write("# feedparser cases newsd does not pass (bench/feedparser_suite.py --write-failures)\n")
+            f.writelines(name + "\n" for name in sorted(failing))
+    if args.expect_failures:
+        with open(args.expect_failures) as f:
+            listed = {line.strip() for line in f if line.strip() and not line.startswith("#")}
+        for name in sorted(failing - listed):
+            print(f"new failure: {name}")
+        for name in sorted(listed - failing):
+            print(f"now passes, remove from {args.expect_failures}: {name}")
+        if failing != listed:
+            sys.exit(1)
 
 
 if __name__ == "__main__":
