@@ -589,7 +589,7 @@ TEST_F(HttpFetcherTest, PrivateAddressesNeedPermission) {
   EXPECT_EQ(server_.accepted(), 0u);
 
   FetchRequest permitted = get(server_.url("/ok"));
-  permitted.allow_private_networks = true;
+  permitted.private_host = "127.0.0.1";
   const FetchResponse allowed = fetch(fetcher, permitted);
   ASSERT_TRUE(allowed.ok()) << allowed.error_detail;
   EXPECT_EQ(allowed.body, "ok");
