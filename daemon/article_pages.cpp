@@ -207,7 +207,8 @@ asio::awaitable<std::pair<parsers::Article, PageOutcome>> ArticlePages::extract(
   auto& [article, outcome] = out;
   fetchers::FetchRequest request;
   request.url = url;
-  request.allow_private_networks = source.allow_private_networks;
+  // The source's permission covers its own host, not every private host its pages link to.
+  if (source.allow_private_networks) request.private_host = fetchers::host_of_url(source.url);
   auto response = co_await fetcher_.fetch(std::move(request));
   outcome.status = response.status;
   outcome.content_type = response.content_type;

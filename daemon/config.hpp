@@ -24,7 +24,7 @@ struct SourceConfig {
   bool fetch_articles = false;                 // fetch each item's page for the full body
   std::string template_name;                   // site template to extract pages with; empty = by host
   std::string topic;                           // overrides kafka.topic for this source
-  bool allow_private_networks = false;         // lets this source live on loopback/private addresses
+  bool allow_private_networks = false;         // lets this source's own host be loopback/private (not its links elsewhere)
   std::chrono::milliseconds min_interval{0};   // adaptive polling may go down to this; 0 = interval
   std::chrono::milliseconds max_interval{0};   // adaptive polling and server hints up to this; 0 = interval
   std::optional<std::string> proxy;            // overrides fetch.proxy; "" = connect directly

@@ -21,7 +21,6 @@ OneShotResult fetch_once(const std::string& url, std::int64_t max_body_bytes,
       [&]() -> boost::asio::awaitable<void> {
         fetchers::FetchRequest request;
         request.url = url;
-        request.allow_private_networks = true;
         result.response = co_await fetcher.fetch(std::move(request));
       },
       boost::asio::detached);

@@ -138,7 +138,8 @@ asio::awaitable<SourcePoller::Body> SourcePoller::fetch() {
   request.url = moved_to_.empty() ? source_.url : moved_to_;
   request.if_none_match = etag_;
   request.if_modified_since = last_modified_;
-  request.allow_private_networks = source_.allow_private_networks;
+  // Its own configured host only: a permanent move elsewhere does not take the permission along.
+  if (source_.allow_private_networks) request.private_host = fetchers::host_of_url(source_.url);
   request.proxy = source_.proxy;
   request.extra_headers = source_.headers;
   request.is_feed = source_.kind == SourceKind::feed;

@@ -33,6 +33,7 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -221,8 +222,9 @@ struct Transfer {
   // A suspended awaiter is not work by itself; keep run() from returning.
   asio::executor_work_guard<asio::io_context::executor_type> work;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  bool allow_private_networks = false;
-  bool via_proxy = false;  // sockets go to the configured proxy, which resolves the target
+  bool allow_all_private = false;  // FetchOptions::allow_private_networks
+  std::string private_host;        // FetchRequest::private_host
+  bool via_proxy = false;  // sockets go to the configured proxy; hops are checked before each transfer
   std::string url;         // as requested
   std::vector<Hop> hops;
   std::size_t max_body_bytes = 0;
@@ -232,6 +234,7 @@ struct Transfer {
   FetchResponse response;
   std::array<char, CURL_ERROR_SIZE> error_buffer{};
   CurlSlistPtr headers;
+  CurlSlistPtr connect_to;  // CURLOPT_CONNECT_TO: the address the guard checked, through a proxy
   CurlEasyPtr easy;  // declared last: cleaned up before the header list it points at
 };
 
@@ -330,6 +333,86 @@ bool is_blocked_address(const boost::asio::ip::address& address) {
   return address.is_v4() ? is_blocked_v4(address.to_v4()) : is_blocked_v6(address.to_v6());
 }
 
+std::string host_of_url(const std::string& url) {
+  const std::optional<Target> target = target_of(url);
+  return target ? target->host : std::string();
+}
+
+struct HttpFetcher::HopRules {
+  bool follow = true;            // let curl follow redirects (its socket callbacks check each hop)
+  std::string connect_to;        // "host:port:address:port" the guard resolved, or empty
+  bool drop_credentials = false;  // the hop left the requested origin: no Authorization / Cookie
+};
+
+namespace {
+
+// What the guard decided about one hop through a proxy.
+struct ProxiedHop {
+  FetchError error = FetchError::none;
+  std::string detail;
+  std::string connect_to;  // for CURLOPT_CONNECT_TO when the target was a name
+};
+
+std::string private_refusal(const std::string& host, const std::string& address) {
+  return "refused " + host + (address.empty() || address == host ? "" : " (" + address + ")") +
+         ": private, loopback or link-local networks are not allowed";
+}
+
+// The proxy would resolve a name itself, so we resolve it first (on asio's
+// resolver thread: getaddrinfo blocks) and refuse when any answer is
+// private. A name we cannot resolve is refused too: unchecked, it is unsafe.
+asio::awaitable<ProxiedHop> check_proxied_hop(asio::io_context& io, const std::string& url,
+                                              const std::string& private_host) {
+  ProxiedHop out;
+  auto parsed = boost::urls::parse_uri(url);
+  const std::string host = host_of_url(url);
+  if (!parsed || host.empty()) {
+    out.error = FetchError::invalid_url;
+    out.detail = "cannot parse URL " + url;
+    co_return out;
+  }
+  if (!private_host.empty() && host == private_host) co_return out;
+  boost::system::error_code ec;
+  const auto literal = asio::ip::make_address(host, ec);
+  if (!ec) {
+    if (is_blocked_address(literal)) {
+      out.error = FetchError::blocked_address;
+      out.detail = private_refusal(host, "");
+    }
+    co_return out;
+  }
+  std::string scheme(parsed->scheme());
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string port = parsed->has_port() ? std::string(parsed->port()) : scheme == "https" ? "443" : "80";
+  asio::ip::tcp::resolver resolver(io);
+  auto [resolve_error, results] =
+      co_await resolver.async_resolve(host, port, asio::as_tuple(asio::use_awaitable));
+  if (resolve_error || results.empty()) {
+    out.error = FetchError::resolve;
+    out.detail = "cannot resolve " + host + " to check it before asking the proxy: " +
+                 (resolve_error ? resolve_error.message() : std::string("no address"));
+    co_return out;
+  }
+  for (const auto& entry : results) {
+    const asio::ip::address address = entry.endpoint().address();
+    if (is_blocked_address(address)) {
+      out.error = FetchError::blocked_address;
+      out.detail = private_refusal(host, address.to_string());
+      co_return out;
+    }
+  }
+  const asio::ip::address first = results.begin()->endpoint().address();
+  const std::string pinned = first.is_v6() ? "[" + first.to_string() + "]" : first.to_string();
+  out.connect_to = host + ":" + port + ":" + pinned + ":" + port;
+  co_return out;
+}
+
+bool is_redirect(long status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+}  // namespace
+
 // The multi handle, the sockets and the one timer curl asked us to watch,
 // and every transfer in flight. Owned by HttpFetcher. Handlers that may run
 // after it is gone hold a weak_ptr to `alive_` and check it first.
@@ -372,7 +455,7 @@ struct HttpFetcher::Impl {
 
   std::weak_ptr<Alive> token() const { return alive_; }
 
-  void start(FetchHandler handler, FetchRequest request) {
+  void start(FetchHandler handler, FetchRequest request, const HopRules& hop) {
     auto transfer = std::make_unique<Transfer>(io_, std::move(handler));
     transfer->id = ++next_id_;
     if (stopped_) {
@@ -381,7 +464,7 @@ struct HttpFetcher::Impl {
       complete(*transfer);
       return;
     }
-    if (auto error = configure(*transfer, request)) {
+    if (auto error = configure(*transfer, request, hop)) {
       transfer->response.error = error->first;
       transfer->response.error_detail = std::move(error->second);
       complete(*transfer);
@@ -425,6 +508,10 @@ struct HttpFetcher::Impl {
 
   std::size_t in_flight() const { return transfers_.size(); }
 
+  const std::string& proxy_of(const FetchRequest& request) const {
+    return request.proxy ? *request.proxy : options_.proxy;
+  }
+
   const FetchOptions& options() const { return options_; }
   HostPoliteness& politeness() { return politeness_; }
   bool stopped() const { return stopped_; }
@@ -443,8 +530,15 @@ struct HttpFetcher::Impl {
  private:
   using ConfigError = std::optional<std::pair<FetchError, std::string>>;
 
-  ConfigError configure(Transfer& transfer, const FetchRequest& request) {
-    transfer.allow_private_networks = options_.allow_private_networks || request.allow_private_networks;
+  static bool is_credential(const std::string& line) {
+    std::string name = line.substr(0, line.find(':'));
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return name == "authorization" || name == "cookie";
+  }
+
+  ConfigError configure(Transfer& transfer, const FetchRequest& request, const HopRules& hop) {
+    transfer.allow_all_private = options_.allow_private_networks;
+    transfer.private_host = request.private_host;
     transfer.max_body_bytes =
         options_.max_body_bytes > 0 ? static_cast<std::size_t>(options_.max_body_bytes) : 0;
 
@@ -460,6 +554,8 @@ struct HttpFetcher::Impl {
     lines.insert(lines.end(), request.extra_headers.begin(), request.extra_headers.end());
     if (!request.if_none_match.empty()) lines.push_back("If-None-Match: " + request.if_none_match);
     if (!request.if_modified_since.empty()) lines.push_back("If-Modified-Since: " + request.if_modified_since);
+    // As curl does on the redirects it follows: credentials stay with the origin they were meant for.
+    if (hop.drop_credentials) std::erase_if(lines, is_credential);
     for (const std::string& line : lines) {
       // Validators come from earlier responses: never let one smuggle a header in.
       if (has_line_break(line)) {
@@ -481,7 +577,7 @@ struct HttpFetcher::Impl {
     check(curl_easy_setopt(e, CURLOPT_URL, request.url.c_str()));
     check(curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https"));
     check(curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"));
-    check(curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L));
+    check(curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, hop.follow ? 1L : 0L));
     check(curl_easy_setopt(e, CURLOPT_MAXREDIRS, options_.max_redirects));
     check(curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""));
     check(curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS)));
@@ -516,22 +612,23 @@ struct HttpFetcher::Impl {
     if (request.url.size() >= 8 && (request.url.compare(0, 8, "https://") == 0 || request.url.compare(0, 8, "HTTPS://") == 0))
       check(curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L));
     if (!options_.ca_file.empty()) check(curl_easy_setopt(e, CURLOPT_CAINFO, options_.ca_file.c_str()));
-    const std::string& proxy = request.proxy ? *request.proxy : options_.proxy;
-    if (!proxy.empty() || request.proxy) {
-      // A set but empty proxy means "directly", ignoring the environment too.
-      check(curl_easy_setopt(e, CURLOPT_PROXY, proxy.c_str()));
-      transfer.via_proxy = !proxy.empty();
-    }
-    if (transfer.via_proxy && !transfer.allow_private_networks) {
-      // The proxy resolves names; a literal private address we can still refuse.
-      if (auto target = target_of(request.url)) {
-        boost::system::error_code ec;
-        const auto literal = asio::ip::make_address(target->host, ec);
-        if (!ec && is_blocked_address(literal)) {
-          return std::pair{FetchError::blocked_address,
-                           "refused " + target->host + ": private, loopback or link-local networks are not allowed"};
-        }
-      }
+    const std::string& proxy = proxy_of(request);
+    // Always set, "" included: left unset, curl takes http_proxy, all_proxy
+    // and no_proxy from the environment, and the guard would not know the
+    // sockets go to a proxy (or, with no_proxy, that they no longer do).
+    check(curl_easy_setopt(e, CURLOPT_PROXY, proxy.c_str()));
+    check(curl_easy_setopt(e, CURLOPT_NOPROXY, ""));
+    transfer.via_proxy = !proxy.empty();
+    // Pins the address the guard checked. With an HTTP proxy curl would turn
+    // a plain http request into a CONNECT tunnel for this, which proxies
+    // commonly refuse off port 443; there the proxy resolves the name again.
+    const bool tunnelled = proxy.starts_with("socks") || request.url.starts_with("https:") ||
+                           request.url.starts_with("HTTPS:");
+    if (!hop.connect_to.empty() && tunnelled) {
+      curl_slist* pin = curl_slist_append(nullptr, hop.connect_to.c_str());
+      if (pin == nullptr) return std::pair{FetchError::other, std::string("out of memory")};
+      transfer.connect_to.reset(pin);
+      check(curl_easy_setopt(e, CURLOPT_CONNECT_TO, pin));
     }
     transfer.url = request.url;
     if (rc != CURLE_OK) {
@@ -612,6 +709,10 @@ struct HttpFetcher::Impl {
                             : version == CURL_HTTP_VERSION_3   ? 30
                                                                : 0;
     curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &response.new_connections);
+    char* redirect_url = nullptr;
+    if (curl_easy_getinfo(easy, CURLINFO_REDIRECT_URL, &redirect_url) == CURLE_OK && redirect_url != nullptr) {
+      response.redirect_url = redirect_url;
+    }
     if (code == CURLE_OK) response.permanent_redirect = permanent_target(transfer);
 
     if (code != CURLE_OK) {
@@ -851,11 +952,22 @@ struct HttpFetcher::Impl {
     return permanent;
   }
 
+  // The host of the hop curl is on: after a redirect, the URL it moved to.
+  static std::string current_host(const Transfer& transfer) {
+    char* url = nullptr;
+    if (curl_easy_getinfo(transfer.easy.get(), CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || url == nullptr) return {};
+    return host_of_url(url);
+  }
+
   static bool refuse(Transfer& transfer, const std::optional<asio::ip::address>& peer, const char* what) noexcept {
-    if (transfer.allow_private_networks) return false;
+    if (transfer.allow_all_private) return false;
     if (peer && !is_blocked_address(*peer)) return false;
     try {
-      transfer.blocked_detail = std::string("refused ") + what + " " +
+      // The one permitted host keeps its permission on every hop that stays
+      // there; a redirect elsewhere does not carry it along.
+      const std::string host = current_host(transfer);
+      if (peer && !transfer.private_host.empty() && host == transfer.private_host) return false;
+      transfer.blocked_detail = std::string("refused ") + what + " " + host + " at " +
                                 (peer ? peer->to_string() : std::string("non-IP address")) +
                                 ": private, loopback or link-local networks are not allowed";
     } catch (...) {
@@ -878,7 +990,8 @@ struct HttpFetcher::Impl {
   // and catches a connection to a private peer opened by a permitted transfer.
   static int on_prerequest(void* clientp, char* primary_ip, char*, int, int) noexcept {
     auto& transfer = *static_cast<Transfer*>(clientp);
-    if (transfer.allow_private_networks || transfer.via_proxy) return CURL_PREREQFUNC_OK;
+    // Through a proxy the peer is the proxy; the target was checked before the transfer.
+    if (transfer.allow_all_private || transfer.via_proxy) return CURL_PREREQFUNC_OK;
     boost::system::error_code ec;
     const auto peer = asio::ip::make_address(primary_ip != nullptr ? primary_ip : "", ec);
     const std::optional<asio::ip::address> parsed = ec ? std::nullopt : std::optional(peer);
@@ -923,6 +1036,11 @@ FetchResponse cancelled_before_start() {
 
 }  // namespace
 
+// GCC 12 reports a false -Wmismatched-new-delete on the frames of the two
+// coroutines below once transfer() is inlined into them (asio's frame
+// allocator pairs its own new and delete); the warning is off here only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 boost::asio::awaitable<FetchResponse> HttpFetcher::fetch(FetchRequest request) {
   Impl* impl = impl_.get();
   // impl may be gone after any suspension below (the fetcher destroyed
@@ -949,12 +1067,15 @@ boost::asio::awaitable<FetchResponse> HttpFetcher::fetch(FetchRequest request) {
   }
   const auto queued = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                             queued_since);
-  FetchResponse response =
-      co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(FetchResponse)>(
-          [impl](auto handler, FetchRequest moved_request) {
-            impl->start(FetchHandler(std::move(handler)), std::move(moved_request));
-          },
-          boost::asio::use_awaitable, std::move(request));
+  // Named and branched, not a temporary in a conditional: GCC 12 destroys
+  // such a temporary twice across the suspension.
+  const HopRules direct;
+  FetchResponse response;
+  if (impl->proxy_of(request).empty()) {
+    response = co_await transfer(std::move(request), direct);
+  } else {
+    response = co_await follow_through_proxy(std::move(request));
+  }
   response.queued = queued;
   if (target && !alive.expired() && response.ok() && (response.status == 429 || response.status == 503)) {
     // The host asked every client to stay away for a while: pause all our
@@ -964,6 +1085,8 @@ boost::asio::awaitable<FetchResponse> HttpFetcher::fetch(FetchRequest request) {
   }
   co_return response;
 }
+
+#pragma GCC diagnostic pop
 
 boost::asio::awaitable<bool> HttpFetcher::robots_allow(const FetchRequest& request, const std::string& origin,
                                                        const std::string& host, const std::string& path) {
@@ -1000,7 +1123,7 @@ boost::asio::awaitable<bool> HttpFetcher::robots_allow(const FetchRequest& reque
   robots_request.skip_robots = true;
   robots_request.proxy = request.proxy;
   robots_request.extra_headers = request.extra_headers;
-  robots_request.allow_private_networks = request.allow_private_networks;
+  robots_request.private_host = request.private_host;
   const FetchResponse response = co_await fetch(std::move(robots_request));
   if (alive.expired()) co_return false;
   ready->expires_at(Clock::time_point::min());  // wakes the waiters
@@ -1033,6 +1156,75 @@ boost::asio::awaitable<bool> HttpFetcher::robots_allow(const FetchRequest& reque
   entry.ready.reset();
   co_return allowed;
 }
+
+boost::asio::awaitable<FetchResponse> HttpFetcher::transfer(FetchRequest request, const HopRules& hop) {
+  Impl* impl = impl_.get();
+  co_return co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(FetchResponse)>(
+      [impl, &hop](auto handler, FetchRequest moved_request) {
+        impl->start(FetchHandler(std::move(handler)), std::move(moved_request), hop);
+      },
+      boost::asio::use_awaitable, std::move(request));
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+boost::asio::awaitable<FetchResponse> HttpFetcher::follow_through_proxy(FetchRequest request) {
+  Impl* impl = impl_.get();
+  const std::weak_ptr<Impl::Alive> alive = impl->token();
+  const std::optional<Target> first = target_of(request.url);
+  const std::string first_origin = first ? first->origin : std::string();
+  std::string permanent;  // where the leading 301 / 308 hops led
+  bool leading_permanent = true;
+  long connections = 0;
+  std::chrono::milliseconds elapsed{0};
+  FetchResponse response;
+  for (long followed = 0;; ++followed) {
+    HopRules hop;
+    hop.follow = false;
+    if (!impl->options().allow_private_networks) {
+      const ProxiedHop checked = co_await check_proxied_hop(impl->io(), request.url, request.private_host);
+      if (alive.expired() || impl->stopped()) co_return cancelled_before_start();
+      if (checked.error != FetchError::none) {
+        response = FetchResponse{};
+        response.error = checked.error;
+        response.error_detail = checked.detail;
+        break;
+      }
+      hop.connect_to = checked.connect_to;
+    }
+    const std::optional<Target> target = target_of(request.url);
+    hop.drop_credentials = !target || target->origin != first_origin;
+    response = co_await transfer(request, hop);
+    if (alive.expired()) co_return response;
+    connections += response.new_connections;
+    elapsed += response.elapsed;
+    if (!response.ok() || !is_redirect(response.status) || response.redirect_url.empty()) break;
+    if (followed == impl->options().max_redirects) {
+      response.error = FetchError::too_many_redirects;
+      response.error_detail = "Maximum (" + std::to_string(followed) + ") redirects followed";
+      response.body.clear();
+      break;
+    }
+    const std::string next = response.redirect_url;
+    const std::string scheme = next.substr(0, next.find(':'));
+    if (scheme != "http" && scheme != "https") {
+      response = FetchResponse{};
+      response.error = FetchError::invalid_url;
+      response.error_detail = "redirect to a protocol other than http(s): " + next;
+      break;
+    }
+    leading_permanent = leading_permanent && (response.status == 301 || response.status == 308);
+    if (leading_permanent) permanent = next;
+    // Validators and headers go along, as on the hops curl follows.
+    request.url = next;
+  }
+  response.new_connections = connections;
+  response.elapsed = elapsed;
+  if (response.ok()) response.permanent_redirect = permanent;
+  co_return response;
+}
+
+#pragma GCC diagnostic pop
 
 std::size_t HttpFetcher::waiting_for_host() const { return impl_->politeness().waiting(); }
 

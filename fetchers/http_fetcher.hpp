@@ -29,12 +29,15 @@ struct FetchOptions {
   std::chrono::seconds low_speed_time{20};
   std::int64_t max_body_bytes = 16 * 1024 * 1024;  // after decompression
   long max_redirects = 5;
-  // Refuse connections to loopback, private, link-local and metadata addresses.
+  // Lets every request reach loopback, private, link-local and metadata
+  // addresses; without it only FetchRequest::private_host may.
   bool allow_private_networks = false;
   // Proxy for every request ("http://host:port", "socks5h://host:port");
-  // empty = none, though curl's http_proxy / https_proxy environment
-  // variables still apply then. Through a proxy the proxy resolves names,
-  // so the SSRF guard can only refuse literal private addresses.
+  // empty = none. The http_proxy / https_proxy / all_proxy / no_proxy
+  // environment variables are ignored: a proxy the operator did not
+  // configure would carry requests past the SSRF guard. Through a proxy the
+  // guard still checks every hop: a literal address as it is, a name as our
+  // own resolver answers it (pinned with CONNECT_TO where curl can).
   std::string proxy;
   std::vector<std::string> headers;  // "Name: value", sent with every request
   std::string ca_file;               // PEM bundle to verify servers with; empty = the system's
@@ -54,7 +57,11 @@ struct FetchRequest {
   std::string if_none_match;       // ETag from the previous 200, sent as If-None-Match
   std::string if_modified_since;   // Last-Modified from the previous 200
   std::vector<std::string> extra_headers;  // "Name: value"
-  bool allow_private_networks = false;     // per-source override (OR-ed with the global option)
+  // The one host (as in a URL, lower case, IPv6 without brackets) whose
+  // private addresses this request may reach: a source's own configured
+  // host when the source sets allow_private_networks. A redirect or an
+  // article link to any other private host is refused. Empty = none.
+  std::string private_host;
   std::optional<std::string> proxy;        // overrides FetchOptions::proxy; "" = connect directly
   // Feeds are exempt from robots.txt unless FetchOptions::robots_for_feeds:
   // a feed is published for machines to poll and the operator named each
@@ -88,6 +95,10 @@ const char* to_string(FetchError error);
 // address (IPv4-mapped, IPv4-compatible, NAT64, 6to4).
 bool is_blocked_address(const boost::asio::ip::address& address);
 
+// The host of `url` as FetchRequest::private_host expects it; empty when
+// `url` has none.
+std::string host_of_url(const std::string& url);
+
 struct FetchResponse {
   FetchError error = FetchError::none;
   std::string error_detail;        // curl's message when error != none
@@ -106,6 +117,9 @@ struct FetchResponse {
   // began with 301 / 308 hops; the URL those permanent hops led to.
   std::string permanent_redirect;
   long http_version = 0;           // 10, 11, 20 or 30
+  // Where the final response, a redirect curl did not follow, points
+  // (absolute); empty otherwise.
+  std::string redirect_url;
   long new_connections = 0;        // connections this transfer opened (0 = reused one)
   std::chrono::milliseconds elapsed{0};  // the transfer itself
   std::chrono::milliseconds queued{0};   // waiting for robots.txt and the host's turn before it
@@ -133,6 +147,14 @@ class HttpFetcher {
 
  private:
   struct Impl;
+  struct HopRules;  // what one transfer of a redirect chain may do (http_fetcher.cpp)
+
+  // One transfer: no robots.txt, no politeness, no guard beyond curl's socket callbacks.
+  boost::asio::awaitable<FetchResponse> transfer(FetchRequest request, const HopRules& hop);
+  // Through a proxy the sockets go to the proxy, so each hop's target is
+  // checked here before the proxy is asked for it, and redirects are
+  // followed one transfer at a time.
+  boost::asio::awaitable<FetchResponse> follow_through_proxy(FetchRequest request);
   // Whether robots.txt of `origin` lets us fetch `path`; fetches and caches it.
   boost::asio::awaitable<bool> robots_allow(const FetchRequest& request, const std::string& origin,
                                             const std::string& host, const std::string& path);

@@ -589,7 +589,7 @@ TEST_F(HttpFetcherTest, PrivateAddressesNeedPermission) {
   EXPECT_EQ(server_.accepted(), 0u);
 
   FetchRequest permitted = get(server_.url("/ok"));
-  permitted.allow_private_networks = true;
+  permitted.private_host = "127.0.0.1";
   const FetchResponse allowed = fetch(fetcher, permitted);
   ASSERT_TRUE(allowed.ok()) << allowed.error_detail;
   EXPECT_EQ(allowed.body, "ok");
@@ -839,6 +839,143 @@ TEST_F(HttpFetcherTest, ProxyGlobalAndPerRequest) {
   metadata.proxy = server_.url("");
   EXPECT_EQ(fetch(metadata, strict).error, FetchError::blocked_address);
   EXPECT_EQ(server_.requests().size(), 2u);
+}
+
+// The proxy in these tests is server_ itself: a plain HTTP proxy receives the
+// absolute URL as the request target, so a route per absolute URL answers as
+// the site behind the proxy would.
+TEST_F(HttpFetcherTest, ProxiedRedirectsAreCheckedHopByHop) {
+  const std::string port = std::to_string(server_.port());
+  FetchOptions strict = loopback_options();
+  strict.allow_private_networks = false;
+  strict.proxy = server_.url("");
+  HttpFetcher fetcher(io_, strict);
+
+  // A public hop is still followed, one transfer at a time.
+  server_.route("http://203.0.113.10/old", [](ServerConnection& c, const ReceivedRequest&) -> awaitable<void> {
+    co_await c.respond(301, ResponseHeaders{}.add("Location", "http://203.0.113.11/new"), "");
+  });
+  server_.route("http://203.0.113.11/new", [](ServerConnection& c, const ReceivedRequest&) -> awaitable<void> {
+    co_await c.respond(200, {}, "moved");
+  });
+  const FetchResponse moved = fetch(fetcher, get("http://203.0.113.10/old"));
+  ASSERT_TRUE(moved.ok()) << moved.error_detail;
+  EXPECT_EQ(moved.body, "moved");
+  EXPECT_EQ(moved.permanent_redirect, "http://203.0.113.11/new");
+  const std::size_t public_requests = server_.requests().size();
+  EXPECT_EQ(public_requests, 2u);
+
+  const std::vector<std::string> private_targets = {
+      "http://127.0.0.1:" + port + "/secret", "http://[::1]:" + port + "/secret",
+      "http://169.254.169.254/latest/meta-data/", "http://localhost:" + port + "/secret"};
+  for (std::size_t i = 0; i < private_targets.size(); ++i) {
+    const std::string feed = "http://203.0.113.10/feed" + std::to_string(i);
+    const std::string location = private_targets[i];
+    server_.route(feed, [location](ServerConnection& c, const ReceivedRequest&) -> awaitable<void> {
+      co_await c.respond(302, ResponseHeaders{}.add("Location", location), "");
+    });
+    const FetchResponse response = fetch(fetcher, get(feed));
+    EXPECT_EQ(response.error, FetchError::blocked_address) << location << ": " << response.error_detail;
+    EXPECT_TRUE(response.body.empty()) << location;
+  }
+  // The proxy was asked for each feed and never for a private target.
+  ASSERT_EQ(server_.requests().size(), public_requests + private_targets.size());
+  for (std::size_t i = public_requests; i < server_.requests().size(); ++i) {
+    EXPECT_TRUE(server_.requests()[i].target.starts_with("http://203.0.113.10/feed")) << server_.requests()[i].target;
+  }
+}
+
+// Sets environment variables for one test and restores them after it.
+class ScopedEnvironment {
+ public:
+  void set(const char* name, const std::string& value) {
+    const char* old = std::getenv(name);
+    saved_.push_back({name, old != nullptr, old != nullptr ? old : ""});
+    ::setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnvironment() {
+    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
+      if (it->had) {
+        ::setenv(it->name, it->value.c_str(), 1);
+      } else {
+        ::unsetenv(it->name);
+      }
+    }
+  }
+
+ private:
+  struct Saved {
+    const char* name;
+    bool had;
+    std::string value;
+  };
+  std::vector<Saved> saved_;
+};
+
+TEST_F(HttpFetcherTest, EnvironmentProxiesAreIgnored) {
+  LoopbackHttpServer env_proxy(io_, "127.0.0.3");
+  server_.route("/feed", [](ServerConnection& c, const ReceivedRequest&) -> awaitable<void> {
+    co_await c.respond(200, {}, "direct");
+  });
+  ScopedEnvironment environment;
+  environment.set("http_proxy", env_proxy.url(""));
+  environment.set("all_proxy", env_proxy.url(""));
+
+  const FetchResponse direct = fetch(get(server_.url("/feed")));
+  ASSERT_TRUE(direct.ok()) << direct.error_detail;
+  EXPECT_EQ(direct.body, "direct");
+
+  FetchOptions strict = loopback_options();
+  strict.allow_private_networks = false;
+  const FetchResponse refused = fetch(get(server_.url("/feed")), strict);
+  EXPECT_EQ(refused.error, FetchError::blocked_address) << refused.error_detail;
+  EXPECT_TRUE(env_proxy.requests().empty());
+  EXPECT_EQ(server_.count("/feed"), 1u);
+
+  // no_proxy must not send a request around the configured proxy either:
+  // the guard would take the socket for the proxy's.
+  environment.set("no_proxy", "*");
+  FetchOptions proxied = loopback_options();
+  proxied.proxy = env_proxy.url("");
+  const FetchResponse through = fetch(get(server_.url("/feed")), proxied);
+  EXPECT_EQ(through.status, 404) << through.error_detail;
+  EXPECT_EQ(env_proxy.requests().size(), 1u);
+  EXPECT_EQ(server_.count("/feed"), 1u);
+}
+
+TEST_F(HttpFetcherTest, PrivatePermissionCoversItsOwnHostOnly) {
+  LoopbackHttpServer other(io_, "127.0.0.2");
+  other.route("/page", [](ServerConnection& c, const ReceivedRequest&) -> awaitable<void> {
+    co_await c.respond(200, {}, "other host");
+  });
+  server_.route("/feed", [](ServerConnection& c, const ReceivedRequest&) -> awaitable<void> {
+    co_await c.respond(200, {}, "own host");
+  });
+  const std::string elsewhere = other.url("/page");
+  server_.route("/hop", [elsewhere](ServerConnection& c, const ReceivedRequest&) -> awaitable<void> {
+    co_await c.respond(302, ResponseHeaders{}.add("Location", elsewhere), "");
+  });
+  FetchOptions strict = loopback_options();
+  strict.allow_private_networks = false;
+  HttpFetcher fetcher(io_, strict);
+  const auto from_source = [&](std::string url) {
+    FetchRequest request = get(std::move(url));
+    request.private_host = host_of_url(server_.url("/"));
+    return request;
+  };
+
+  const FetchResponse own = fetch(fetcher, from_source(server_.url("/feed")));
+  ASSERT_TRUE(own.ok()) << own.error_detail;
+  EXPECT_EQ(own.body, "own host");
+
+  // An article link of the source to another private host.
+  const FetchResponse link = fetch(fetcher, from_source(other.url("/page")));
+  EXPECT_EQ(link.error, FetchError::blocked_address) << link.error_detail;
+  // A redirect from the source's host to another private host.
+  const FetchResponse hop = fetch(fetcher, from_source(server_.url("/hop")));
+  EXPECT_EQ(hop.error, FetchError::blocked_address) << hop.error_detail;
+  EXPECT_EQ(server_.count("/hop"), 1u);
+  EXPECT_EQ(other.accepted(), 0u);
 }
 
 TEST_F(HttpFetcherTest, GlobalAndPerRequestHeadersAreSent) {
