@@ -17,6 +17,13 @@ when it equals the expected value or the expected value's text; an HTML field
 usage: bench/feedparser_suite.py [--newsd build/daemon/newsd] [-v] DIR...
   DIR: feedparser's tests/wellformed, tests/illformed, tests/entities, ...
   (pip download --no-deps --no-binary :all: feedparser==6.0.11 has them)
+
+A peer in the same run: bench/gofeed_peer prints gofeed's result as newsd's
+feed record (gofeed has no bozo flag, so its `malformed` is always null);
+  go -C bench/gofeed_peer build -o /tmp/gofeed_peer .
+  bench/feedparser_suite.py --with-gofeed /tmp/gofeed_peer DIR...   # both
+  bench/feedparser_suite.py --peer gofeed --peer-bin /tmp/gofeed_peer -v DIR...
+--command CMD scores any `CMD FILE...` printing such records.
 """
 import argparse
 import ast
@@ -26,6 +33,7 @@ import html.parser
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -295,15 +303,64 @@ def cases(dirs):
                     yield os.path.join(root, name)
 
 
+def run_records(command, paths):
+    """One record per path: `command PATH...` in batches, one JSON line each."""
+    records = []
+    batch = 200
+    for start in range(0, len(paths), batch):
+        chunk = paths[start:start + batch]
+        run = subprocess.run([*command, *chunk], capture_output=True, text=True)
+        lines = run.stdout.splitlines()
+        if len(lines) != len(chunk):
+            sys.exit(f"{command[0]} printed {len(lines)} lines for {len(chunk)} inputs:\n{run.stderr}")
+        records.extend(json.loads(line) for line in lines)
+    return records
+
+
+def score(scored, records):
+    """The set of failing paths, scoring each record against its case's expression."""
+    failing = set()
+    for (path, expression), record in zip(scored, records):
+        # A document the parser could not read at all is what feedparser calls bozo with no feed.
+        env = result_of(record) if "error" not in record else {"feed": Record(), "entries": [], "bozo": True}
+        env.update({"len": len, "ord": ord, "time": time})
+        try:
+            ok = bool(eval(expression, {"__builtins__": {}}, env))
+        except Exception:
+            ok = False
+        if not ok:
+            failing.add(path)
+    return failing
+
+
+def _fail_line(path, expression, record, label=""):
+    return (f"FAIL{label} {path}\n  expect: {expression}\n"
+            f"  got:    {json.dumps(record, ensure_ascii=False)[:400]}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--newsd", default="build/daemon/newsd")
-    parser.add_argument("-v", "--verbose", action="store_true", help="print each failing case")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="print each failing case (with --with-gofeed: each case where the two differ)")
     parser.add_argument("--expect-failures", metavar="FILE",
                         help="exit 1 unless the failing cases are exactly those listed in FILE "
                              "(paths relative to --root), printing the differences")
     parser.add_argument("--write-failures", metavar="FILE", help="write the failing cases to FILE")
     parser.add_argument("--root", default=".", help="what listed paths are relative to")
+    peer = parser.add_mutually_exclusive_group()
+    peer.add_argument("--command", metavar="CMD",
+                      help="score `CMD FILE...` (one newsd-shaped JSON line per file) instead of "
+                           "`NEWSD parse-feed FILE...`")
+    peer.add_argument("--peer", choices=["gofeed"],
+                      help="score the gofeed adapter (bench/gofeed_peer, binary given by --peer-bin) "
+                           "instead of newsd")
+    peer.add_argument("--with-gofeed", metavar="PATH",
+                      help="score newsd, then the gofeed adapter binary PATH on the same cases; print "
+                           "both and the difference (the failure options apply to newsd)")
+    parser.add_argument("--peer-bin", metavar="PATH", default="/tmp/gofeed_peer",
+                        help="the built gofeed adapter for --peer gofeed (go -C bench/gofeed_peer build "
+                             "-o /tmp/gofeed_peer .); default %(default)s")
     parser.add_argument("dirs", nargs="+")
     args = parser.parse_args()
 
@@ -325,38 +382,47 @@ def main():
             skipped += 1
             continue
         scored.append((path, expression))
-
-    records = []
-    batch = 200
-    for start in range(0, len(scored), batch):
-        chunk = [path for path, _ in scored[start:start + batch]]
-        run = subprocess.run([args.newsd, "parse-feed", *chunk], capture_output=True, text=True)
-        lines = run.stdout.splitlines()
-        if len(lines) != len(chunk):
-            sys.exit(f"newsd printed {len(lines)} lines for {len(chunk)} inputs:\n{run.stderr}")
-        records.extend(json.loads(line) for line in lines)
-
-    passed = 0
-    failing = set()
-    for (path, expression), record in zip(scored, records):
-        # A document newsd could not read at all is what feedparser calls bozo with no feed.
-        env = result_of(record) if "error" not in record else {"feed": Record(), "entries": [], "bozo": True}
-        env.update({"len": len, "ord": ord, "time": time})
-        try:
-            ok = bool(eval(expression, {"__builtins__": {}}, env))
-        except Exception:
-            ok = False
-        passed += ok
-        if not ok:
-            failing.add(os.path.relpath(path, args.root))
-        if not ok and args.verbose:
-            print(f"FAIL {path}\n  expect: {expression}\n  got:    {json.dumps(record, ensure_ascii=False)[:400]}")
+    paths = [path for path, _ in scored]
     total = len(scored)
-    print(f"{passed}/{total} passed ({100.0 * passed / max(total, 1):.1f} %); {skipped} cases skipped "
-          f"(not modelled by newsd or need HTTP headers)")
+
+    if args.command:
+        label, command = args.command, shlex.split(args.command)
+    elif args.peer == "gofeed":
+        label, command = "gofeed", [args.peer_bin]
+    else:
+        label, command = "newsd", [args.newsd, "parse-feed"]
+    records = run_records(command, paths)
+    failing_paths = score(scored, records)
+    passed = total - len(failing_paths)
+    failing = {os.path.relpath(path, args.root) for path in failing_paths}
+
+    if args.with_gofeed:
+        peer_records = run_records([args.with_gofeed], paths)
+        peer_failing = score(scored, peer_records)
+        if args.verbose:
+            for (path, expression), record, peer_record in zip(scored, records, peer_records):
+                if (path in failing_paths) != (path in peer_failing):
+                    print(_fail_line(path, expression, record if path in failing_paths else peer_record,
+                                     " newsd " if path in failing_paths else " gofeed"))
+    elif args.verbose:
+        for (path, expression), record in zip(scored, records):
+            if path in failing_paths:
+                print(_fail_line(path, expression, record))
+
+    line = (f"{passed}/{total} passed ({100.0 * passed / max(total, 1):.1f} %); {skipped} cases skipped "
+            f"(not modelled by newsd or need HTTP headers)")
+    print(line if label == "newsd" and not args.with_gofeed else f"{label}: {line}" if not args.with_gofeed
+          else f"newsd:  {line}")
+    if args.with_gofeed:
+        peer_passed = total - len(peer_failing)
+        print(f"gofeed: {peer_passed}/{total} passed ({100.0 * peer_passed / max(total, 1):.1f} %)")
+        print(f"difference: newsd {passed - peer_passed:+d} cases "
+              f"({100.0 * (passed - peer_passed) / max(total, 1):+.1f} points); "
+              f"{len(peer_failing - failing_paths)} pass only in newsd, "
+              f"{len(failing_paths - peer_failing)} only in gofeed")
     if args.write_failures:
         with open(args.write_failures, "w") as f:
-            f.write("# feedparser cases newsd does not pass (bench/feedparser_suite.py --write-failures)\n")
+            f.write(f"# feedparser cases {label} does not pass (bench/feedparser_suite.py --write-failures)\n")
             f.writelines(name + "\n" for name in sorted(failing))
     if args.expect_failures:
         with open(args.expect_failures) as f:
