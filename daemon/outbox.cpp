@@ -41,9 +41,11 @@ bool Outbox::submit(std::vector<std::pair<std::string, sinks::OutRecord>> record
 std::size_t Outbox::replay() {
   auto entries = state_.outbox();
   for (auto& entry : entries) {
-    if (state_.published(entry.id)) {
-      // Acknowledged by Kafka and committed as published, but the outbox
-      // entry survived (an older run): drop it without producing.
+    if (state_.published_version(entry.id).value_or(0) >= sinks::record_version(entry.record)) {
+      // This version was acknowledged by Kafka and committed as published,
+      // but the outbox entry survived (an older run): drop it without
+      // producing. (An entry of a newer version than the published one is
+      // produced: an edit in flight at a crash is not lost.)
       sinks::Acknowledgement ack{entry.sequence, entry.id, sinks::record_version(entry.record)};
       state_.acknowledge({&ack, 1}, std::chrono::system_clock::now());
       continue;

@@ -134,7 +134,10 @@ timeout = "5s"
                 # (If this run's only burst is acknowledged at once, any record in flight will do.)
                 acked_enough = published >= progress or time.monotonic() - started > 10
                 return outstanding if outstanding > 0 and acked_enough else None
-            outstanding = wait_for(in_flight, 60, f"records in flight after {progress} acknowledged")
+            try:
+                outstanding = wait_for(in_flight, 60, f"records in flight after {progress} acknowledged")
+            except AssertionError as e:
+                raise AssertionError(f"round {round_}: {e}; newsd's log ends:\n" + newsd.log_text()[-3000:])
             newsd.process.send_signal(signal.SIGKILL)
             newsd.process.wait()
             newsd.log.close()
