@@ -528,8 +528,7 @@ asio::awaitable<bool> SourcePoller::submit(std::vector<parsers::Article>& articl
     if (!complete) break;
   }
   if (!complete)
-    spdlog::info("source {}: the outbox is full; the rest of this feed's {} new items waits for the next poll",
-                 source_.id, candidates.size());
+    spdlog::info("source {}: the outbox is full; the feed's other items wait for the next poll", source_.id);
   co_return complete;
 }
 
