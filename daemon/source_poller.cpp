@@ -266,6 +266,9 @@ asio::awaitable<std::optional<std::vector<parsers::Article>>> SourcePoller::arti
           for (auto it = result.feed->items.rbegin(); it != result.feed->items.rend(); ++it)
             articles.push_back(
                 parsers::article_from_feed_item(*result.feed, *it, source_id, body.url, now));
+          // The items live on as articles; a feed of 250,000 items would
+          // otherwise be held twice for the whole poll.
+          std::vector<parsers::FeedItem>().swap(result.feed->items);
         }
         co_return std::pair{std::move(result), std::move(articles)};
       };
