@@ -116,10 +116,12 @@ Daemon::Daemon(Config config) : parts_(std::make_unique<Parts>(std::move(config)
   p.outbox = std::make_unique<Outbox>(p.io, p.state, *p.sink, kafka.outbox_capacity);
   // Every acknowledged version reaches the story memory, replayed records' too.
   p.outbox->on_acknowledged([&p](const std::string& id, std::uint32_t version) { p.stories.published(id, version); });
+  p.outbox->dead_letters(kafka.dead_letter_topic, static_cast<std::size_t>(kafka.dead_letter_max_body));
 
   p.context = std::make_unique<PollerContext>(PollerContext{
       p.io, p.cpu, p.fetcher, *p.outbox, kafka.topic, p.metrics, p.history,
       kafka.dead_letter_topic, static_cast<std::size_t>(kafka.dead_letter_max_body), &p.pages, &p.stories});
+  p.context->max_record_bytes = record_value_limit(sinks::kafka_max_message_bytes(kafka.properties));
   if (!p.pages.templates().empty())
     spdlog::info("{} site templates from {}", p.pages.templates().size(), p.config.templates_dir.string());
   for (const auto& source : p.config.sources)
@@ -128,6 +130,12 @@ Daemon::Daemon(Config config) : parts_(std::make_unique<Parts>(std::move(config)
   p.health = std::make_unique<HealthServer>(p.io, p.config.http.listen, [&p] {
     std::vector<std::string> reasons;
     if (auto why = p.sink->unready_reason(); !why.empty()) reasons.push_back("kafka: " + why);
+    // Kafka reachable but records not delivered for minutes: newsd is not
+    // doing its job (a stuck producer, a broker refusing a topic); say so.
+    if (auto age = p.outbox->oldest_age(std::chrono::steady_clock::now()); age >= Outbox::kStaleAfter)
+      reasons.push_back("outbox: the oldest record has waited " + std::to_string(age.count()) +
+                        " s for Kafka (more than " + std::to_string(std::chrono::seconds(Outbox::kStaleAfter).count()) +
+                        " s)");
     if (p.stopping) reasons.push_back("shutting down");
     return reasons;
   });
@@ -208,6 +216,9 @@ void Daemon::Parts::collect_metrics() {
   metrics.kafka_errors.with().set(sink->client_errors());
   metrics.outbox_records.with().set(static_cast<double>(outbox->size()));
   metrics.outbox_capacity.with().set(static_cast<double>(outbox->capacity()));
+  metrics.outbox_oldest_age.with().set(
+      static_cast<double>(outbox->oldest_age(std::chrono::steady_clock::now()).count()));
+  metrics.outbox_refused.with().set(outbox->refused());
   metrics.published_ids.with().set(static_cast<double>(outbox->published()));
   metrics.fetches_in_flight.with().set(static_cast<double>(fetcher.in_flight()));
   std::map<std::string, int> states{{"ok", 0}, {"failing", 0}, {"pending", 0}, {"not polled", 0}};

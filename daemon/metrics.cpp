@@ -292,6 +292,11 @@ DaemonMetrics::DaemonMetrics()
                                     "Kafka.")),
       outbox_capacity(registry.gauge("newsd_outbox_capacity",
                                      "Outbox size at which polling pauses (backpressure).")),
+      outbox_oldest_age(registry.gauge("newsd_outbox_oldest_record_age_seconds",
+                                       "How long the oldest record in the outbox has waited for Kafka.")),
+      outbox_refused(registry.counter("newsd_outbox_records_refused_total",
+                                      "Records Kafka can never take (too large...), dead-lettered "
+                                      "and removed from the outbox.")),
       published_ids(registry.gauge("newsd_published_ids",
                                    "Article ids in the published set (deduplication state).")),
       fetches_in_flight(registry.gauge("newsd_fetches_in_flight",

@@ -181,6 +181,8 @@ struct DaemonMetrics {
   // State and queues.
   Family<Gauge>& outbox_records;           // newsd_outbox_records
   Family<Gauge>& outbox_capacity;          // newsd_outbox_capacity
+  Family<Gauge>& outbox_oldest_age;        // newsd_outbox_oldest_record_age_seconds
+  Family<Counter>& outbox_refused;         // newsd_outbox_records_refused_total
   Family<Gauge>& published_ids;            // newsd_published_ids
   Family<Gauge>& fetches_in_flight;        // newsd_fetches_in_flight
   Family<Gauge>& sources;                  // newsd_sources{state}

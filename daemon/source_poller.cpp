@@ -5,6 +5,7 @@
 #include <unordered_set>
 #include <cctype>
 #include <fstream>
+#include <span>
 #include <sstream>
 
 #include <boost/asio/as_tuple.hpp>
@@ -247,7 +248,7 @@ asio::awaitable<bool> SourcePoller::publish(const Body& body) {
   else
     articles = co_await articles_from_feed(body);
   if (!articles) co_return false;
-  co_return submit(*articles);
+  co_return co_await submit(*articles);
 }
 
 asio::awaitable<std::optional<std::vector<parsers::Article>>> SourcePoller::articles_from_feed(
@@ -266,6 +267,9 @@ asio::awaitable<std::optional<std::vector<parsers::Article>>> SourcePoller::arti
           for (auto it = result.feed->items.rbegin(); it != result.feed->items.rend(); ++it)
             articles.push_back(
                 parsers::article_from_feed_item(*result.feed, *it, source_id, body.url, now));
+          // The items live on as articles; a feed of 250,000 items would
+          // otherwise be held twice for the whole poll.
+          std::vector<parsers::FeedItem>().swap(result.feed->items);
         }
         co_return std::pair{std::move(result), std::move(articles)};
       };
@@ -346,15 +350,47 @@ asio::awaitable<std::optional<std::vector<parsers::Article>>> SourcePoller::arti
   co_return std::move(articles);
 }
 
-bool SourcePoller::submit(std::vector<parsers::Article>& articles) {
+std::size_t record_value_limit(std::size_t message_max_bytes) {
+  // Headroom for what else counts against message.max.bytes: the key (32
+  // bytes), the headers (a few hundred at most) and the batch framing.
+  constexpr std::size_t kHeadroom = 4096;
+  return message_max_bytes > 2 * kHeadroom ? message_max_bytes - kHeadroom : message_max_bytes / 2;
+}
+
+std::string_view cut_text(std::string_view text, std::size_t keep) {
+  if (keep >= text.size()) return text;
+  // At the end of a paragraph when one ends in the last quarter of what may
+  // be kept: a reader gets whole paragraphs, at the price of a little text.
+  if (auto paragraph = text.rfind("\n\n", keep);
+      paragraph != std::string_view::npos && paragraph > 0 && paragraph >= keep - keep / 4)
+    return text.substr(0, paragraph);
+  // Else at a character boundary: never half of a UTF-8 sequence.
+  while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xC0) == 0x80) --keep;
+  return text.substr(0, keep);
+}
+
+std::string fit_article_record(parsers::Article& article, std::size_t max_bytes) {
+  std::string value = boost::json::serialize(parsers::article_record(article));
+  // Each pass cuts at least the excess from the body: JSON escaping only ever
+  // makes the written body longer than the text, so the record shrinks by at
+  // least as much. Usually one pass; a body of many escaped characters may
+  // take a few.
+  while (value.size() > max_bytes && !article.body.empty()) {
+    const std::size_t excess = value.size() - max_bytes;
+    const std::size_t keep = excess >= article.body.size() ? 0 : article.body.size() - excess;
+    article.body = std::string(cut_text(article.body, keep));
+    article.body_truncated = true;
+    value = boost::json::serialize(parsers::article_record(article));
+  }
+  return value;
+}
+
+asio::awaitable<bool> SourcePoller::submit(std::vector<parsers::Article>& articles) {
   // Which articles are candidates: not in flight, and for sources whose
   // pages are not fetched again once published, not published either (their
   // feed text would look like an edit of the page's body).
   bool refetches_pages = source_.fetch_articles || source_.kind == SourceKind::html;
   std::vector<parsers::Article*> candidates;
-  std::vector<sinks::Observation> observations;
-  std::vector<parsers::TitleWords> title_words;  // the observations' views point here: no reallocation
-  title_words.reserve(articles.size());
   std::unordered_set<std::string_view> ids_this_poll;
   for (auto& article : articles) {
     ++stats_.items_seen;
@@ -376,88 +412,126 @@ bool SourcePoller::submit(std::vector<parsers::Article>& articles) {
       series_.articles_deduplicated->inc();
       continue;
     }
-    // content_hash is the body's SimHash, computed when the article was made.
-    auto fingerprint = parsers::content_hash_value(article.content_hash);
     candidates.push_back(&article);
-    title_words.push_back(parsers::title_words(article.title));
-    observations.push_back({article.id, source_.id, parsers::text_digest(article.title), fingerprint,
-                            title_words.back(), static_cast<std::uint32_t>(parsers::word_count(article.body))});
-  }
-  auto verdicts = context_.stories ? context_.stories->observe(observations)
-                                   : std::optional<std::vector<sinks::Verdict>>(
-                                         std::vector<sinks::Verdict>(observations.size()));
-  if (!verdicts) {
-    // The story memory could not be written: nothing is produced, the poll is retried.
-    spdlog::error("source {}: dedupe store write failed; the poll will be repeated", source_.id);
-    return false;
   }
 
   const std::string& topic = source_.topic.empty() ? context_.default_topic : source_.topic;
-  std::vector<std::pair<std::string, sinks::OutRecord>> records;
-  for (std::size_t i = 0; i < candidates.size(); ++i) {
-    auto& article = *candidates[i];
-    const auto& verdict = (*verdicts)[i];
-    // Kafka already acknowledged this version (an earlier run published it
-    // before the story memory knew, or crashed between the two commits):
-    // settle the story memory; producing it again would give the same
-    // (id, version) a second value.
-    if (verdict.novelty != sinks::Novelty::unchanged &&
-        context_.outbox.published_version(article.id) >= verdict.version) {
-      if (context_.stories) context_.stories->published(article.id, verdict.version);
-      series_.articles_deduplicated->inc();
-      continue;
+  // (The story memory learns of each acknowledged version from the outbox itself.)
+  Outbox::PublishedHandler on_published = [this](const std::string& id) {
+    ++stats_.published;
+    series_.articles_published->inc();
+    context_.history.published(id, source_.id);
+  };
+  // Candidates go in the order given (oldest first), in chunks: the story
+  // memory and record building of a huge feed must not hold the event loop
+  // for seconds, and each chunk takes no more than the outbox has room for.
+  // What is left waits for the next poll, which fetches the whole feed again
+  // (this poll is not complete, so its validators are not kept).
+  bool complete = true;
+  for (std::size_t start = 0; start < candidates.size(); start += kSubmitChunk) {
+    if (start > 0) co_await asio::post(context_.io, asio::use_awaitable);
+    if (stopping_) co_return false;
+    const std::size_t room = context_.outbox.room();
+    if (room == 0) {
+      complete = false;
+      break;
     }
-    bool skip = false;
-    switch (verdict.novelty) {
-      case sinks::Novelty::unchanged:
-        skip = true;
-        break;
-      case sinks::Novelty::new_article:
-        break;
-      case sinks::Novelty::updated:
-        article.version = static_cast<int>(verdict.version);
-        spdlog::info("source {}: article {} changed; publishing version {}", source_.id,
-                     article.id, verdict.version);
-        break;
-      case sinks::Novelty::near_duplicate:
-        series_.near_duplicates->inc();
-        spdlog::info("source {}: {} ({}) is the story of {}; {}", source_.id, article.id, article.url,
-                     verdict.duplicate_of, source_.publish_duplicates ? "published with duplicate_of" : "dropped");
-        if (!source_.publish_duplicates) {
-          // Settled: the story memory stops asking, so it is counted and logged once.
-          if (context_.stories) context_.stories->published(article.id, verdict.version);
+    const auto chunk = std::span(candidates).subspan(start, std::min(kSubmitChunk, candidates.size() - start));
+    std::vector<sinks::Observation> observations;
+    std::vector<parsers::TitleWords> title_words;  // the observations' views point here: no reallocation
+    title_words.reserve(chunk.size());
+    for (auto* article : chunk) {
+      // content_hash is the body's SimHash, computed when the article was made.
+      auto fingerprint = parsers::content_hash_value(article->content_hash);
+      title_words.push_back(parsers::title_words(article->title));
+      observations.push_back({article->id, source_.id, parsers::text_digest(article->title), fingerprint,
+                              title_words.back(), static_cast<std::uint32_t>(parsers::word_count(article->body))});
+    }
+    // Observing repeats a verdict that asks for publication until the version
+    // is published, so candidates observed but not taken lose nothing.
+    auto verdicts = context_.stories ? context_.stories->observe(observations)
+                                     : std::optional<std::vector<sinks::Verdict>>(
+                                           std::vector<sinks::Verdict>(observations.size()));
+    if (!verdicts) {
+      // The story memory could not be written: nothing is produced, the poll is retried.
+      spdlog::error("source {}: dedupe store write failed; the poll will be repeated", source_.id);
+      co_return false;
+    }
+
+    std::vector<std::pair<std::string, sinks::OutRecord>> records;
+    for (std::size_t i = 0; i < chunk.size(); ++i) {
+      auto& article = *chunk[i];
+      const auto& verdict = (*verdicts)[i];
+      // Kafka already acknowledged this version (an earlier run published it
+      // before the story memory knew, or crashed between the two commits):
+      // settle the story memory; producing it again would give the same
+      // (id, version) a second value.
+      if (verdict.novelty != sinks::Novelty::unchanged &&
+          context_.outbox.published_version(article.id) >= verdict.version) {
+        if (context_.stories) context_.stories->published(article.id, verdict.version);
+        series_.articles_deduplicated->inc();
+        continue;
+      }
+      bool skip = false;
+      switch (verdict.novelty) {
+        case sinks::Novelty::unchanged:
           skip = true;
-        }
-        article.duplicate_of = verdict.duplicate_of;
+          break;
+        case sinks::Novelty::new_article:
+          break;
+        case sinks::Novelty::updated:
+          article.version = static_cast<int>(verdict.version);
+          spdlog::info("source {}: article {} changed; publishing version {}", source_.id,
+                       article.id, verdict.version);
+          break;
+        case sinks::Novelty::near_duplicate:
+          series_.near_duplicates->inc();
+          spdlog::info("source {}: {} ({}) is the story of {}; {}", source_.id, article.id, article.url,
+                       verdict.duplicate_of, source_.publish_duplicates ? "published with duplicate_of" : "dropped");
+          if (!source_.publish_duplicates) {
+            // Settled: the story memory stops asking, so it is counted and logged once.
+            if (context_.stories) context_.stories->published(article.id, verdict.version);
+            skip = true;
+          }
+          article.duplicate_of = verdict.duplicate_of;
+          break;
+      }
+      if (skip) {
+        series_.articles_deduplicated->inc();
+        continue;
+      }
+      if (records.size() == room) {
+        complete = false;
         break;
+      }
+      // Kept below the producer's message.max.bytes by cutting the body; a
+      // record still too large (a huge title) is refused by the sink and
+      // dead-lettered by the outbox.
+      std::string value = fit_article_record(article, context_.max_record_bytes);
+      if (article.body_truncated)
+        spdlog::warn("source {}: body of {} cut to {} bytes to fit Kafka's message.max.bytes", source_.id,
+                     article.id, article.body.size());
+      sinks::OutRecord record{expand_topic(topic, source_.id, article.language), article.id, std::move(value),
+                              {{"schema", parsers::kArticleSchema},
+                               {"source", source_.id},
+                               {"version", std::to_string(verdict.version)},
+                               {"content-type", "application/json"}}};
+      records.emplace_back(article.id, std::move(record));
+      context_.history.submitted(article.id, article.title, article.url);
     }
-    if (skip) {
-      series_.articles_deduplicated->inc();
-      continue;
-    }
-    sinks::OutRecord record{expand_topic(topic, source_.id, article.language), article.id,
-                            boost::json::serialize(parsers::article_record(article)),
-                            {{"schema", parsers::kArticleSchema},
-                             {"source", source_.id},
-                             {"version", std::to_string(verdict.version)},
-                             {"content-type", "application/json"}}};
-    records.emplace_back(article.id, std::move(record));
-    context_.history.submitted(article.id, article.title, article.url);
+    const auto count = records.size();
+    // Once persisted in the outbox the records are safe (produced again after
+    // a crash or a broker outage).
+    auto taken = context_.outbox.submit(std::move(records), on_published);
+    if (!taken) co_return false;
+    stats_.produced += *taken;
+    series_.articles_produced->inc(*taken);
+    if (*taken < count) complete = false;
+    if (!complete) break;
   }
-  auto count = records.size();
-  // Once persisted in the outbox the records are safe (produced again after
-  // a crash or a broker outage), so the response's validators can be trusted.
-  bool persisted =
-      context_.outbox.submit(std::move(records), [this](const std::string& id) {
-        ++stats_.published;
-        series_.articles_published->inc();
-        context_.history.published(id, source_.id);
-      });
-  if (persisted) {
-    stats_.produced += count;
-    series_.articles_produced->inc(count);
-  }
-  return persisted;
+  if (!complete)
+    spdlog::info("source {}: the outbox is full; the feed's other items wait for the next poll", source_.id);
+  co_return complete;
 }
 
 void SourcePoller::dead_letter(const std::string& url, long status, const std::string& content_type,

@@ -67,7 +67,25 @@ struct PollerContext {
   NetworkOutageDetector outage{};
   // newsd_poll_lag_seconds, registered by the first poller that needs it.
   metrics::Family<metrics::Histogram>* poll_lag = nullptr;
+  // The largest record value Kafka takes: record_value_limit() of the
+  // producer's message.max.bytes.
+  std::size_t max_record_bytes = 1'000'000 - 4096;
 };
+
+// The largest record value that fits a producer's message.max.bytes, with
+// headroom for the key, the headers and the batch framing.
+std::size_t record_value_limit(std::size_t message_max_bytes);
+
+// `text` cut to at most `keep` bytes: at the end of a paragraph ("\n\n")
+// when one ends in the last quarter of `keep`, else at a UTF-8 character
+// boundary.
+std::string_view cut_text(std::string_view text, std::size_t keep);
+
+// The article record of `article` as JSON, at most `max_bytes` long when
+// cutting the body (cut_text) can make it so; then the article's body is the
+// cut one and body_truncated is set. Longer only when the rest of the record
+// alone is too large.
+std::string fit_article_record(parsers::Article& article, std::size_t max_bytes);
 
 class SourcePoller {
  public:
@@ -112,8 +130,12 @@ class SourcePoller {
                    std::string_view bytes, const std::string& error);
   boost::asio::awaitable<std::optional<std::vector<parsers::Article>>> articles_from_feed(const Body& body);
   boost::asio::awaitable<std::optional<std::vector<parsers::Article>>> articles_from_listing(const Body& body);
-  // Hands the articles not yet known to the outbox; false if it could not persist them.
-  bool submit(std::vector<parsers::Article>& articles);
+  // Hands the articles not yet known to the outbox, oldest first, no more
+  // than it has room for; false when some were left (no room, or they could
+  // not be persisted): then the response's validators must not be kept.
+  boost::asio::awaitable<bool> submit(std::vector<parsers::Article>& articles);
+  // Candidates observed and turned into records per turn of the event loop.
+  static constexpr std::size_t kSubmitChunk = 1000;
   void record_success();
   std::chrono::milliseconds next_delay();
 

@@ -26,6 +26,7 @@ struct Article {
   std::string source;       // configured source id
   std::string title;        // whitespace-normalised
   std::string body;         // plain text, paragraphs separated by "\n\n"
+  bool body_truncated = false;  // body cut to fit Kafka's record size limit
   std::string summary;      // plain text
   std::vector<std::string> authors;
   std::optional<StatedTime> published_at;  // in the offset the source stated

@@ -32,6 +32,7 @@ boost::json::object article_record(const Article& a) {
   record["source"] = text_or_null(a.source);
   record["title"] = text_or_null(a.title);
   record["body"] = text_or_null(a.body);
+  record["body_truncated"] = a.body_truncated;
   record["summary"] = text_or_null(a.summary);
   record["authors"] = strings(a.authors);
   record["published_at"] = time_or_null(a.published_at);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <limits>
 #include <stdexcept>
 
@@ -38,6 +39,17 @@ std::string kafka_setting_error(const std::string& key, const std::string& value
             RD_KAFKA_CONF_OK;
   rd_kafka_conf_destroy(conf);
   return ok ? std::string() : std::string(error.data());
+}
+
+std::size_t kafka_max_message_bytes(const std::map<std::string, std::string>& properties) {
+  auto it = properties.find("message.max.bytes");
+  if (it == properties.end()) return kKafkaDefaultMaxMessageBytes;
+  // librdkafka itself refuses a malformed or out-of-range value at start-up.
+  std::size_t value = 0;
+  auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), value);
+  if (ec != std::errc() || end != it->second.data() + it->second.size() || value == 0)
+    return kKafkaDefaultMaxMessageBytes;
+  return value;
 }
 
 int kafka_timeout_ms(std::chrono::milliseconds timeout) {
@@ -181,6 +193,11 @@ void KafkaSink::on_delivery_report(rd_kafka_s*, const void* raw, void* opaque) {
     self->broker_error_.clear();
   else
     report.error = rd_kafka_err2str(message->err);
+  // The broker refuses the record itself, not the moment: producing it again
+  // would be refused again.
+  report.permanent = message->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+                     message->err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE ||
+                     message->err == RD_KAFKA_RESP_ERR_INVALID_RECORD;
   if (!handler || !*handler) return;
   // No exception may cross back into librdkafka.
   try {

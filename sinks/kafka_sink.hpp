@@ -37,6 +37,14 @@ struct KafkaSinkConfig {
 // accepts it. Lets the config check find what KafkaSink would throw on.
 std::string kafka_setting_error(const std::string& key, const std::string& value);
 
+// librdkafka's default message.max.bytes, the producer's limit on one
+// record (key, value and headers) when the operator does not set it.
+inline constexpr std::size_t kKafkaDefaultMaxMessageBytes = 1'000'000;
+
+// The producer's message.max.bytes: `properties`' value when the operator
+// set a valid one, else librdkafka's default.
+std::size_t kafka_max_message_bytes(const std::map<std::string, std::string>& properties);
+
 // A duration as librdkafka's int milliseconds, saturated: 25 days must not
 // wrap around to a negative ("no wait" or "forever") timeout.
 int kafka_timeout_ms(std::chrono::milliseconds timeout);

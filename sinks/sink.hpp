@@ -20,6 +20,7 @@ struct OutRecord {
 struct DeliveryReport {
   bool delivered = false;
   std::string error;  // why not, when !delivered
+  bool permanent = false;  // !delivered and never will be as it is (too large for the broker)
 };
 
 enum class ProduceStatus {

@@ -1,0 +1,64 @@
+#pragma once
+// FakeSink: a sinks::Sink whose queue size, refusals and delivery reports a
+// test controls, so the Outbox can be driven without Kafka.
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "sinks/sink.hpp"
+
+namespace newsd::daemon::testing {
+
+class FakeSink final : public sinks::Sink {
+ public:
+  std::size_t queue_capacity = std::numeric_limits<std::size_t>::max();  // outstanding records it takes
+  std::size_t max_value = std::numeric_limits<std::size_t>::max();       // larger values are rejected
+  std::vector<sinks::OutRecord> produced;                                 // every record taken, in order
+
+  sinks::ProduceStatus produce(sinks::OutRecord record, DeliveryHandler on_delivery, std::string* why) override {
+    if (record.value.size() > max_value) {
+      if (why) *why = "Broker: Message size too large";
+      return sinks::ProduceStatus::rejected;
+    }
+    if (outstanding_.size() >= queue_capacity) return sinks::ProduceStatus::queue_full;
+    produced.push_back(record);
+    outstanding_.push_back(std::move(on_delivery));
+    return sinks::ProduceStatus::queued;
+  }
+
+  // Runs the oldest outstanding record's delivery report.
+  void report(sinks::DeliveryReport report = {true, {}, false}) {
+    auto handler = std::move(outstanding_.front());
+    outstanding_.pop_front();
+    handler(report);
+  }
+  void deliver_all() {
+    while (!outstanding_.empty()) report();
+  }
+
+  bool flush(std::chrono::milliseconds) override { return outstanding_.empty(); }
+  std::size_t outstanding() const override { return outstanding_.size(); }
+  std::string unready_reason() const override { return {}; }
+
+ private:
+  std::deque<DeliveryHandler> outstanding_;
+};
+
+// Runs `io` until `done()` holds or `timeout` passed; returns done().
+inline bool run_until(boost::asio::io_context& io, const std::function<bool()>& done,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    io.restart();
+    io.run_for(std::chrono::milliseconds(5));
+  }
+  return done();
+}
+
+}  // namespace newsd::daemon::testing
