@@ -66,8 +66,8 @@ struct Daemon::Parts {
   fetchers::HttpFetcher fetcher;
   ArticlePages pages;
   std::vector<std::unique_ptr<SourcePoller>> pollers;
-  // Pollers a reload removed or replaced: stopped, and kept until exit, as
-  // the outbox may still call back into them for records they submitted.
+  // Pollers a reload removed or replaced: stopped, kept until their run()
+  // has returned (a fetch may be in flight), then freed.
   std::vector<std::unique_ptr<SourcePoller>> retired;
   std::unique_ptr<sinks::KafkaSink> sink;
   std::unique_ptr<Outbox> outbox;
@@ -86,6 +86,7 @@ struct Daemon::Parts {
   std::string summary() const;
   void wait_for_hangup();
   bool reload();
+  void spawn(SourcePoller& poller);
 
   explicit Parts(Config c)
       : config(std::move(c)),
@@ -144,6 +145,34 @@ Daemon::Daemon(Config config) : parts_(std::make_unique<Parts>(std::move(config)
 
 Daemon::~Daemon() = default;
 
+// Runs a poller's loop. When it ends: a retired poller is freed; one that
+// ended by an unexpected exception (a bug: run() handles bad input and
+// network trouble itself) is logged loudly, counted, and started again after
+// a pause, so one source's bug never ends its polling silently.
+void Daemon::Parts::spawn(SourcePoller& poller) {
+  asio::co_spawn(io, poller.run(), [this, raw = &poller](std::exception_ptr error) {
+    asio::post(io, [this, raw, error] {
+      if (std::erase_if(retired, [raw](const auto& p) { return p.get() == raw; }) > 0) return;
+      if (!error || stopping) return;
+      std::string what = "unknown exception";
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        what = e.what();
+      } catch (...) {
+      }
+      spdlog::critical("source {}: polling ended by an unexpected error ({}); restarting it in 10 s",
+                       raw->source().id, what);
+      metrics.poller_crashes.with().inc();
+      auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::seconds(10));
+      timer->async_wait([this, raw, timer](boost::system::error_code ec) {
+        bool current = std::any_of(pollers.begin(), pollers.end(), [raw](const auto& p) { return p.get() == raw; });
+        if (!ec && current && !stopping) spawn(*raw);
+      });
+    });
+  });
+}
+
 int Daemon::run() {
   auto& p = *parts_;
   p.health->start();
@@ -153,7 +182,7 @@ int Daemon::run() {
                p.config.state_dir.string());
   p.outbox->replay();
   p.stories.start_expiry();
-  for (auto& poller : p.pollers) asio::co_spawn(p.io, poller->run(), asio::detached);
+  for (auto& poller : p.pollers) p.spawn(*poller);
   p.notifier.ready(p.summary());
   p.notifier.start([&p] { return p.summary(); });
   p.wait_for_hangup();
@@ -221,6 +250,8 @@ void Daemon::Parts::collect_metrics() {
   metrics.outbox_refused.with().set(outbox->refused());
   metrics.published_ids.with().set(static_cast<double>(outbox->published()));
   metrics.fetches_in_flight.with().set(static_cast<double>(fetcher.in_flight()));
+  metrics.pollers.with({"running"}).set(static_cast<double>(pollers.size()));
+  metrics.pollers.with({"retired"}).set(static_cast<double>(retired.size()));
   std::map<std::string, int> states{{"ok", 0}, {"failing", 0}, {"pending", 0}, {"not polled", 0}};
   for (const auto& view : snapshot().sources) ++states[source_state(view.stats)];
   for (const auto& [state, count] : states) metrics.sources.with({state}).set(count);
@@ -332,7 +363,7 @@ bool Daemon::Parts::reload() {
       spdlog::info("config: source {} added", source.id);
     }
     pollers.push_back(std::make_unique<SourcePoller>(*context, source));
-    asio::co_spawn(io, pollers.back()->run(), asio::detached);
+    spawn(*pollers.back());
   }
 
   configure_logging(next.log);

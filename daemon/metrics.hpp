@@ -185,6 +185,8 @@ struct DaemonMetrics {
   Family<Counter>& outbox_refused;         // newsd_outbox_records_refused_total
   Family<Gauge>& published_ids;            // newsd_published_ids
   Family<Gauge>& fetches_in_flight;        // newsd_fetches_in_flight
+  Family<Gauge>& pollers;                  // newsd_pollers{state}: running, retired (stopped by a reload, not yet freed)
+  Family<Counter>& poller_crashes;         // newsd_poller_crashes_total
   Family<Gauge>& sources;                  // newsd_sources{state}
   // The process.
   Family<Counter>& log_messages;           // newsd_log_messages_total{level,component}

@@ -417,10 +417,14 @@ asio::awaitable<bool> SourcePoller::submit(std::vector<parsers::Article>& articl
 
   const std::string& topic = source_.topic.empty() ? context_.default_topic : source_.topic;
   // (The story memory learns of each acknowledged version from the outbox itself.)
-  Outbox::PublishedHandler on_published = [this](const std::string& id) {
-    ++stats_.published;
-    series_.articles_published->inc();
-    context_.history.published(id, source_.id);
+  // Runs after Kafka's acknowledgement, maybe after a reload freed this
+  // poller: what it touches outlives pollers, except the poller's own stats.
+  Outbox::PublishedHandler on_published = [this, alive = std::weak_ptr<const bool>(alive_),
+                                           published = series_.articles_published, &history = context_.history,
+                                           source = source_.id](const std::string& id) {
+    published->inc();
+    history.published(id, source);
+    if (alive.lock()) ++stats_.published;
   };
   // Candidates go in the order given (oldest first), in chunks: the story
   // memory and record building of a huge feed must not hold the event loop

@@ -144,6 +144,10 @@ class SourcePoller {
   SourceStats stats_;
   boost::asio::steady_timer sleep_;
   bool stopping_ = false;
+  // Held by this poller alone; the outbox's callbacks for records it
+  // submitted hold it weakly, so a poller freed after a reload is never
+  // touched by an acknowledgement that arrives later.
+  std::shared_ptr<const bool> alive_ = std::make_shared<const bool>(true);
   std::string last_error_kind_;
   std::string etag_;           // validators of the last fully published response
   std::string last_modified_;

@@ -405,9 +405,23 @@ timeout = "5s"
                  "3 more polls of b")
         # At most the one poll that was in flight when the reload came.
         self.assertLessEqual(len(self.server.requests_for("/a.xml")), requests_a + 1)
+        # Reloads free the pollers they replace: 20 reloads that change b each
+        # time leave one running poller and none retired.
+        for i in range(20):
+            n.rewrite(self.config([("b", b, f"{1 + i % 2}s")]))
+            n.process.send_signal(signal.SIGHUP)
+            wait_for(lambda: metric(self.scrape(base)[0], "newsd_config_reloads_total", result="ok") == 3 + i,
+                     30, f"reload {i + 2}")
+        wait_for(lambda: metric(self.scrape(base)[0], "newsd_pollers", state="retired") == 0, 60,
+                 "the replaced pollers freed")
+        self.assertEqual(metric(self.scrape(base)[0], "newsd_pollers", state="running"), 1)
+        n.rewrite(self.config([("b", b, "1s")]))
+        n.process.send_signal(signal.SIGHUP)
+        wait_for(lambda: metric(self.scrape(base)[0], "newsd_config_reloads_total", result="ok") == 23, 30,
+                 "reload 23")
         samples, _ = self.scrape(base)
         self.assertIsNone(metric(samples, "newsd_source_polls_total", source="a"))
-        self.assertEqual(metric(samples, "newsd_config_reloads_total", result="ok"), 2)
+        self.assertEqual(metric(samples, "newsd_config_reloads_total", result="ok"), 23)
 
         # A broken config is rejected with file:line; the running one goes on.
         n.rewrite(self.config([("b", b, "1s")]) + '[[sources]]\nid = "b"\nurl = "ftp://x"\n')
