@@ -1,5 +1,6 @@
 #include "daemon/rebuild_state_command.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 #include <set>
@@ -38,15 +39,6 @@ are not in Kafka: the first poll of each source is a full GET.
 Exit codes: 0 rebuilt, 1 failure (Kafka unreachable or too slow, state
 directory in use or unusable), 2 usage error, 3 invalid config.
 )";
-
-std::string regex_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (std::strchr(".^$|()[]{}*+?\\", c) != nullptr) out.push_back('\\');
-    out.push_back(c);
-  }
-  return out;
-}
 
 // One record's story, owning what the index's views point at.
 struct Story {
@@ -119,16 +111,32 @@ class Rebuilder {
 
 }  // namespace
 
-std::regex topics_pattern(const std::vector<std::string>& templates) {
-  std::string pattern;
-  for (const auto& topic : templates) {
-    std::string one = regex_escape(topic);
-    for (const char* placeholder : {"\\{source\\}", "\\{language\\}"})
-      for (std::size_t at; (at = one.find(placeholder)) != std::string::npos;)
-        one.replace(at, std::strlen(placeholder), "[A-Za-z0-9._-]+");
-    pattern += (pattern.empty() ? "" : "|") + ("(?:" + one + ")");
+namespace {
+
+bool topic_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+         c == '-';
+}
+
+// `pattern` matches all of `topic`; a placeholder takes one or more topic
+// characters (backtracking over its length: templates are short).
+bool matches(std::string_view pattern, std::string_view topic) {
+  if (pattern.empty()) return topic.empty();
+  for (std::string_view placeholder : {"{source}", "{language}"}) {
+    if (!pattern.starts_with(placeholder)) continue;
+    const auto rest = pattern.substr(placeholder.size());
+    for (std::size_t n = 1; n <= topic.size() && topic_char(topic[n - 1]); ++n)
+      if (matches(rest, topic.substr(n))) return true;
+    return false;
   }
-  return std::regex(pattern.empty() ? std::string("(?!)") : pattern);
+  return !topic.empty() && pattern.front() == topic.front() && matches(pattern.substr(1), topic.substr(1));
+}
+
+}  // namespace
+
+bool names_topic(const std::vector<std::string>& templates, std::string_view topic) {
+  return std::any_of(templates.begin(), templates.end(),
+                     [&](const std::string& pattern) { return matches(pattern, topic); });
 }
 
 int run_rebuild_state_command(int argc, char** argv) {
@@ -168,7 +176,7 @@ int run_rebuild_state_command(int argc, char** argv) {
     sinks::DedupeIndex index(config.state_dir / "dedupe", dedupe_options(config.dedupe));
     Rebuilder rebuilder(published, index);
     sinks::KafkaReaderConfig reader{config.kafka.brokers, config.kafka.properties, std::chrono::seconds(timeout_s)};
-    auto summary = sinks::read_topics(reader, topics_pattern(templates),
+    auto summary = sinks::read_topics(reader, [&](std::string_view topic) { return names_topic(templates, topic); },
                                       [&](const sinks::ReadRecord& r) { rebuilder.add(r.key, r.value); });
     rebuilder.flush();
     std::string names;

@@ -41,7 +41,7 @@ int remaining_ms(std::chrono::steady_clock::time_point deadline) {
 
 }  // namespace
 
-ReadSummary read_topics(const KafkaReaderConfig& config, const std::regex& topics,
+ReadSummary read_topics(const KafkaReaderConfig& config, const std::function<bool(std::string_view)>& wanted,
                         const std::function<void(const ReadRecord&)>& on_record) {
   const auto deadline = std::chrono::steady_clock::now() + config.timeout;
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -78,7 +78,7 @@ ReadSummary read_topics(const KafkaReaderConfig& config, const std::regex& topic
   std::set<std::pair<std::string, int>> open;  // partitions not yet read to their end
   for (int t = 0; t < md->topic_cnt; ++t) {
     const auto& topic = md->topics[t];
-    if (topic.err != RD_KAFKA_RESP_ERR_NO_ERROR || !std::regex_match(topic.topic, topics)) continue;
+    if (topic.err != RD_KAFKA_RESP_ERR_NO_ERROR || !wanted(topic.topic)) continue;
     summary.topics.emplace_back(topic.topic);
     for (int p = 0; p < topic.partition_cnt; ++p) {
       rd_kafka_topic_partition_list_add(assignment.get(), topic.topic, topic.partitions[p].id)->offset =

@@ -6,7 +6,6 @@
 #include <chrono>
 #include <functional>
 #include <map>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,11 +31,11 @@ struct ReadSummary {
   std::size_t records = 0;
 };
 
-// Reads every partition of every topic whose name matches `topics` (a whole
-// match) and hands each record to `on_record`, in offset order per
+// Reads every partition of every topic for which `wanted(name)` is true and
+// hands each record to `on_record`, in offset order per
 // partition. Throws std::runtime_error when the brokers cannot be reached,
 // the metadata cannot be had, or the read does not finish within the timeout.
-ReadSummary read_topics(const KafkaReaderConfig& config, const std::regex& topics,
+ReadSummary read_topics(const KafkaReaderConfig& config, const std::function<bool(std::string_view)>& wanted,
                         const std::function<void(const ReadRecord&)>& on_record);
 
 }  // namespace newsd::sinks
