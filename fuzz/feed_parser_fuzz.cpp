@@ -5,7 +5,7 @@
 // Build and run (clang needed: apt-get install -y clang libclang-rt-14-dev):
 //   CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DNEWSD_FUZZ=ON
 //   cmake --build build-fuzz --target feed_parser_fuzz
-//   mkdir -p build-fuzz/corpus && cp ../shared/corpora/feeds/gofeed/testdata/*/*/*.xml \
+//   mkdir -p build-fuzz/corpus && cp tests/data/gofeed/translator/*/*.xml tests/data/feedparser/*/*/*.xml \
 //     tests/data/feeds/* build-fuzz/corpus/
 //   build-fuzz/fuzz/feed_parser_fuzz -max_len=65536 -timeout=5 -rss_limit_mb=1024 \
 //     -max_total_time=300 build-fuzz/corpus
