@@ -98,6 +98,8 @@ int guarded_walk(MDB_env* env) {
   MDB_cursor* cursor = nullptr;
   // volatile: their values must survive a siglongjmp back here.
   MDB_txn* volatile* txn_slot = &txn;
+  MDB_cursor* volatile* main_cursor_slot = &main_cursor;
+  MDB_cursor* volatile* cursor_slot = &cursor;
   volatile int rc = MDB_SUCCESS;
   if (sigsetjmp(jump, 1) == 0) {
     t_fault_jump = &jump;
@@ -108,12 +110,10 @@ int guarded_walk(MDB_env* env) {
   t_fault_jump = nullptr;
   sigaction(SIGBUS, &old_bus, nullptr);
   sigaction(SIGSEGV, &old_segv, nullptr);
-  if (rc != kFault) {
-    // After a fault the cursors are left alone: freeing them is not worth
-    // touching a damaged map again, and newsd is about to exit.
-    if (cursor) mdb_cursor_close(cursor);
-    if (main_cursor) mdb_cursor_close(main_cursor);
-  }
+  // Closing a read transaction's cursor only frees it: the damaged map is
+  // not touched again, even after a fault.
+  if (*cursor_slot) mdb_cursor_close(*cursor_slot);
+  if (*main_cursor_slot) mdb_cursor_close(*main_cursor_slot);
   if (*txn_slot) mdb_txn_abort(*txn_slot);  // a read transaction: releases its reader slot only
   return rc;
 }

@@ -98,48 +98,50 @@ timeout = "5s"
 
     def test_sigkill_with_records_in_flight_repeats_only_identical_values(self):
         """kill -9 while records are produced but not yet acknowledged (seen on
-        /metrics: newsd_kafka_outstanding_records > 0), with stories edited
-        between the kills: every (id, version) arrives, and every repeat of
-        one carries the same key and the byte-identical value."""
+        /metrics: newsd_kafka_outstanding_records > 0, the broker frozen so
+        that they stay so), after some acknowledgements of the same run, with
+        stories edited before each kill: every (id, version) arrives, and
+        every repeat of one carries the same key and the byte-identical value."""
         total = 1200
         feeds = {name: Route(rss(name, 1, total)) for name in ("x", "y")}
         sources = [(name, self.server.route(f"/{name}.xml", route)) for name, route in feeds.items()]
         port = free_port()
-        # Records wait 100 ms in the producer before they go: a wide window.
         slow = '[kafka.properties]\n"linger.ms" = "100"'
         in_flight_at_kills = []
         edited = set()
-        # The kill waits for records in flight and, in rounds 0 and 2, for
-        # some acknowledgements of this run first (their commits race the kill).
-        for round_, progress in enumerate((1, 0, 1, 0)):
-            if round_ > 0:
-                # Between kills, the sources edit 200 stories each: every run
-                # has new versions to produce when it is killed.
-                edited |= set(range(1 + 200 * (round_ - 1), 201 + 200 * (round_ - 1)))
-                for name, route in feeds.items():
-                    route.set_body(rss(name, 1, total, edited))
+        broker_pid = int(open(os.path.join(self.broker.dir, "pid")).read())
+        for round_, progress in enumerate((1, 300, 1, 300)):
             newsd = Newsd(self.workdir, self.config(sources, port).replace(
                 '[kafka.properties]\n"reconnect.backoff.max.ms" = "500"',
                 slow + '\n"reconnect.backoff.max.ms" = "500"')).start()
             self.processes.append(newsd)
 
-            started = time.monotonic()
-
-            def in_flight():
-                # Delivery reports of this run, replayed records' included.
-                published = self.metric(port, "newsd_kafka_delivery_latency_seconds_count")
-                outstanding = self.metric(port, "newsd_kafka_outstanding_records")
-                if published is None or outstanding is None:
-                    return None
-                # (If this run's only burst is acknowledged at once, any record in flight will do.)
-                acked_enough = published >= progress or time.monotonic() - started > 10
-                return outstanding if outstanding > 0 and acked_enough else None
+            def metric(name):
+                value = self.metric(port, name)
+                return value if value is not None else -1
             try:
-                outstanding = wait_for(in_flight, 60, f"records in flight after {progress} acknowledged")
+                # Some acknowledgements of this run first (replayed records'
+                # included): their commits race the kill.
+                wait_for(lambda: metric("newsd_kafka_delivery_latency_seconds_count") >= progress, 60,
+                         f"{progress} acknowledgements")
+                # Then the broker freezes (SIGSTOP) and the sources edit 200
+                # stories each: the new versions are produced and wait for an
+                # acknowledgement that cannot come, and newsd is killed. Once
+                # thawed, the broker appends what it had received: those
+                # records reach the topic although newsd never heard so.
+                os.kill(broker_pid, signal.SIGSTOP)
+                try:
+                    edited |= set(range(1 + 200 * round_, 201 + 200 * round_))
+                    for name, route in feeds.items():
+                        route.set_body(rss(name, 1, total, edited))
+                    outstanding = wait_for(lambda: (lambda n: n if n > 0 else None)(
+                        metric("newsd_kafka_outstanding_records")), 60, "records in flight")
+                    newsd.process.send_signal(signal.SIGKILL)
+                    newsd.process.wait()
+                finally:
+                    os.kill(broker_pid, signal.SIGCONT)
             except AssertionError as e:
                 raise AssertionError(f"round {round_}: {e}; newsd's log ends:\n" + newsd.log_text()[-3000:])
-            newsd.process.send_signal(signal.SIGKILL)
-            newsd.process.wait()
             newsd.log.close()
             in_flight_at_kills.append(outstanding)
         self.assertTrue(all(n > 0 for n in in_flight_at_kills), in_flight_at_kills)
