@@ -113,13 +113,16 @@ struct Fingerprinted {
   std::string source;
   std::uint64_t title_digest;
   newsd::parsers::TitleWords title_words;
-  std::uint64_t simhash;
-  std::uint32_t words;
+  std::uint64_t simhash = 0;
+  std::uint32_t words = 0;
 
   Fingerprinted(std::string id_, std::string source_, const std::string& title, const std::string& body)
       : id(std::move(id_)), source(std::move(source_)), title_digest(newsd::parsers::text_digest(title)),
-        title_words(newsd::parsers::title_words(title)), simhash(newsd::parsers::simhash(body)),
-        words(static_cast<std::uint32_t>(newsd::parsers::word_count(body))) {}
+        title_words(newsd::parsers::title_words(title)) {
+    const auto fingerprint = newsd::parsers::body_fingerprint(body);
+    simhash = fingerprint.simhash;
+    words = static_cast<std::uint32_t>(fingerprint.words);
+  }
 
   Observation observation() const { return {id, source, title_digest, simhash, title_words, words}; }
 };

@@ -161,6 +161,7 @@ void merge_page_into_feed_article(parsers::Article& feed, const parsers::Article
   if (!page.body.empty()) {
     feed.body = page.body;
     feed.content_hash = page.content_hash;
+    feed.body_words = page.body_words;
     // The record's language is its body's: the page text decides, what the
     // item said (its text or its feed's declaration) is the hint.
     feed.language = parsers::detect_language(feed.title + "\n\n" + feed.body,

@@ -76,7 +76,7 @@ class Rebuilder {
     story.title_digest = parsers::text_digest(title);
     story.title_words = parsers::title_words(title);
     story.simhash = parsers::content_hash_value(text(record, "content_hash"));
-    story.body_words = static_cast<std::uint32_t>(parsers::word_count(body));
+    story.body_words = static_cast<std::uint32_t>(parsers::body_fingerprint(body).words);
     ids_.insert(story.id);
     ++records_;
     batch_.push_back(std::move(story));

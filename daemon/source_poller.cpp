@@ -449,7 +449,7 @@ asio::awaitable<bool> SourcePoller::submit(std::vector<parsers::Article>& articl
       auto fingerprint = parsers::content_hash_value(article->content_hash);
       title_words.push_back(parsers::title_words(article->title));
       observations.push_back({article->id, source_.id, parsers::text_digest(article->title), fingerprint,
-                              title_words.back(), static_cast<std::uint32_t>(parsers::word_count(article->body))});
+                              title_words.back(), article->body_words});
     }
     // Observing repeats a verdict that asks for publication until the version
     // is published, so candidates observed but not taken lose nothing.

@@ -2,7 +2,8 @@
 // Article: one news article as newsd publishes it, whichever way it was
 // obtained (a feed item, a page extracted by template, structured data or the
 // generic extractor). article_record() turns it into the Kafka value whose
-// field names are the public contract of DESIGN.md ("newsd.article.v1").
+// field names are the public contract of docs/design.md ("newsd.article.v1").
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,11 +43,15 @@ struct Article {
   std::string feed_guid;
   ArticleExtraction extraction;
   std::string content_hash;
+  std::uint32_t body_words = 0;  // normalised words of body (for the story memory; not in the record)
   int version = 1;
   std::string duplicate_of;
 };
 
-// The article record of DESIGN.md. Empty strings and lists become null / [],
+// Sets content_hash and body_words from body, in one walk of the text.
+void fingerprint_body(Article& article);
+
+// The article record of docs/design.md. Empty strings and lists become null / [],
 // never invented values.
 boost::json::object article_record(const Article& article);
 

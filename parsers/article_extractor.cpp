@@ -403,7 +403,7 @@ Article assemble(const HtmlDocument& document, const PageInput& page, const Extr
   if (document.truncated) detail += "node limit reached, page truncated; ";
   detail += "charset " + document.charset.charset + " (" + std::string(to_string(document.charset.source)) + ")";
   article.extraction.detail = std::move(detail);
-  if (!article.body.empty()) article.content_hash = content_hash(article.body);
+  fingerprint_body(article);
   return article;
 }
 

@@ -1,5 +1,7 @@
 #include "parsers/article.hpp"
 
+#include "parsers/text_fingerprint.hpp"
+
 #include <boost/json/array.hpp>
 
 namespace newsd::parsers {
@@ -23,6 +25,12 @@ boost::json::array strings(const std::vector<std::string>& list) {
 }
 
 }  // namespace
+
+void fingerprint_body(Article& article) {
+  const BodyFingerprint fingerprint = body_fingerprint(article.body);
+  article.content_hash = format_content_hash(fingerprint.simhash);
+  article.body_words = static_cast<std::uint32_t>(fingerprint.words);
+}
 
 boost::json::object article_record(const Article& a) {
   boost::json::object record;

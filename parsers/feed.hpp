@@ -1,7 +1,7 @@
 #pragma once
 // The Feed model: what every feed format (RSS 0.9x/1.0/2.0, Atom 0.3/1.0,
 // JSON Feed 1.0/1.1) is parsed into. Plain values, owned by whoever holds the
-// Feed; produced by parse_feed() and turned into the feed record of DESIGN.md
+// Feed; produced by parse_feed() and turned into the feed record of docs/design.md
 // by feed_record().
 #include <chrono>
 #include <cstdint>
@@ -108,7 +108,7 @@ struct FeedResult {
 // Parses a feed document. Pure: no I/O, no clock, no globals.
 FeedResult parse_feed(std::string_view bytes, const FeedSource& source);
 
-// The feed record of DESIGN.md ("newsd parse-feed" output).
+// The feed record of docs/design.md ("newsd parse-feed" output).
 boost::json::object feed_record(const Feed& feed);
 
 // Parses a date string of any form found in feeds (RFC 822 variants, ISO 8601,

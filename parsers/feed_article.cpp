@@ -51,7 +51,7 @@ Article article_from_feed_item(const Feed& feed, const FeedItem& item, std::stri
   }
   article.site_name = normalize_whitespace(feed.title);
   article.extraction.method = "feed";
-  if (!article.body.empty()) article.content_hash = content_hash(article.body);
+  fingerprint_body(article);
   return article;
 }
 

@@ -1,4 +1,4 @@
-// feed_record(): the Feed as the JSON feed record of DESIGN.md. Absent values
+// feed_record(): the Feed as the JSON feed record of docs/design.md. Absent values
 // are omitted, never invented; a date that did not parse keeps its raw text
 // under "<field>_raw" so a consumer can see what the feed said.
 #include <boost/json/array.hpp>

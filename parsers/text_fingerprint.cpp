@@ -291,7 +291,9 @@ std::uint64_t text_digest(std::string_view utf8) {
   return digest == 0 ? 1 : digest;
 }
 
-std::uint64_t simhash(std::string_view utf8) {
+std::uint64_t simhash(std::string_view utf8) { return body_fingerprint(utf8).simhash; }
+
+BodyFingerprint body_fingerprint(std::string_view utf8) {
   // The words' hashes (hash64 of each normalised word, computed as the word
   // streams by) and each paragraph's word count.
   struct Hashes {
@@ -319,7 +321,7 @@ std::uint64_t simhash(std::string_view utf8) {
   std::size_t total = hashes.words.size(), body = 0;
   for (std::size_t size : hashes.paragraph_sizes)
     if (size >= kFurnitureMaxWords) body += size;
-  if (total < kMinFingerprintWords) return 0;
+  if (total < kMinFingerprintWords) return {0, total};
   // Leave furniture out unless the text is all short paragraphs. Shingles
   // run across paragraph breaks and carry equal weight, so a copy that
   // merges or splits paragraphs (a feed's flat text vs the page's) still
@@ -355,33 +357,19 @@ std::uint64_t simhash(std::string_view utf8) {
     vote(h);
   }
   std::uint64_t out = ones.majority();
-  return out == 0 ? 1 : out;
+  return {out == 0 ? 1 : out, total};
 }
 
 int hamming_distance(std::uint64_t a, std::uint64_t b) { return std::popcount(a ^ b); }
 
-std::string content_hash(std::string_view body) {
-  std::uint64_t fingerprint = simhash(body);
+std::string content_hash(std::string_view body) { return format_content_hash(simhash(body)); }
+
+std::string format_content_hash(std::uint64_t fingerprint) {
   if (fingerprint == 0) return {};
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out(16, '0');
   for (int i = 15; i >= 0; --i, fingerprint >>= 4) out[i] = kHex[fingerprint & 0xf];
   return out;
-}
-
-std::size_t word_count(std::string_view utf8) {
-  struct Count {
-    std::size_t words = 0;
-    bool in_word = false;
-    void letter(std::string_view) { in_word = true; }
-    void end_word() {
-      words += in_word ? 1 : 0;
-      in_word = false;
-    }
-    void end_paragraph() {}
-  } count;
-  walk_words(utf8, count);
-  return count.words;
 }
 
 TitleWords title_words(std::string_view utf8) {

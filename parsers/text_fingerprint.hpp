@@ -67,17 +67,24 @@ std::uint64_t text_digest(std::string_view utf8);
 // unrelated texts 0% (mean distance 32). Longer bodies do better.
 std::uint64_t simhash(std::string_view utf8);
 
+// simhash() and the number of normalised words, from one walk of the text.
+struct BodyFingerprint {
+  std::uint64_t simhash = 0;
+  std::size_t words = 0;
+};
+BodyFingerprint body_fingerprint(std::string_view utf8);
+
 // The record's content_hash: simhash(body) as 16 hex digits; empty when the
 // body is too short to fingerprint.
 std::string content_hash(std::string_view body);
+
+// A SimHash as the record's content_hash (empty for 0).
+std::string format_content_hash(std::uint64_t simhash);
 
 // The SimHash a content_hash names (0 for an empty or malformed one).
 std::uint64_t content_hash_value(std::string_view hex);
 
 int hamming_distance(std::uint64_t a, std::uint64_t b);
-
-// Number of normalised words in the text.
-std::size_t word_count(std::string_view utf8);
 
 // A headline as a small set of words: the 32-bit hashes of its distinct
 // normalised words, sorted, at most kTitleWords of them (the rest 0). Two

@@ -77,7 +77,7 @@ struct Observation {
   std::uint64_t title_digest;    // parsers::text_digest(title)
   std::uint64_t body_simhash;    // parsers::simhash(body); 0 = no usable body (never matched as a near duplicate)
   std::span<const std::uint32_t> title_words{};  // parsers::title_words(title); empty: headlines agree only when equal
-  std::uint32_t body_words = 0;  // parsers::word_count(body)
+  std::uint32_t body_words = 0;  // parsers::body_fingerprint(body).words
 };
 
 enum class Novelty : std::uint8_t {

@@ -139,3 +139,20 @@ TEST(TextFingerprintTest, ContentHashIgnoresWhitespaceAndCase) {
 }
 
 }  // namespace newsd::parsers
+
+namespace newsd::parsers {
+namespace {
+
+TEST(BodyFingerprint, IsTheSimHashAndTheNormalisedWordCountInOneWalk) {
+  const std::string body = "Don't panic: the ferry left at dawn.\n\nأكَّدَ الوزير - 12 مسؤولاً, وصلوا!";
+  const BodyFingerprint fingerprint = body_fingerprint(body);
+  EXPECT_EQ(fingerprint.simhash, simhash(body));
+  // dont panic the ferry left at dawn / اكد الوزير 12 مسؤولا وصلوا
+  EXPECT_EQ(fingerprint.words, 12u);
+  EXPECT_EQ(body_fingerprint("too short").simhash, 0u);
+  EXPECT_EQ(body_fingerprint("too short").words, 2u);
+  EXPECT_EQ(format_content_hash(fingerprint.simhash), content_hash(body));
+}
+
+}  // namespace
+}  // namespace newsd::parsers
