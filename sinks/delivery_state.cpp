@@ -151,6 +151,31 @@ std::optional<PublishedValue> read_published(MDB_txn* txn, MDB_dbi dbi, std::str
 
 }  // namespace
 
+namespace {
+
+// A journal value: the version (4 bytes); 1 when it is not that.
+std::uint32_t journal_version(const MDB_val& value) {
+  std::uint32_t version = 1;
+  if (value.mv_size == sizeof version) std::memcpy(&version, value.mv_data, sizeof version);
+  return version;
+}
+
+// Calls visit(key, value) for every entry of `dbi`, in key order, in one read
+// transaction.
+template <typename Visit>
+void for_each_entry(MDB_env* env, MDB_dbi dbi, Visit&& visit) {
+  Txn txn(env, MDB_RDONLY);
+  if (txn.status() != MDB_SUCCESS) return;
+  LmdbCursor cursor(txn.get(), dbi);
+  if (cursor.status() != MDB_SUCCESS) return;
+  MDB_val key, value;
+  for (int rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_FIRST); rc == MDB_SUCCESS;
+       rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_NEXT))
+    visit(key, value);
+}
+
+}  // namespace
+
 std::optional<std::uint32_t> DeliveryState::published_version(std::string_view id) const {
   Txn txn(env_.get(), MDB_RDONLY);
   if (txn.status() != MDB_SUCCESS) return std::nullopt;
@@ -218,18 +243,9 @@ bool DeliveryState::acknowledge(std::span<const Acknowledgement> acks, std::chro
 
 std::vector<std::pair<std::string, std::uint32_t>> DeliveryState::unapplied() const {
   std::vector<std::pair<std::string, std::uint32_t>> out;
-  Txn txn(env_.get(), MDB_RDONLY);
-  if (txn.status() != MDB_SUCCESS) return out;
-  LmdbCursor cursor(txn.get(), unapplied_);
-  if (cursor.status() != MDB_SUCCESS) return out;
-  MDB_val key, value;
-  for (int op = MDB_FIRST; mdb_cursor_get(cursor.get(), &key, &value, static_cast<MDB_cursor_op>(op)) ==
-                           MDB_SUCCESS;
-       op = MDB_NEXT) {
-    std::uint32_t version = 1;
-    if (value.mv_size == sizeof version) std::memcpy(&version, value.mv_data, sizeof version);
-    out.emplace_back(std::string(static_cast<const char*>(key.mv_data), key.mv_size), version);
-  }
+  for_each_entry(env_.get(), unapplied_, [&](const MDB_val& key, const MDB_val& value) {
+    out.emplace_back(std::string(static_cast<const char*>(key.mv_data), key.mv_size), journal_version(value));
+  });
   return out;
 }
 
@@ -246,9 +262,7 @@ bool DeliveryState::applied(std::span<const std::pair<std::string, std::uint32_t
       continue;
     }
     if (rc != MDB_SUCCESS) break;
-    std::uint32_t journaled = 1;
-    if (value.mv_size == sizeof journaled) std::memcpy(&journaled, value.mv_data, sizeof journaled);
-    if (journaled <= version) rc = mdb_del(txn.get(), unapplied_, &key, nullptr);
+    if (journal_version(value) <= version) rc = mdb_del(txn.get(), unapplied_, &key, nullptr);
   }
   if (rc == MDB_SUCCESS) rc = txn.commit();
   if (rc != MDB_SUCCESS) {
@@ -260,22 +274,14 @@ bool DeliveryState::applied(std::span<const std::pair<std::string, std::uint32_t
 
 std::vector<OutboxEntry> DeliveryState::outbox() const {
   std::vector<OutboxEntry> entries;
-  Txn txn(env_.get(), MDB_RDONLY);
-  if (txn.status() != MDB_SUCCESS) return entries;
-  LmdbCursor cursor(txn.get(), outbox_);
-  if (cursor.status() != MDB_SUCCESS) return entries;
-  MDB_val key, value;
-  for (int op = MDB_FIRST; mdb_cursor_get(cursor.get(), &key, &value, static_cast<MDB_cursor_op>(op)) ==
-                           MDB_SUCCESS;
-       op = MDB_NEXT) {
-    auto decoded = decode_outbox_record(
-        std::string_view(static_cast<const char*>(value.mv_data), value.mv_size));
+  for_each_entry(env_.get(), outbox_, [&](const MDB_val& key, const MDB_val& value) {
+    auto decoded = decode_outbox_record(std::string_view(static_cast<const char*>(value.mv_data), value.mv_size));
     if (!decoded) {
       spdlog::error("outbox: entry {} is unreadable; skipped", sequence_of(key));
-      continue;
+      return;
     }
     entries.push_back({sequence_of(key), std::move(decoded->first), std::move(decoded->second)});
-  }
+  });
   return entries;
 }
 
