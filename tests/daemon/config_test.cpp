@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/test_dir.hpp"
+
 namespace newsd::daemon {
 namespace {
 
@@ -277,10 +279,7 @@ TEST(ConfigLimitsTest, KafkaPropertiesLibrdkafkaRefusesAreMistakes) {
 class ConfigFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("newsd-config-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+    dir_ = testing_support::fresh_test_dir("newsd-config-");
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

@@ -9,6 +9,8 @@
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
+#include "tests/support/test_dir.hpp"
+
 #include "fake_sink.hpp"
 
 namespace newsd::daemon {
@@ -20,10 +22,7 @@ using testing::run_until;
 class OutboxTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("newsd-outbox-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+    dir_ = testing_support::fresh_test_dir("newsd-outbox-");
     state_ = std::make_unique<sinks::DeliveryState>(dir_);
   }
   void TearDown() override {

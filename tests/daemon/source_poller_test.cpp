@@ -12,6 +12,8 @@
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
+#include "tests/support/test_dir.hpp"
+
 #include "daemon/status_page.hpp"
 #include "fake_sink.hpp"
 #include "parsers/text_codec.hpp"
@@ -85,10 +87,7 @@ TEST(RecordValueLimit, LeavesHeadroomBelowMessageMaxBytes) {
 class SourcePollerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("newsd-poller-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+    dir_ = testing_support::fresh_test_dir("newsd-poller-");
     std::filesystem::create_directories(dir_);
     state_ = std::make_unique<sinks::DeliveryState>(dir_ / "delivery");
   }

@@ -10,16 +10,15 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/test_dir.hpp"
+
 namespace newsd::daemon {
 namespace {
 
 class StateDirLockTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("newsd-lock-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+    dir_ = testing_support::fresh_test_dir("newsd-lock-");
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 

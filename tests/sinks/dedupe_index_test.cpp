@@ -13,6 +13,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "tests/support/test_dir.hpp"
 #include <unistd.h>
 
 namespace newsd::sinks {
@@ -26,10 +28,7 @@ const Clock::time_point kT0 = Clock::time_point(std::chrono::seconds(1'705'300'0
 class DedupeIndexTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("newsd-dedupe-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+    dir_ = testing_support::fresh_test_dir("newsd-dedupe-");
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 

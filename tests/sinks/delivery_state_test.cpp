@@ -9,16 +9,15 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/test_dir.hpp"
+
 namespace newsd::sinks {
 namespace {
 
 class DeliveryStateTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("newsd-delivery-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+    dir_ = testing_support::fresh_test_dir("newsd-delivery-");
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 

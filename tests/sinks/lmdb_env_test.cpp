@@ -14,6 +14,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/test_dir.hpp"
+
 #include "sinks/dedupe_index.hpp"
 #include "sinks/delivery_state.hpp"
 
@@ -25,10 +27,7 @@ namespace fs = std::filesystem;
 class LmdbEnvTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    state_ = fs::temp_directory_path() /
-             ("newsd-lmdb-" + std::to_string(::getpid()) + "-" +
-              ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(state_);
+    state_ = testing_support::fresh_test_dir("newsd-lmdb-");
     dir_ = state_ / "delivery";
   }
   void TearDown() override { fs::remove_all(state_); }
