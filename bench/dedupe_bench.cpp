@@ -15,7 +15,7 @@
 
 #include <unistd.h>
 
-#include "sinks/dedupe_index.hpp"
+#include "sinks/dedupe/dedupe_index.hpp"
 
 namespace {
 

@@ -18,9 +18,9 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "daemon/outbox.hpp"
-#include "sinks/delivery_state.hpp"
-#include "sinks/kafka_sink.hpp"
+#include "sinks/outbox/outbox.hpp"
+#include "sinks/outbox/delivery_state.hpp"
+#include "sinks/kafka/kafka_sink.hpp"
 
 namespace {
 

@@ -36,12 +36,12 @@
 #include <boost/json/value.hpp>
 #include <gumbo.h>
 
-#include "parsers/article_extractor.hpp"
-#include "parsers/html_document.hpp"
-#include "parsers/html_text.hpp"
-#include "parsers/page_date.hpp"
-#include "parsers/structured_metadata.hpp"
-#include "parsers/text_codec.hpp"
+#include "parsers/articles/article_extractor.hpp"
+#include "parsers/html/html_document.hpp"
+#include "parsers/html/html_text.hpp"
+#include "parsers/articles/page_date.hpp"
+#include "parsers/articles/structured_metadata.hpp"
+#include "parsers/text/text_codec.hpp"
 
 namespace {
 

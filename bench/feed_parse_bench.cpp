@@ -27,10 +27,10 @@
 
 #include <boost/json/parse.hpp>
 
-#include "parsers/feed.hpp"
-#include "parsers/feed_article.hpp"
-#include "parsers/html_text.hpp"
-#include "parsers/language_detector.hpp"
+#include "parsers/feeds/feed.hpp"
+#include "parsers/articles/feed_article.hpp"
+#include "parsers/html/html_text.hpp"
+#include "parsers/articles/language_detector.hpp"
 
 namespace {
 

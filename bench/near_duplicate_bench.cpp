@@ -33,9 +33,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
-#include "parsers/article_identity.hpp"
-#include "parsers/text_fingerprint.hpp"
-#include "sinks/dedupe_index.hpp"
+#include "parsers/identity/article_identity.hpp"
+#include "parsers/text/text_fingerprint.hpp"
+#include "sinks/dedupe/dedupe_index.hpp"
 
 namespace {
 

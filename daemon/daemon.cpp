@@ -11,21 +11,21 @@
 #include <boost/asio/thread_pool.hpp>
 #include <spdlog/spdlog.h>
 
-#include "daemon/article_pages.hpp"
-#include "daemon/health_server.hpp"
-#include "daemon/log_setup.hpp"
-#include "daemon/metrics.hpp"
-#include "daemon/status_page.hpp"
-#include "daemon/systemd_notifier.hpp"
+#include "daemon/pipeline/article_pages.hpp"
+#include "daemon/ops/health_server.hpp"
+#include "daemon/ops/log_setup.hpp"
+#include "daemon/ops/metrics.hpp"
+#include "daemon/ops/status_page.hpp"
+#include "daemon/ops/systemd_notifier.hpp"
 #include "daemon/version.hpp"
-#include "daemon/outbox.hpp"
-#include "daemon/story_memory.hpp"
-#include "daemon/source_poller.hpp"
-#include "daemon/state_dir_lock.hpp"
+#include "sinks/outbox/outbox.hpp"
+#include "sinks/dedupe/story_memory.hpp"
+#include "daemon/pipeline/source_poller.hpp"
+#include "daemon/ops/state_dir_lock.hpp"
 #include "fetchers/http_fetcher.hpp"
-#include "sinks/embedded_broker.hpp"
-#include "sinks/kafka_sink.hpp"
-#include "sinks/delivery_state.hpp"
+#include "sinks/kafka/embedded_broker.hpp"
+#include "sinks/kafka/kafka_sink.hpp"
+#include "sinks/outbox/delivery_state.hpp"
 
 namespace newsd::daemon {
 namespace asio = boost::asio;

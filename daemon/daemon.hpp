@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/config.hpp"
+#include "daemon/config/config.hpp"
 
 namespace newsd::daemon {
 

@@ -5,12 +5,12 @@
 
 #include <spdlog/spdlog.h>
 
-#include "daemon/config.hpp"
+#include "daemon/config/config.hpp"
 #include "daemon/daemon.hpp"
-#include "daemon/extract_command.hpp"
-#include "daemon/log_setup.hpp"
-#include "daemon/parse_feed_command.hpp"
-#include "daemon/rebuild_state_command.hpp"
+#include "daemon/commands/extract_command.hpp"
+#include "daemon/ops/log_setup.hpp"
+#include "daemon/commands/parse_feed_command.hpp"
+#include "daemon/commands/rebuild_state_command.hpp"
 #include "daemon/version.hpp"
 
 namespace {

@@ -15,8 +15,8 @@
 
 #include <boost/json/serialize.hpp>
 
-#include "parsers/article_extractor.hpp"
-#include "parsers/page_date.hpp"
+#include "parsers/articles/article_extractor.hpp"
+#include "parsers/articles/page_date.hpp"
 
 namespace {
 

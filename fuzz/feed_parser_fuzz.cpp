@@ -15,9 +15,9 @@
 
 #include <boost/json/serialize.hpp>
 
-#include "parsers/feed.hpp"
-#include "parsers/html_text.hpp"
-#include "parsers/text_codec.hpp"
+#include "parsers/feeds/feed.hpp"
+#include "parsers/html/html_text.hpp"
+#include "parsers/text/text_codec.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace newsd::parsers;

@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "parsers/html_document.hpp"
+#include "parsers/html/html_document.hpp"
 
 namespace {
 

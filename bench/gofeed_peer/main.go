@@ -1,5 +1,5 @@
 // gofeed_peer prints, for each file given, one JSON line shaped like newsd's
-// feed record (parsers/feed_record.cpp) from gofeed's universal gofeed.Feed,
+// feed record (parsers/feeds/feed_record.cpp) from gofeed's universal gofeed.Feed,
 // so bench/feedparser_suite.py can score gofeed the way it scores
 // `newsd parse-feed`. Each gofeed field is mapped once, without regard to any
 // test case:

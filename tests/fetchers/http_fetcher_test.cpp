@@ -29,7 +29,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
 
-#include "tests/fetchers/loopback_http_server.hpp"
+#include "tests/support/loopback_http_server.hpp"
 
 namespace newsd::fetchers {
 namespace {

@@ -1,0 +1,176 @@
+#include "daemon/commands/extract_command.hpp"
+
+#include "daemon/pipeline/article_pages.hpp"
+#include "daemon/config/bounded_read.hpp"
+#include "daemon/commands/one_shot_fetch.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/serialize.hpp>
+
+#include "parsers/articles/article_extractor.hpp"
+#include "parsers/articles/site_template.hpp"
+
+namespace newsd::daemon {
+namespace {
+
+namespace fs = std::filesystem;
+using parsers::ExtractOptions;
+using parsers::PageInput;
+
+constexpr std::string_view kUsage =
+    "usage: newsd extract [--url URL] [--templates DIR] FILE|URL...\n"
+    "\n"
+    "Extracts the article of each page and prints its record (newsd.article.v1)\n"
+    "as one JSON object per line, in input order. An input that fails gets a\n"
+    "line {\"input\": ..., \"error\": ...}. Exit status: 0 all extracted, 1 some\n"
+    "failed, 2 usage or template error.\n"
+    "\n"
+    "  --url URL        the page's URL (its identity, and the host templates match);\n"
+    "                   without it the page's <link rel=canonical> is its URL\n"
+    "  --templates DIR  site templates (*.toml); default: $NEWSD_TEMPLATES, else a\n"
+    "                   templates/ folder beside or above the newsd binary, else\n"
+    "                   ./templates\n"
+    "  -h, --help       this text\n";
+
+struct Options {
+  std::string url;
+  std::string templates_dir;
+  std::vector<std::string> inputs;
+};
+
+bool is_url(std::string_view input) { return input.rfind("http://", 0) == 0 || input.rfind("https://", 0) == 0; }
+
+// A page from a file or standard input ("-"), capped like a fetched one.
+std::optional<std::string> read_file(const std::string& path, std::size_t max_bytes, std::string& error) {
+  auto read = path == "-" ? read_stream(std::cin, max_bytes) : read_regular_file(path, max_bytes);
+  if (!read.bytes) error = (path == "-" ? std::string("standard input ") : path + " ") + read.error;
+  return std::move(read.bytes);
+}
+
+// --templates, $NEWSD_TEMPLATES, then a templates/ folder beside or above the
+// binary (a build tree or an install's share/newsd), then ./templates.
+std::optional<fs::path> find_templates_dir(const std::string& requested) {
+  if (!requested.empty()) return fs::path(requested);
+  if (const char* env = std::getenv("NEWSD_TEMPLATES"); env != nullptr && *env != '\0') return fs::path(env);
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    fs::path dir = exe.parent_path();
+    for (int up = 0; up < 4 && !dir.empty(); ++up, dir = dir.parent_path()) {
+      for (const fs::path& candidate : {dir / "templates", dir / "share" / "newsd" / "templates"})
+        if (fs::is_directory(candidate, ec)) return candidate;
+      if (dir == dir.root_path()) break;
+    }
+  }
+  if (fs::is_directory("templates", ec)) return fs::path("templates");
+  return std::nullopt;
+}
+
+std::string error_line(const std::string& input, const std::string& error) {
+  boost::json::object line{{"input", input}, {"error", error}};
+  return boost::json::serialize(line);
+}
+
+}  // namespace
+
+int run_extract_command(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (arg == "--url" || arg == "--templates") {
+      if (i + 1 >= argc) {
+        std::cerr << "newsd extract: " << arg << " needs a value\n" << kUsage;
+        return 2;
+      }
+      (arg == "--url" ? options.url : options.templates_dir) = argv[++i];
+    } else if (arg.rfind("--url=", 0) == 0) {
+      options.url = std::string(arg.substr(6));
+    } else if (arg.rfind("--templates=", 0) == 0) {
+      options.templates_dir = std::string(arg.substr(12));
+    } else if (arg.size() > 1 && arg[0] == '-' && arg != "-") {
+      std::cerr << "newsd extract: unknown option " << arg << "\n" << kUsage;
+      return 2;
+    } else {
+      options.inputs.emplace_back(arg);
+    }
+  }
+  if (options.inputs.empty()) {
+    std::cerr << "newsd extract: no input given\n" << kUsage;
+    return 2;
+  }
+  if (!options.url.empty() && !is_url(options.url)) {
+    std::cerr << "newsd extract: --url must be an absolute http(s) URL, got " << options.url << "\n";
+    return 2;
+  }
+
+  parsers::SiteTemplateSet templates;
+  if (auto dir = find_templates_dir(options.templates_dir)) {
+    std::vector<std::string> errors;
+    templates = load_template_directory(*dir, errors);
+    if (!errors.empty()) {
+      for (const auto& e : errors) std::cerr << e << "\n";
+      return 2;
+    }
+  } else if (!options.templates_dir.empty()) {
+    std::cerr << "newsd extract: no templates folder " << options.templates_dir << "\n";
+    return 2;
+  }
+
+  ExtractOptions extract_options;
+  extract_options.templates = &templates;
+  auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  bool any_failed = false;
+  for (const auto& input : options.inputs) {
+    std::string error;
+    PageInput page;
+    page.fetched_at = now;
+    std::optional<std::string> bytes;
+    if (is_url(input)) {
+      auto fetched = fetch_once(input, static_cast<std::int64_t>(extract_options.html.max_bytes),
+                                "newsd-extract/1.0 (+https://example.org/newsd)");
+      if (fetched.error.empty()) {
+        bytes = std::move(fetched.response.body);
+        page.content_type = std::move(fetched.response.content_type);
+        page.url = fetched.response.effective_url.empty() ? input : fetched.response.effective_url;
+      } else {
+        error = "fetch failed: " + fetched.error;
+      }
+    } else {
+      bytes = read_file(input, extract_options.html.max_bytes, error);
+    }
+    if (!options.url.empty()) {
+      page.url = options.url;
+      page.url_is_final = true;
+    }
+    if (!bytes) {
+      std::cout << error_line(input, error) << "\n";
+      any_failed = true;
+      continue;
+    }
+    page.bytes = *bytes;
+    auto result = parsers::extract_article(page, extract_options);
+    if (!result.article) {
+      std::cout << error_line(input, std::string(parsers::to_string(result.error)) + ": " + result.detail) << "\n";
+      any_failed = true;
+      continue;
+    }
+    std::cout << boost::json::serialize(parsers::article_record(*result.article)) << "\n";
+  }
+  std::cout.flush();
+  return any_failed ? 1 : 0;
+}
+
+}  // namespace newsd::daemon

@@ -1,0 +1,507 @@
+#include "parsers/feeds/xml_recovery.hpp"
+
+#include <algorithm>
+#include <array>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "parsers/html/html_entities.hpp"
+#include "parsers/text/text_codec.hpp"
+
+namespace newsd::parsers {
+namespace {
+
+bool is_xml_char(char32_t cp) {
+  return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) || (cp >= 0xE000 && cp <= 0xFFFD) ||
+         (cp >= 0x10000 && cp <= 0x10FFFF);
+}
+
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool starts_with_ci(std::string_view text, std::size_t pos, std::string_view prefix) {
+  if (text.size() - pos < prefix.size()) return false;
+  for (std::size_t k = 0; k < prefix.size(); ++k) {
+    char c = text[pos + k];
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    if (c != prefix[k]) return false;
+  }
+  return true;
+}
+
+// Copies the input to the output lazily: nothing is copied until the first repair.
+class Rewriter {
+ public:
+  explicit Rewriter(std::string_view in) : in_(in) {}
+  void replace(std::size_t from, std::size_t to, std::string_view with) {
+    if (!changed_) out_.reserve(in_.size() + 64);
+    changed_ = true;
+    out_.append(in_.substr(copied_, from - copied_));
+    out_.append(with);
+    copied_ = to;
+  }
+  bool changed() const { return changed_; }
+  std::string finish() {
+    out_.append(in_.substr(copied_));
+    return std::move(out_);
+  }
+
+ private:
+  std::string_view in_;
+  std::string out_;
+  std::size_t copied_ = 0;
+  bool changed_ = false;
+};
+
+struct RepairCounts {
+  int html_entities = 0;
+  int bare_ampersands = 0;
+  int bad_char_refs = 0;
+  int entities_over_limit = 0;
+};
+
+// A general entity declared in the document's internal DTD subset.
+struct DeclaredEntity {
+  std::string_view name;
+  std::string_view value;  // the literal replacement text, quotes removed
+};
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// The general entities of the internal subset of a DOCTYPE declaration, in
+// document order. Parameter entities (%) and external ones (SYSTEM, PUBLIC)
+// are left out: the former only matter inside the DTD, the latter would need
+// a fetch, and a parser must never read a file or URL a document names.
+std::vector<DeclaredEntity> internal_entities(std::string_view doctype) {
+  std::vector<DeclaredEntity> entities;
+  std::size_t pos = 0;
+  while ((pos = doctype.find("<!ENTITY", pos)) != std::string_view::npos) {
+    std::size_t i = pos + 8;
+    while (i < doctype.size() && is_space(doctype[i])) ++i;
+    pos = i;
+    if (i >= doctype.size() || doctype[i] == '%') continue;
+    const std::size_t name_start = i;
+    while (i < doctype.size() && !is_space(doctype[i]) && doctype[i] != '"' && doctype[i] != '\'' &&
+           doctype[i] != '>')
+      ++i;
+    const std::string_view name = doctype.substr(name_start, i - name_start);
+    while (i < doctype.size() && is_space(doctype[i])) ++i;
+    if (i >= doctype.size() || (doctype[i] != '"' && doctype[i] != '\'')) continue;  // SYSTEM / PUBLIC
+    const std::size_t close = doctype.find(doctype[i], i + 1);
+    if (close == std::string_view::npos) break;
+    entities.push_back({name, doctype.substr(i + 1, close - i - 1)});
+    pos = close + 1;
+  }
+  return entities;
+}
+
+// Expands references to internal-subset entities into text an XML parser
+// reads as character data: nested references are expanded, character and
+// predefined references are kept for the parser, and '<' and a bare '&' are
+// escaped, so an entity can add text but never markup. Bounded, because a
+// declaration is attacker-controlled: "billion laughs" nests references so
+// that a few hundred bytes stand for gigabytes.
+class EntityExpander {
+ public:
+  // Entities stand for short strings in feeds (an id prefix, a site name); a
+  // reference that would stand for more is treated as hostile and left alone.
+  static constexpr std::size_t kMaxExpansionBytes = 256;
+  static constexpr int kMaxDepth = 4;
+  // Total work (references followed plus bytes copied) for one document.
+  static constexpr std::size_t kMaxWork = 1 << 20;
+
+  void declare(std::vector<DeclaredEntity> entities) {
+    for (const DeclaredEntity& entity : entities)
+      if (!find(entity.name)) entities_.push_back(entity);  // the first declaration binds
+  }
+  bool declared(std::string_view name) const { return find(name) != nullptr; }
+
+  // The replacement for &name;, or nullopt when a bound was hit.
+  std::optional<std::string> expand(std::string_view name) {
+    std::string out;
+    if (!append(name, 1, out)) return std::nullopt;
+    return out;
+  }
+
+ private:
+  const DeclaredEntity* find(std::string_view name) const {
+    for (const DeclaredEntity& entity : entities_)
+      if (entity.name == name) return &entity;
+    return nullptr;
+  }
+
+  bool append(std::string_view name, int depth, std::string& out) {
+    const DeclaredEntity* entity = find(name);
+    if (!entity || depth > kMaxDepth) return false;
+    work_ += 1 + entity->value.size();
+    if (work_ > kMaxWork) return false;
+    const std::string_view value = entity->value;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      if (out.size() > kMaxExpansionBytes) return false;
+      const char c = value[i];
+      if (c == '<') {
+        out.append("&lt;");
+        continue;
+      }
+      if (c != '&') {
+        out.push_back(c);
+        continue;
+      }
+      const std::size_t semicolon = value.find(';', i + 1);
+      const std::string_view ref =
+          semicolon == std::string_view::npos ? std::string_view{} : value.substr(i + 1, semicolon - i - 1);
+      bool name_ok = !ref.empty();
+      for (char r : ref) name_ok = name_ok && (is_name_char(r) || r == '#' || r == '_' || r == '-' || r == '.');
+      if (!name_ok) {
+        out.append("&amp;");
+      } else if (ref[0] == '#' || ref == "amp" || ref == "lt" || ref == "gt" || ref == "quot" || ref == "apos") {
+        out.append(value.substr(i, semicolon - i + 1));
+        i = semicolon;
+      } else {
+        if (!append(ref, depth + 1, out)) return false;
+        i = semicolon;
+      }
+    }
+    return out.size() <= kMaxExpansionBytes;
+  }
+
+  std::vector<DeclaredEntity> entities_;
+  std::size_t work_ = 0;
+};
+
+// End of the construct starting at text[pos] == '<' that must be skipped
+// untouched, or pos + 1 when it is ordinary markup.
+std::size_t skip_markup(std::string_view text, std::size_t pos) {
+  auto skip_to = [&](std::string_view terminator, std::size_t from) {
+    const std::size_t end = text.find(terminator, from);
+    return end == std::string_view::npos ? text.size() : end + terminator.size();
+  };
+  if (text.compare(pos, 9, "<![CDATA[") == 0) return skip_to("]]>", pos + 9);
+  if (text.compare(pos, 4, "<!--") == 0) return skip_to("-->", pos + 4);
+  if (text.compare(pos, 2, "<?") == 0) return skip_to("?>", pos + 2);
+  if (starts_with_ci(text, pos, "<!DOCTYPE")) {
+    int depth = 0;
+    char quote = 0;
+    for (std::size_t i = pos + 9; i < text.size(); ++i) {
+      const char c = text[i];
+      if (quote) {
+        if (c == quote) quote = 0;
+      } else if (c == '"' || c == '\'') {
+        quote = c;
+      } else if (c == '[') {
+        ++depth;
+      } else if (c == ']') {
+        --depth;
+      } else if (c == '>' && depth <= 0) {
+        return i + 1;
+      }
+    }
+    return text.size();
+  }
+  return pos + 1;
+}
+
+// Repairs the reference starting at text[pos] == '&'; returns where scanning resumes.
+std::size_t repair_reference(std::string_view text, std::size_t pos, Rewriter& rewriter, EntityExpander& entities,
+                             RepairCounts& counts) {
+  std::size_t i = pos + 1;
+  if (i < text.size() && text[i] == '#') {
+    ++i;
+    const bool hex = i < text.size() && (text[i] == 'x' || text[i] == 'X');
+    if (hex) ++i;
+    const std::size_t digits_start = i;
+    char32_t cp = 0;
+    while (i < text.size() && i - digits_start < 8) {
+      const char c = text[i];
+      int d = -1;
+      if (c >= '0' && c <= '9') d = c - '0';
+      else if (hex && c >= 'a' && c <= 'f') d = c - 'a' + 10;
+      else if (hex && c >= 'A' && c <= 'F') d = c - 'A' + 10;
+      if (d < 0) break;
+      cp = cp * (hex ? 16 : 10) + static_cast<char32_t>(d);
+      ++i;
+    }
+    if (i == digits_start || i >= text.size() || text[i] != ';') {
+      rewriter.replace(pos, pos + 1, "&amp;");
+      ++counts.bare_ampersands;
+      return pos + 1;
+    }
+    // &#146; is well-formed (U+0092 is an XML character) and is read as
+    // windows-1252 after parsing, with the C1 controls written as raw text.
+    if (html_numeric_reference(cp) == 0xFFFD && cp != 0xFFFD) {
+      rewriter.replace(pos, i + 1, "\uFFFD");  // NUL, a surrogate, past U+10FFFF: as HTML reads them
+      ++counts.bad_char_refs;
+    } else if (!is_xml_char(cp)) {
+      rewriter.replace(pos, i + 1, "");  // other controls XML forbids carry no text
+      ++counts.bad_char_refs;
+    } else if (hex && text[pos + 2] == 'X') {
+      // &#X41; is HTML; XML has only the lower-case x.
+      std::string lower(text.substr(pos, i + 1 - pos));
+      lower[2] = 'x';
+      rewriter.replace(pos, i + 1, lower);
+      ++counts.bad_char_refs;
+    }
+    return i + 1;
+  }
+  while (i < text.size() && i - pos <= 64 &&
+         (is_name_char(text[i]) || text[i] == '_' || text[i] == '-' || text[i] == '.' ||
+          (i > pos + 1 && text[i] == ':')))
+    ++i;
+  const std::string_view name = text.substr(pos + 1, i - pos - 1);
+  if (name.empty() || i >= text.size() || text[i] != ';') {
+    rewriter.replace(pos, pos + 1, "&amp;");
+    ++counts.bare_ampersands;
+    return pos + 1;
+  }
+  if (name == "amp" || name == "lt" || name == "gt" || name == "quot" || name == "apos") return i + 1;
+  if (entities.declared(name)) {
+    // What a validating XML parser would do with a declared entity: not a repair.
+    if (auto expansion = entities.expand(name)) {
+      rewriter.replace(pos, i + 1, *expansion);
+    } else {
+      rewriter.replace(pos, pos + 1, "&amp;");
+      ++counts.entities_over_limit;
+    }
+    return i + 1;
+  }
+  if (auto utf8 = html_entity(name)) {
+    // &LT; and friends stand for markup characters, which must stay escaped.
+    std::string_view with = *utf8;
+    if (with == "<") with = "&lt;";
+    else if (with == ">") with = "&gt;";
+    else if (with == "&") with = "&amp;";
+    else if (with == "\"") with = "&quot;";
+    else if (with == "'") with = "&apos;";
+    rewriter.replace(pos, i + 1, with);
+    ++counts.html_entities;
+  } else {
+    rewriter.replace(pos, pos + 1, "&amp;");
+    ++counts.bare_ampersands;
+  }
+  return i + 1;
+}
+
+// Where the document really starts: junk before the XML declaration (or, with
+// no declaration, before the first tag) is dropped.
+std::size_t document_start(std::string_view text) {
+  const std::size_t first_tag = text.find('<');
+  if (first_tag == std::string_view::npos) return 0;
+  // What a well-formed document starts with: a declaration, a comment, a
+  // DOCTYPE, or a feed's root element.
+  const std::string_view head = text.substr(first_tag);
+  for (std::string_view start : {"<?", "<!", "<rss", "<feed", "<rdf:RDF", "<RDF"})
+    if (head.starts_with(start)) return first_tag;
+  // A PHP warning printed before the feed is markup itself ("<b>Warning</b>"),
+  // so look a little further for the declaration.
+  const std::size_t declaration = text.substr(0, 4096).find("<?xml");
+  if (declaration != std::string_view::npos) return declaration;
+  return first_tag;
+}
+
+bool is_blank(std::string_view s) {
+  for (char c : s)
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
+  return true;
+}
+
+void add_note(std::string& notes, std::string_view note) {
+  if (!notes.empty()) notes.append("; ");
+  notes.append(note);
+}
+
+bool is_tag_name_start(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
+         static_cast<unsigned char>(c) >= 0x80;
+}
+
+bool is_tag_name_end(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '/' || c == '>';
+}
+
+// HTML elements that never have content; feeds with unescaped HTML leave them
+// open. (Not <source>: RSS has an element of that name with content.)
+bool is_html_void_element(std::string_view name) {
+  static constexpr std::array<std::string_view, 12> kVoid{
+      {"area", "base", "br", "col", "embed", "hr", "img", "input", "meta", "param", "track", "wbr"}};
+  std::string lower(name);
+  for (char& c : lower)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return std::find(kVoid.begin(), kVoid.end(), lower) != kVoid.end();
+}
+
+// The '>' closing the tag that starts at text[pos], skipping quoted attribute
+// values; npos when the document ends first.
+std::size_t tag_end(std::string_view text, std::size_t pos) {
+  char quote = 0;
+  for (std::size_t i = pos; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote) {
+      if (c == quote) quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '>') {
+      return i;
+    } else if (c == '<') {
+      return std::string_view::npos;  // an unterminated tag running into the next one
+    }
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
+XmlRepair balance_tags(std::string_view text) {
+  XmlRepair result;
+  result.text.reserve(text.size() + 256);
+  struct OpenElement {
+    std::string_view name;
+    bool has_children;
+  };
+  std::vector<OpenElement> open;
+  int dropped = 0, closed = 0, escaped = 0;
+  bool truncated = false;
+  std::size_t copied = 0;
+  std::size_t i = 0;
+  auto copy_to = [&](std::size_t end) {
+    result.text.append(text.substr(copied, end - copied));
+    copied = end;
+  };
+  auto close_element = [&](std::string_view name) {
+    result.text.append("</");
+    result.text.append(name);
+    result.text.append(">");
+  };
+  while ((i = text.find('<', i)) != std::string_view::npos) {
+    const std::size_t next = skip_markup(text, i);
+    if (next != i + 1) {  // comment, CDATA, PI or DOCTYPE
+      const bool unterminated = next >= text.size() &&
+                                (text.compare(i, 9, "<![CDATA[") == 0 ? !text.ends_with("]]>")
+                                 : text.compare(i, 4, "<!--") == 0    ? !text.ends_with("-->")
+                                                                      : text.back() != '>');
+      if (unterminated) {
+        copy_to(i);
+        copied = text.size();
+        truncated = true;
+        break;
+      }
+      i = next;
+      continue;
+    }
+    const bool is_end = i + 1 < text.size() && text[i + 1] == '/';
+    const std::size_t name_start = i + (is_end ? 2 : 1);
+    if (name_start >= text.size() || !is_tag_name_start(text[name_start])) {
+      copy_to(i);
+      result.text.append("&lt;");
+      copied = i + 1;
+      ++escaped;
+      ++i;
+      continue;
+    }
+    std::size_t name_end = name_start;
+    while (name_end < text.size() && !is_tag_name_end(text[name_end])) ++name_end;
+    const std::string_view name = text.substr(name_start, name_end - name_start);
+    const std::size_t end = tag_end(text, name_end);
+    if (end == std::string_view::npos) {
+      // An unfinished tag: the rest of the document is unusable as markup.
+      copy_to(i);
+      copied = text.size();
+      truncated = true;
+      break;
+    }
+    if (!is_end) {
+      if (text[end - 1] != '/') {
+        if (is_html_void_element(name)) {
+          // <br> in unescaped HTML: written as the empty element it is.
+          copy_to(end);
+          result.text.append("/");
+          ++closed;
+        } else {
+          if (!open.empty()) open.back().has_children = true;
+          open.push_back({name, false});
+        }
+      }
+      i = end + 1;
+      continue;
+    }
+    // Only the innermost elements are searched, which keeps hostile nesting
+    // linear; feeds are a handful of levels deep.
+    constexpr std::ptrdiff_t kSearchDepth = 256;
+    const auto search_end = open.rend() - std::max<std::ptrdiff_t>(0, std::ssize(open) - kSearchDepth);
+    auto match = std::find_if(open.rbegin(), search_end, [&](const OpenElement& e) { return e.name == name; });
+    if (match == search_end) match = open.rend();
+    copy_to(i);
+    if (match != open.rend()) {
+      for (auto it = open.rbegin(); it != match; ++it) {
+        close_element(it->name);
+        ++closed;
+      }
+      open.erase(match.base() - 1, open.end());
+    } else if (!open.empty() && !open.back().has_children) {
+      // A misspelt end tag of a text-only element (<language>en</langauge>) closes it.
+      close_element(open.back().name);
+      open.pop_back();
+      copied = end + 1;
+      ++dropped;
+    } else {
+      copied = end + 1;  // an end tag that closes nothing open
+      ++dropped;
+    }
+    i = end + 1;
+  }
+  if (!truncated) copy_to(text.size());
+  for (auto it = open.rbegin(); it != open.rend(); ++it) close_element(it->name);
+  if (dropped > 0) add_note(result.notes, std::to_string(dropped) + " mismatched end tags replaced or dropped");
+  if (closed > 0) add_note(result.notes, std::to_string(closed) + " unclosed elements closed");
+  if (escaped > 0) add_note(result.notes, std::to_string(escaped) + " bare '<' escaped");
+  if (truncated || !open.empty())
+    add_note(result.notes, "document ends early (truncated?); " + std::to_string(open.size()) +
+                               " open elements closed at the end");
+  return result;
+}
+
+XmlRepair repair_xml(std::string text) {
+  XmlRepair result;
+  const std::size_t start = document_start(text);
+  if (start > 0) {
+    if (!is_blank(std::string_view(text).substr(0, start)))
+      add_note(result.notes, "junk before the XML declaration removed");
+    else if (text.compare(start, 5, "<?xml") == 0)
+      add_note(result.notes, "whitespace before the XML declaration removed");
+    text.erase(0, start);
+  }
+
+  const std::string_view in = text;
+  Rewriter rewriter(in);
+  RepairCounts counts;
+  EntityExpander entities;
+  // memchr jumps between the only two characters that matter.
+  std::size_t next_lt = in.find('<');
+  std::size_t next_amp = in.find('&');
+  std::size_t i = 0;
+  while (i < in.size()) {
+    if (next_lt < i) next_lt = in.find('<', i);
+    if (next_amp < i) next_amp = in.find('&', i);
+    if (next_lt == std::string_view::npos && next_amp == std::string_view::npos) break;
+    if (next_lt < next_amp) {
+      i = skip_markup(in, next_lt);
+      if (starts_with_ci(in, next_lt, "<!DOCTYPE")) entities.declare(internal_entities(in.substr(next_lt, i - next_lt)));
+    } else {
+      i = repair_reference(in, next_amp, rewriter, entities, counts);
+    }
+  }
+  if (counts.html_entities > 0)
+    add_note(result.notes, std::to_string(counts.html_entities) + " HTML entities XML does not define decoded");
+  if (counts.bare_ampersands > 0)
+    add_note(result.notes, std::to_string(counts.bare_ampersands) + " bare '&' escaped");
+  if (counts.bad_char_refs > 0)
+    add_note(result.notes, std::to_string(counts.bad_char_refs) + " references to invalid characters replaced");
+  if (counts.entities_over_limit > 0)
+    add_note(result.notes, std::to_string(counts.entities_over_limit) +
+                               " references to DOCTYPE entities past the expansion limits left unexpanded");
+  result.text = rewriter.changed() ? rewriter.finish() : std::move(text);
+  return result;
+}
+
+}  // namespace newsd::parsers

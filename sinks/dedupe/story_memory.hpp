@@ -1,0 +1,58 @@
+#pragma once
+// StoryMemory: what newsd remembers of the stories it published (versions,
+// title digests, body SimHashes, in sinks::DedupeIndex under the state
+// directory), so that an edited article is published again as a new version
+// under the same key, and the same story at another URL or from another
+// source is recognised. Acknowledged versions are written in batches, one
+// transaction per burst of delivery reports, and then cleared from the
+// delivery state's unapplied journal; at start-up whatever the journal still
+// holds (a crash between the two commits) is applied first. Expired entries
+// are swept hourly. Owned by the daemon; event loop thread only.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "sinks/dedupe/dedupe_index.hpp"
+#include "sinks/outbox/delivery_state.hpp"
+
+namespace newsd::daemon {
+
+class StoryMemory {
+ public:
+  // Throws std::runtime_error when the index cannot be opened (start-up).
+  // `journal`: the delivery state whose unapplied acknowledgements this
+  // memory applies (at construction) and clears (after each commit).
+  StoryMemory(boost::asio::io_context& io, const std::filesystem::path& dir,
+              sinks::DedupeOptions options, sinks::DeliveryState& journal);
+
+  std::optional<std::vector<sinks::Verdict>> observe(std::span<const sinks::Observation> batch);
+
+  // Kafka acknowledged this version of the article.
+  void published(std::string id, std::uint32_t version);
+
+  // Writes pending acknowledgements now (also done automatically, batched).
+  void commit();
+
+  // Sweeps expired entries every hour until close().
+  void start_expiry();
+  void close();
+
+ private:
+  void sweep();
+
+  boost::asio::io_context& io_;
+  sinks::DedupeIndex index_;
+  sinks::DeliveryState& journal_;
+  std::vector<sinks::PublishedVersion> pending_;
+  bool commit_scheduled_ = false;
+  boost::asio::steady_timer expiry_;
+  bool closed_ = false;
+};
+
+}  // namespace newsd::daemon

@@ -1,0 +1,288 @@
+#include "sinks/outbox/outbox.hpp"
+
+#include <algorithm>
+#include <memory>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <spdlog/spdlog.h>
+
+#include "parsers/identity/article_identity.hpp"
+#include "parsers/feeds/feed.hpp"
+#include "parsers/text/text_codec.hpp"
+
+namespace newsd::daemon {
+namespace asio = boost::asio;
+
+namespace {
+
+// A failed delivery pauses producing for this long, doubling per failure in a
+// row: long enough not to spin on a broker that refuses everything, short
+// enough that one bad minute does not park the whole pipeline.
+constexpr auto kFirstRetryDelay = std::chrono::milliseconds(std::chrono::seconds(1));
+constexpr auto kMaxRetryDelay = std::chrono::milliseconds(std::chrono::seconds(30));
+// Delivery reports drive the queue again when the sink's queue is full; this
+// timer only guards against none coming (e.g. the sink freed room otherwise).
+constexpr auto kQueueFullRecheck = std::chrono::milliseconds(100);
+
+std::string header(const sinks::OutRecord& record, std::string_view name) {
+  for (const auto& [key, value] : record.headers)
+    if (key == name) return value;
+  return {};
+}
+
+// The record's own URL, when its value is an article record.
+std::string record_url(const sinks::OutRecord& record) {
+  boost::system::error_code ec;
+  auto value = boost::json::parse(record.value, ec);
+  if (ec || !value.is_object()) return {};
+  const auto* url = value.as_object().if_contains("url");
+  return url && url->is_string() ? std::string(url->as_string()) : std::string();
+}
+
+// A newsd.deadletter.v1 record for a record Kafka can never take; the body
+// is the record's value, cut to `max_body` bytes.
+std::pair<std::string, sinks::OutRecord> dead_letter_for(const sinks::OutboxEntry& entry,
+                                                         const std::string& why,
+                                                         const std::string& topic,
+                                                         std::size_t max_body) {
+  auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  std::string source = header(entry.record, "source");
+  std::string_view value = entry.record.value;
+  bool truncated = value.size() > max_body;
+  boost::json::object letter{
+      {"schema", "newsd.deadletter.v1"},
+      {"source", source},
+      {"url", record_url(entry.record)},
+      {"error", "record refused by Kafka: " + why},
+      {"http_status", 0},
+      {"content_type", "application/json"},
+      {"fetched_at", parsers::format_rfc3339(now)},
+      {"body", parsers::sanitize_utf8(value.substr(0, max_body))},
+      {"body_truncated", truncated}};
+  std::string id = parsers::hex_digest("deadletter\n" + source + "\n" + entry.id + "\n" +
+                                       std::to_string(entry.sequence));
+  return {id, sinks::OutRecord{topic, id, boost::json::serialize(letter),
+                               {{"schema", "newsd.deadletter.v1"},
+                                {"source", source},
+                                {"content-type", "application/json"}}}};
+}
+
+}  // namespace
+
+Outbox::Outbox(asio::io_context& io, sinks::DeliveryState& state, sinks::Sink& sink,
+               std::size_t capacity)
+    : io_(io),
+      state_(state),
+      sink_(sink),
+      capacity_(capacity),
+      room_(io, asio::steady_timer::time_point::max()),
+      drive_(io) {}
+
+bool Outbox::known(const std::string& id) const {
+  return waiting_.contains(id) || state_.published(id);
+}
+
+std::optional<std::size_t> Outbox::submit(
+    std::vector<std::pair<std::string, sinks::OutRecord>> records, PublishedHandler on_published) {
+  // The caller asks for room() first; this only makes sure a race between
+  // pollers cannot push the outbox past its capacity.
+  if (records.size() > room()) records.erase(records.begin() + static_cast<std::ptrdiff_t>(room()), records.end());
+  if (records.empty()) return 0;
+  auto entries = state_.enqueue(std::move(records));
+  if (!entries) return std::nullopt;
+  for (auto& entry : *entries) enqueue(std::move(entry), on_published);
+  schedule_drive();
+  return entries->size();
+}
+
+std::size_t Outbox::replay() {
+  auto entries = state_.outbox();
+  for (auto& entry : entries) {
+    if (state_.published_version(entry.id).value_or(0) >= sinks::record_version(entry.record)) {
+      // This version was acknowledged by Kafka and committed as published,
+      // but the outbox entry survived (an older run): drop it without
+      // producing. (An entry of a newer version than the published one is
+      // produced: an edit in flight at a crash is not lost.)
+      sinks::Acknowledgement ack{entry.sequence, entry.id, sinks::record_version(entry.record)};
+      state_.acknowledge({&ack, 1}, std::chrono::system_clock::now());
+      continue;
+    }
+    enqueue(std::move(entry), {});
+  }
+  if (!waiting_.empty()) {
+    spdlog::info("outbox: producing again {} records not acknowledged before the last stop",
+                 waiting_.size());
+    schedule_drive();
+  }
+  return waiting_.size();
+}
+
+void Outbox::enqueue(sinks::OutboxEntry entry, PublishedHandler on_published) {
+  waiting_.insert(entry.id);
+  since_.emplace(entry.sequence, std::chrono::steady_clock::now());
+  auto sequence = entry.sequence;
+  queue_.emplace(sequence, Pending{std::move(entry), std::move(on_published)});
+}
+
+void Outbox::schedule_drive() {
+  if (drive_scheduled_ || closed_) return;
+  drive_scheduled_ = true;
+  asio::post(io_, [this] { drive(); });
+}
+
+void Outbox::drive() {
+  drive_scheduled_ = false;
+  if (closed_) return;
+  if (std::chrono::steady_clock::now() < hold_until_) return;  // drive_ fires at the end of the backoff
+  for (std::size_t handed = 0; !queue_.empty(); ++handed) {
+    if (handed == kProduceChunk) {
+      // A large batch goes over several turns of the event loop, so health
+      // checks and other sources are served in between.
+      schedule_drive();
+      return;
+    }
+    auto first = queue_.begin();
+    if (!hand_over(first->second)) {
+      drive_.expires_after(kQueueFullRecheck);
+      drive_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) drive();
+      });
+      return;
+    }
+    queue_.erase(first);
+  }
+}
+
+bool Outbox::hand_over(Pending& pending) {
+  std::string why;
+  // The sink copies the record; the entry stays here for a possible retry.
+  auto shared = std::make_shared<Pending>(std::move(pending));
+  auto status = sink_.produce(
+      shared->entry.record,
+      [this, shared](const sinks::DeliveryReport& report) { delivered(*shared, report); }, &why);
+  switch (status) {
+    case sinks::ProduceStatus::queued:
+      return true;
+    case sinks::ProduceStatus::queue_full:
+      pending = std::move(*shared);
+      return false;
+    case sinks::ProduceStatus::rejected:
+      give_up(shared->entry, why);
+      return true;
+  }
+  return true;
+}
+
+void Outbox::delivered(Pending& pending, const sinks::DeliveryReport& report) {
+  if (report.delivered) {
+    retry_delay_ = kFirstRetryDelay;
+    acknowledged(pending.entry);
+    if (pending.on_published) pending.on_published(pending.entry.id);
+  } else if (report.permanent) {
+    give_up(pending.entry, report.error);
+  } else if (!closed_) {
+    auto now = std::chrono::steady_clock::now();
+    // One line per backoff, not one per record of a failing burst.
+    if (now >= hold_until_)
+      spdlog::warn("kafka: record {} not delivered ({}); producing paused for {} ms", pending.entry.id,
+                   report.error, retry_delay_.count());
+    hold_until_ = now + retry_delay_;
+    drive_.expires_at(hold_until_);
+    drive_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) drive();
+    });
+    retry_delay_ = std::min(retry_delay_ * 2, kMaxRetryDelay);
+    // Back at its place in sequence order: ahead of everything not produced yet.
+    auto sequence = pending.entry.sequence;
+    queue_.emplace(sequence, std::move(pending));
+    return;
+  }
+  // A delivery report frees room in the sink's queue.
+  if (!queue_.empty()) schedule_drive();
+}
+
+void Outbox::give_up(const sinks::OutboxEntry& entry, const std::string& why) {
+  ++refused_;
+  // A refused dead letter is not dead-lettered again.
+  bool letter = !dead_letter_topic_.empty() && entry.record.topic != dead_letter_topic_;
+  if (letter) {
+    std::vector<std::pair<std::string, sinks::OutRecord>> letters;
+    letters.push_back(dead_letter_for(entry, why, dead_letter_topic_, dead_letter_max_body_));
+    auto entries = state_.enqueue(std::move(letters));
+    if (!entries) {
+      // Kept in the outbox: given up again (and dead-lettered) after a restart.
+      spdlog::error("kafka: record {} (sequence {}) refused: {}; its dead letter could not be written, kept",
+                    entry.id, entry.sequence, why);
+      return;
+    }
+    for (auto& dead : *entries) enqueue(std::move(dead), {});
+    schedule_drive();
+  }
+  spdlog::error("kafka: record {} (sequence {}, {} bytes) refused: {}; {}removed from the outbox", entry.id,
+                entry.sequence, entry.record.value.size(), why, letter ? "dead-lettered and " : "");
+  // Settled as if acknowledged: out of the outbox, and this version is not
+  // submitted again (a later edit of the story is a new version).
+  acknowledged(entry);
+}
+
+void Outbox::acknowledged(const sinks::OutboxEntry& entry) {
+  pending_acks_.push_back({entry.sequence, entry.id, sinks::record_version(entry.record)});
+  if (commit_scheduled_) return;
+  commit_scheduled_ = true;
+  // Delivery reports arrive in bursts; one transaction for the whole burst.
+  asio::post(io_, [this] { commit(); });
+}
+
+void Outbox::commit() {
+  commit_scheduled_ = false;
+  if (pending_acks_.empty()) return;
+  // On a failed write the records stay in the outbox: not produced again by
+  // this process, produced again after a restart (a duplicate, never a loss).
+  if (state_.acknowledge(pending_acks_, std::chrono::system_clock::now())) {
+    for (const auto& ack : pending_acks_) {
+      waiting_.erase(ack.id);
+      since_.erase(ack.sequence);
+      if (on_acknowledged_) on_acknowledged_(ack.id, ack.version);
+    }
+    wake_waiters();
+  }
+  pending_acks_.clear();
+}
+
+std::chrono::seconds Outbox::oldest_age(std::chrono::steady_clock::time_point now) const {
+  if (since_.empty()) return std::chrono::seconds(0);
+  // Sequences grow with time, so the lowest is the oldest.
+  return std::max(std::chrono::seconds(0),
+                  std::chrono::duration_cast<std::chrono::seconds>(now - since_.begin()->second));
+}
+
+asio::awaitable<void> Outbox::wait_for_room() {
+  bool logged = false;
+  while (full() && !closed_) {
+    if (!logged) {
+      spdlog::warn("outbox full ({} records waiting for kafka): fetching paused", waiting_.size());
+      logged = true;
+    }
+    co_await room_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  if (logged) spdlog::info("outbox has room again: fetching resumed");
+}
+
+void Outbox::close() {
+  closed_ = true;
+  drive_.cancel();
+  wake_waiters();
+}
+
+void Outbox::wake_waiters() {
+  // Every waiter's async_wait completes (cancelled); the timer never expires
+  // on its own.
+  room_.expires_at(asio::steady_timer::time_point::max());
+}
+
+}  // namespace newsd::daemon
