@@ -20,6 +20,8 @@
 #include "daemon/version.hpp"
 #include "sinks/outbox/outbox.hpp"
 #include "sinks/dedupe/story_memory.hpp"
+#include "daemon/pipeline/file_fetcher.hpp"
+#include "daemon/pipeline/record_builder.hpp"
 #include "daemon/pipeline/source_poller.hpp"
 #include "daemon/ops/state_dir_lock.hpp"
 #include "fetchers/http_fetcher.hpp"
@@ -48,6 +50,15 @@ fetchers::FetchOptions fetch_options(const FetchConfig& fetch) {
   return options;
 }
 
+RecordSettings record_settings(const KafkaConfig& kafka) {
+  RecordSettings settings;
+  settings.default_topic = kafka.topic;
+  settings.dead_letter_topic = kafka.dead_letter_topic;
+  settings.dead_letter_max_body = static_cast<std::size_t>(kafka.dead_letter_max_body);
+  settings.max_record_bytes = record_value_limit(sinks::kafka_max_message_bytes(kafka.properties));
+  return settings;
+}
+
 }  // namespace
 
 // Declaration order is construction order; destruction runs backwards, so
@@ -64,6 +75,9 @@ struct Daemon::Parts {
   StoryMemory stories;
   std::unique_ptr<sinks::EmbeddedBroker> embedded;
   fetchers::HttpFetcher fetcher;
+  FileFetcher files;  // `file:` sources; the rest through `fetcher`
+  FetchShared fetch_shared{files, metrics};
+  RecordBuilder records;
   ArticlePages pages;
   std::vector<std::unique_ptr<SourcePoller>> pollers;
   // Pollers a reload removed or replaced: stopped, kept until their run()
@@ -94,6 +108,8 @@ struct Daemon::Parts {
         state(config.state_dir / "delivery"),
         stories(io, config.state_dir / "dedupe", dedupe_options(config.dedupe), state),
         fetcher(io, fetch_options(config.fetch)),
+        files(fetcher, cpu, static_cast<std::size_t>(config.fetch.max_body_bytes)),
+        records(record_settings(config.kafka)),
         pages(fetcher, cpu, config.templates_dir, config.fetch.max_body_bytes) {}
 };
 
@@ -119,10 +135,8 @@ Daemon::Daemon(Config config) : parts_(std::make_unique<Parts>(std::move(config)
   p.outbox->on_acknowledged([&p](const std::string& id, std::uint32_t version) { p.stories.published(id, version); });
   p.outbox->dead_letters(kafka.dead_letter_topic, static_cast<std::size_t>(kafka.dead_letter_max_body));
 
-  p.context = std::make_unique<PollerContext>(PollerContext{
-      p.io, p.cpu, p.fetcher, *p.outbox, kafka.topic, p.metrics, p.history,
-      kafka.dead_letter_topic, static_cast<std::size_t>(kafka.dead_letter_max_body), &p.pages, &p.stories});
-  p.context->max_record_bytes = record_value_limit(sinks::kafka_max_message_bytes(kafka.properties));
+  p.context = std::make_unique<PollerContext>(
+      PollerContext{p.io, p.cpu, p.fetch_shared, *p.outbox, p.records, p.history, &p.pages, &p.stories});
   if (!p.pages.templates().empty())
     spdlog::info("{} site templates from {}", p.pages.templates().size(), p.config.templates_dir.string());
   for (const auto& source : p.config.sources)

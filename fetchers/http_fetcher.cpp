@@ -324,6 +324,7 @@ const char* to_string(FetchError error) {
     case FetchError::protocol: return "protocol";
     case FetchError::cancelled: return "cancelled";
     case FetchError::robots_disallowed: return "robots_disallowed";
+    case FetchError::unreadable_file: return "unreadable file";
     case FetchError::other: return "other";
   }
   return "unknown";

@@ -1,5 +1,7 @@
 #include "parsers/articles/feed_article.hpp"
 
+#include <algorithm>
+
 #include "parsers/identity/article_identity.hpp"
 #include "parsers/articles/language_detector.hpp"
 #include "parsers/text/text_fingerprint.hpp"
@@ -53,6 +55,33 @@ Article article_from_feed_item(const Feed& feed, const FeedItem& item, std::stri
   article.extraction.method = "feed";
   fingerprint_body(article);
   return article;
+}
+
+void merge_page_into_feed_article(Article& feed, const Article& page) {
+  if (!page.body.empty()) {
+    feed.body = page.body;
+    feed.content_hash = page.content_hash;
+    feed.body_words = page.body_words;
+    // The record's language is its body's: the page text decides, what the
+    // item said (its text or its feed's declaration) is the hint.
+    feed.language = detect_language(feed.title + "\n\n" + feed.body,
+                                             {.declared = !feed.language.empty() ? feed.language : page.language,
+                                              .url = feed.url});
+  }
+  if (feed.title.empty()) feed.title = page.title;
+  if (feed.authors.empty()) feed.authors = page.authors;
+  if (!feed.published_at) feed.published_at = page.published_at;
+  if (!feed.updated_at) feed.updated_at = page.updated_at;
+  if (feed.language.empty()) feed.language = page.language;
+  if (!page.section.empty()) feed.section = page.section;
+  if (!page.breadcrumbs.empty()) feed.breadcrumbs = page.breadcrumbs;
+  for (const auto& tag : page.tags)
+    if (std::find(feed.tags.begin(), feed.tags.end(), tag) == feed.tags.end()) feed.tags.push_back(tag);
+  if (!page.image.empty()) feed.image = page.image;
+  if (!page.site_name.empty()) feed.site_name = page.site_name;
+  if (feed.summary.empty()) feed.summary = page.summary;
+  feed.extraction = page.extraction;
+  feed.extraction.detail = "feed item merged with its page";
 }
 
 }  // namespace newsd::parsers

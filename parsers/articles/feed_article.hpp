@@ -15,4 +15,7 @@ namespace newsd::parsers {
 Article article_from_feed_item(const Feed& feed, const FeedItem& item, std::string_view source,
                                std::string_view feed_url, TimePoint fetched_at);
 
+// Merges a page's article into the feed item's. Pure.
+void merge_page_into_feed_article(Article& feed_article, const Article& page);
+
 }  // namespace newsd::parsers

@@ -1,5 +1,8 @@
 #include "daemon/pipeline/source_poller.hpp"
 
+#include "daemon/pipeline/file_fetcher.hpp"
+#include "tests/support/fake_fetcher.hpp"
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -131,11 +134,14 @@ class SourcePollerTest : public ::testing::Test {
 TEST_F(SourcePollerTest, APollSubmitsOnlyTheRoomLeftOldestFirstAndTheNextPollTheRest) {
   auto feed = write_feed(25);
   boost::asio::thread_pool cpu(1);
-  fetchers::HttpFetcher fetcher(io_, fetchers::FetchOptions{});
+  testing_support::FakeFetcher web;
+  FileFetcher files(web, cpu, 1 << 20);
   Outbox outbox(io_, *state_, sink_, 10);
   metrics::DaemonMetrics metrics;
+  FetchShared fetch{files, metrics};
+  RecordBuilder records({.default_topic = "news"});
   PublicationHistory history;
-  PollerContext context{io_, cpu, fetcher, outbox, "news", metrics, history};
+  PollerContext context{io_, cpu, fetch, outbox, records, history};
   SourceConfig source;
   source.id = "big";
   source.url = "file://" + feed.string();

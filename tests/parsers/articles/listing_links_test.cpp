@@ -1,11 +1,12 @@
-#include "daemon/pipeline/article_pages.hpp"
+#include "parsers/articles/listing_links.hpp"
+#include "parsers/articles/feed_article.hpp"
 
 #include <gtest/gtest.h>
 
-namespace newsd::daemon {
+namespace newsd::parsers {
 namespace {
 
-TEST(ArticlePagesTest, ArticlePathsAreToldFromNavigation) {
+TEST(ListingLinksTest, ArticlePathsAreToldFromNavigation) {
   const char* site = "www.example.org";
   EXPECT_TRUE(looks_like_article_path("https://www.example.org/archives/312845", site));
   EXPECT_TRUE(looks_like_article_path("https://example.org/world/2026/11/harbour", site));
@@ -20,7 +21,7 @@ TEST(ArticlePagesTest, ArticlePathsAreToldFromNavigation) {
   EXPECT_FALSE(looks_like_article_path("mailto:desk@example.org", site));
 }
 
-TEST(ArticlePagesTest, SectionPageLinksWithoutATemplate) {
+TEST(ListingLinksTest, SectionPageLinksWithoutATemplate) {
   std::string page = R"(<html><body>
 <header><a href="/archives/1">pinned in the header</a></header>
 <nav><a href="/category/world">World</a></nav>
@@ -28,7 +29,7 @@ TEST(ArticlePagesTest, SectionPageLinksWithoutATemplate) {
 <a href="/archives/312845">older again</a> <a href="/tag/x">tag</a>
 <a href="https://twitter.com/share?u=/archives/312845">share</a>
 <a href="https://elsewhere.net/archives/7">other site</a></main></body></html>)";
-  parsers::SiteTemplateSet none;
+  SiteTemplateSet none;
   auto links = find_article_links(page, "text/html; charset=utf-8",
                                   "https://example.org/category/latest/", none, "");
   ASSERT_EQ(links.size(), 2u);
@@ -36,23 +37,23 @@ TEST(ArticlePagesTest, SectionPageLinksWithoutATemplate) {
   EXPECT_EQ(links[1], "https://example.org/archives/312845");
 }
 
-TEST(ArticlePagesTest, PageFillsWhatTheFeedLacks) {
-  parsers::Article feed;
+TEST(PageMergeTest, PageFillsWhatTheFeedLacks) {
+  Article feed;
   feed.id = "id";
   feed.url = "https://example.org/a";
   feed.title = "Feed title";
   feed.body = "excerpt";
   feed.tags = {"World"};
-  feed.published_at = parsers::StatedTime{parsers::TimePoint(std::chrono::seconds(1000))};
+  feed.published_at = StatedTime{TimePoint(std::chrono::seconds(1000))};
   feed.extraction.method = "feed";
-  parsers::Article page;
+  Article page;
   page.title = "Page title";
   page.body = "Full body.\n\nSecond paragraph.";
   page.section = "آخر الأخبار";
   page.breadcrumbs = {"الرئيسية", "آخر الأخبار"};
   page.tags = {"World", "Iceland"};
   page.authors = {"Desk"};
-  page.published_at = parsers::StatedTime{parsers::TimePoint(std::chrono::seconds(2000))};
+  page.published_at = StatedTime{TimePoint(std::chrono::seconds(2000))};
   page.extraction.method = "template:wafaamagazine";
   page.content_hash = "0123456789abcdef";
   merge_page_into_feed_article(feed, page);
@@ -63,25 +64,25 @@ TEST(ArticlePagesTest, PageFillsWhatTheFeedLacks) {
   EXPECT_EQ(feed.breadcrumbs, page.breadcrumbs);
   EXPECT_EQ(feed.tags, (std::vector<std::string>{"World", "Iceland"}));
   EXPECT_EQ(feed.authors, page.authors);
-  EXPECT_EQ(feed.published_at, parsers::StatedTime{parsers::TimePoint(std::chrono::seconds(1000))});
+  EXPECT_EQ(feed.published_at, StatedTime{TimePoint(std::chrono::seconds(1000))});
   EXPECT_EQ(feed.extraction.method, "template:wafaamagazine");
   EXPECT_FALSE(feed.content_hash.empty());
   EXPECT_EQ(feed.content_hash, page.content_hash);
 }
 
-TEST(ArticlePagesTest, LanguageIsThatOfThePageBodyTheRecordCarries) {
-  parsers::Article feed;
+TEST(PageMergeTest, LanguageIsThatOfThePageBodyTheRecordCarries) {
+  Article feed;
   feed.url = "https://example.org/a";
   feed.title = "Markets";
   feed.language = "en";  // a short item of a feed declaring en
-  parsers::Article page;
+  Article page;
   page.body = "أعلنت وزارة الصحة اليوم عن افتتاح مستشفى جديد في جنوب البلاد، بسعة مئتي سرير. "
               "وقال الوزير إن المشروع سيخدم أكثر من نصف مليون نسمة.";
   page.language = "en";  // the page declares en too
   merge_page_into_feed_article(feed, page);
   EXPECT_EQ(feed.language, "ar");
 
-  parsers::Article short_page;
+  Article short_page;
   short_page.body = "Kurz gemeldet.";
   short_page.language = "de";
   feed.language = "fr";
@@ -90,4 +91,4 @@ TEST(ArticlePagesTest, LanguageIsThatOfThePageBodyTheRecordCarries) {
 }
 
 }  // namespace
-}  // namespace newsd::daemon
+}  // namespace newsd::parsers

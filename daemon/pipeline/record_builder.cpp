@@ -1,0 +1,121 @@
+#include "daemon/pipeline/record_builder.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <spdlog/spdlog.h>
+
+#include "parsers/identity/article_identity.hpp"
+#include "parsers/text/text_codec.hpp"
+
+namespace newsd::daemon {
+
+namespace {
+
+constexpr std::string_view kDeadLetterSchema = "newsd.deadletter.v1";
+
+}  // namespace
+
+sinks::OutRecord RecordBuilder::article(parsers::Article& article, const SourceConfig& source,
+                                        std::uint32_t version) const {
+  // Kept below the producer's message.max.bytes by cutting the body; a
+  // record still too large (a huge title) is refused by the sink and
+  // dead-lettered by the outbox.
+  std::string value = fit_article_record(article, settings_.max_record_bytes);
+  if (article.body_truncated)
+    spdlog::warn("source {}: body of {} cut to {} bytes to fit Kafka's message.max.bytes", source.id, article.id,
+                 article.body.size());
+  const std::string& topic = source.topic.empty() ? settings_.default_topic : source.topic;
+  return sinks::OutRecord{expand_topic(topic, source.id, article.language),
+                          article.id,
+                          std::move(value),
+                          {{"schema", parsers::kArticleSchema},
+                           {"source", source.id},
+                           {"version", std::to_string(version)},
+                           {"content-type", "application/json"}}};
+}
+
+std::optional<sinks::OutRecord> RecordBuilder::dead_letter(const std::string& source_id, const Unusable& what,
+                                                           std::chrono::system_clock::time_point now) const {
+  if (settings_.dead_letter_topic.empty()) return std::nullopt;
+  const auto seconds = std::chrono::time_point_cast<std::chrono::seconds>(now);
+  const std::size_t whole = std::max(what.body_size, what.bytes.size());
+  const auto kept = what.bytes.substr(0, settings_.dead_letter_max_body);
+  boost::json::object letter{{"schema", kDeadLetterSchema},
+                             {"source", source_id},
+                             {"url", what.url},
+                             {"error", what.error},
+                             {"http_status", what.status},
+                             {"content_type", what.content_type},
+                             {"fetched_at", parsers::format_rfc3339(seconds)},
+                             {"body", parsers::sanitize_utf8(kept)},
+                             {"body_truncated", whole > kept.size()}};
+  std::string id = parsers::hex_digest("deadletter\n" + source_id + "\n" + what.url + "\n" +
+                                       parsers::format_rfc3339(seconds));
+  return sinks::OutRecord{settings_.dead_letter_topic,
+                          std::move(id),
+                          boost::json::serialize(letter),
+                          {{"schema", std::string(kDeadLetterSchema)},
+                           {"source", source_id},
+                           {"content-type", "application/json"}}};
+}
+
+std::string expand_topic(const std::string& topic, const std::string& source, const std::string& language) {
+  if (topic.find('{') == std::string::npos) return topic;
+  std::string lang = language.substr(0, language.find('-'));
+  std::string out;
+  for (std::size_t i = 0; i < topic.size();) {
+    if (topic.compare(i, 8, "{source}") == 0) {
+      out += source;
+      i += 8;
+    } else if (topic.compare(i, 10, "{language}") == 0) {
+      out += lang.empty() ? "unknown" : lang;
+      i += 10;
+    } else {
+      out += topic[i++];
+    }
+  }
+  // Kafka topic names allow [A-Za-z0-9._-] only.
+  for (auto& c : out)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') c = '_';
+  return out;
+}
+
+std::size_t record_value_limit(std::size_t message_max_bytes) {
+  // Headroom for what else counts against message.max.bytes: the key (32
+  // bytes), the headers (a few hundred at most) and the batch framing.
+  constexpr std::size_t kHeadroom = 4096;
+  return message_max_bytes > 2 * kHeadroom ? message_max_bytes - kHeadroom : message_max_bytes / 2;
+}
+
+std::string_view cut_text(std::string_view text, std::size_t keep) {
+  if (keep >= text.size()) return text;
+  // At the end of a paragraph when one ends in the last quarter of what may
+  // be kept: a reader gets whole paragraphs, at the price of a little text.
+  if (auto paragraph = text.rfind("\n\n", keep);
+      paragraph != std::string_view::npos && paragraph > 0 && paragraph >= keep - keep / 4)
+    return text.substr(0, paragraph);
+  // Else at a character boundary: never half of a UTF-8 sequence.
+  while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xC0) == 0x80) --keep;
+  return text.substr(0, keep);
+}
+
+std::string fit_article_record(parsers::Article& article, std::size_t max_bytes) {
+  std::string value = boost::json::serialize(parsers::article_record(article));
+  // Each pass cuts at least the excess from the body: JSON escaping only ever
+  // makes the written body longer than the text, so the record shrinks by at
+  // least as much. Usually one pass; a body of many escaped characters may
+  // take a few.
+  while (value.size() > max_bytes && !article.body.empty()) {
+    const std::size_t excess = value.size() - max_bytes;
+    const std::size_t keep = excess >= article.body.size() ? 0 : article.body.size() - excess;
+    article.body = std::string(cut_text(article.body, keep));
+    article.body_truncated = true;
+    value = boost::json::serialize(parsers::article_record(article));
+  }
+  return value;
+}
+
+}  // namespace newsd::daemon

@@ -1,0 +1,78 @@
+#pragma once
+// RecordBuilder: the record stage. Everything a Kafka record carries is
+// decided here: the topic (templates such as "news.{language}"), the key,
+// the value (the article record, cut to fit the producer's
+// message.max.bytes), the headers, and the dead letters for documents and
+// pages newsd could not use.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "daemon/config/config.hpp"
+#include "parsers/articles/article.hpp"
+#include "sinks/sink.hpp"
+
+namespace newsd::daemon {
+
+struct RecordSettings {
+  std::string default_topic = "news.articles";  // for sources without their own topic
+  std::string dead_letter_topic;                 // empty: no dead letters
+  std::size_t dead_letter_max_body = 64 * 1024;  // bytes of a bad document a dead letter keeps
+  // The largest record value Kafka takes: record_value_limit() of the
+  // producer's message.max.bytes.
+  std::size_t max_record_bytes = 1'000'000 - 4096;
+};
+
+// Something newsd fetched and could not use, for a dead letter.
+struct Unusable {
+  std::string url;
+  long status = 0;
+  std::string content_type;
+  std::string_view bytes;       // what is kept of the body (cut to dead_letter_max_body)
+  std::size_t body_size = 0;    // the whole body's size; 0: bytes is the whole body
+  std::string error;
+};
+
+class RecordBuilder {
+ public:
+  explicit RecordBuilder(RecordSettings settings) : settings_(std::move(settings)) {}
+
+  // The record of `article` published as `version` for `source`. The body is
+  // cut to fit (fit_article_record: article.body_truncated is then set).
+  sinks::OutRecord article(parsers::Article& article, const SourceConfig& source, std::uint32_t version) const;
+
+  // A dead letter for `what`, keyed by source, URL and time; nullopt when
+  // no dead-letter topic is configured.
+  std::optional<sinks::OutRecord> dead_letter(const std::string& source_id, const Unusable& what,
+                                              std::chrono::system_clock::time_point now) const;
+
+  const RecordSettings& settings() const { return settings_; }
+
+ private:
+  RecordSettings settings_;
+};
+
+// A topic template for a source's article: "{source}" and "{language}" (the
+// primary subtag, "unknown" when none) expanded; characters Kafka does not
+// allow in topic names become '_'.
+std::string expand_topic(const std::string& topic, const std::string& source, const std::string& language);
+
+// The largest record value that fits a producer's message.max.bytes, with
+// headroom for the key, the headers and the batch framing.
+std::size_t record_value_limit(std::size_t message_max_bytes);
+
+// `text` cut to at most `keep` bytes: at the end of a paragraph ("\n\n")
+// when one ends in the last quarter of `keep`, else at a UTF-8 character
+// boundary.
+std::string_view cut_text(std::string_view text, std::size_t keep);
+
+// The article record of `article` as JSON, at most `max_bytes` long when
+// cutting the body (cut_text) can make it so; then the article's body is the
+// cut one and body_truncated is set. Longer only when the rest of the record
+// alone is too large.
+std::string fit_article_record(parsers::Article& article, std::size_t max_bytes);
+
+}  // namespace newsd::daemon
