@@ -21,7 +21,8 @@ install(FILES ${PROJECT_SOURCE_DIR}/deploy/etc/newsd.toml
         DESTINATION ${NEWSD_CONFIG_DIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/templates/
         DESTINATION ${NEWSD_CONFIG_DIR}/templates
-        FILES_MATCHING PATTERN "*.toml")
+        FILES_MATCHING PATTERN "*.toml"
+        PATTERN "tests" EXCLUDE)  # the templates' fixture cases stay in the source tree
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/newsd.service
         DESTINATION ${NEWSD_UNIT_DIR})
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/deploy/grafana-dashboard.json

@@ -9,7 +9,7 @@ packages=(
   # build
   g++ cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libcurl4-openssl-dev libssl-dev libpugixml-dev librdkafka-dev libspdlog-dev
+  libcurl4-openssl-dev zlib1g-dev libssl-dev libpugixml-dev librdkafka-dev libspdlog-dev
   libtomlplusplus-dev libgumbo-dev libxml2-dev libicu-dev libuchardet-dev liblmdb-dev libcld2-dev libgtest-dev
   # tests: kcat as the independent consumer, Java 17 and Maven for the broker
   python3 python3-jsonschema kcat maven openjdk-17-jre-headless

@@ -6,7 +6,7 @@
 // Build and run (clang needed: apt-get install -y clang libclang-rt-14-dev):
 //   CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DNEWSD_FUZZ=ON
 //   cmake --build build-fuzz --target article_extractor_fuzz
-//   mkdir -p build-fuzz/page-corpus && cp tests/data/wafaamagazine/*.html build-fuzz/page-corpus/
+//   mkdir -p build-fuzz/page-corpus && cp templates/tests/*/*.html build-fuzz/page-corpus/
 //   build-fuzz/fuzz/article_extractor_fuzz -max_len=262144 -timeout=10 -rss_limit_mb=2048 \
 //     -max_total_time=300 build-fuzz/page-corpus
 #include <cstddef>

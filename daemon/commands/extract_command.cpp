@@ -18,6 +18,7 @@
 
 #include "parsers/articles/article_extractor.hpp"
 #include "parsers/articles/site_template.hpp"
+#include "parsers/articles/template_fixture.hpp"
 
 namespace newsd::daemon {
 namespace {
@@ -27,7 +28,7 @@ using parsers::ExtractOptions;
 using parsers::PageInput;
 
 constexpr std::string_view kUsage =
-    "usage: newsd extract [--url URL] [--templates DIR] FILE|URL...\n"
+    "usage: newsd extract [--url URL] [--templates DIR] [--fixture] FILE|URL...\n"
     "\n"
     "Extracts the article of each page and prints its record (newsd.article.v1)\n"
     "as one JSON object per line, in input order. An input that fails gets a\n"
@@ -39,11 +40,16 @@ constexpr std::string_view kUsage =
     "  --templates DIR  site templates (*.toml); default: $NEWSD_TEMPLATES, else a\n"
     "                   templates/ folder beside or above the newsd binary, else\n"
     "                   ./templates\n"
+    "  --fixture        print a template fixture's expected file instead: the record\n"
+    "                   fields a case states, the page read as fetched at the\n"
+    "                   fixtures' instant, --url as where it was fetched from (its\n"
+    "                   canonical link wins, as in the daemon); see templates/README.md\n"
     "  -h, --help       this text\n";
 
 struct Options {
   std::string url;
   std::string templates_dir;
+  bool fixture = false;
   std::vector<std::string> inputs;
 };
 
@@ -90,7 +96,9 @@ int run_extract_command(int argc, char** argv) {
       std::cout << kUsage;
       return 0;
     }
-    if (arg == "--url" || arg == "--templates") {
+    if (arg == "--fixture") {
+      options.fixture = true;
+    } else if (arg == "--url" || arg == "--templates") {
       if (i + 1 >= argc) {
         std::cerr << "newsd extract: " << arg << " needs a value\n" << kUsage;
         return 2;
@@ -161,13 +169,16 @@ int run_extract_command(int argc, char** argv) {
       continue;
     }
     page.bytes = *bytes;
+    if (options.fixture) page = parsers::template_fixture_page(*bytes, std::move(page.url));
     auto result = parsers::extract_article(page, extract_options);
     if (!result.article) {
       std::cout << error_line(input, std::string(parsers::to_string(result.error)) + ": " + result.detail) << "\n";
       any_failed = true;
       continue;
     }
-    std::cout << boost::json::serialize(parsers::article_record(*result.article)) << "\n";
+    std::cout << boost::json::serialize(options.fixture ? parsers::template_fixture_fields(*result.article)
+                                                        : parsers::article_record(*result.article))
+              << "\n";
   }
   std::cout.flush();
   return any_failed ? 1 : 0;

@@ -838,58 +838,17 @@ class XmlFeedReader {
   mutable NameResolver names_;
 };
 
-// Where pugixml gave up, for the malformed note.
-std::string describe_parse_error(const pugi::xml_parse_result& result, std::size_t size) {
-  std::string note = "not well-formed XML (";
-  note.append(result.description());
-  note.append(" at byte ");
-  note.append(std::to_string(result.offset));
-  note.append(static_cast<std::size_t>(result.offset) + 16 >= size ? ", document truncated?" : "");
-  note.append("); the elements before that point were read");
-  return note;
-}
-
-void add_note(std::string& notes, std::string_view note) {
-  if (note.empty()) return;
-  if (!notes.empty()) notes.append("; ");
-  notes.append(note);
-}
-
 }  // namespace
 
 FeedResult read_xml_feed(std::string utf8_document, const FeedSource& source, std::string notes) {
-  XmlRepair repaired = repair_xml(std::move(utf8_document));
-  add_note(notes, repaired.notes);
-
-  // parse_default keeps no DOCTYPE node: an internal subset is skipped, never
-  // expanded, so entity bombs and external entities are inert.
   pugi::xml_document document;
-  pugi::xml_parse_result parsed = document.load_buffer(repaired.text.data(), repaired.text.size(),
-                                                       pugi::parse_default, pugi::encoding_utf8);
-  if (!parsed) {
-    // Rebalance the tags and parse again; if even that fails, what was read
-    // before the error is used.
-    XmlRepair balanced = balance_tags(repaired.text);
-    pugi::xml_document second;
-    const pugi::xml_parse_result reparsed = second.load_buffer(balanced.text.data(), balanced.text.size(),
-                                                               pugi::parse_default, pugi::encoding_utf8);
-    if (reparsed || second.document_element()) {
-      add_note(notes, balanced.notes.empty() ? describe_parse_error(parsed, repaired.text.size()) : balanced.notes);
-      if (!reparsed) add_note(notes, describe_parse_error(reparsed, balanced.text.size()));
-      document.reset(second);
-      parsed = reparsed;
-    } else {
-      add_note(notes, describe_parse_error(parsed, repaired.text.size()));
-    }
-  }
-  const std::size_t size = repaired.text.size();
-
+  XmlRecovery recovery = parse_recovered_xml(std::move(utf8_document), document);
+  if (!recovery.notes.empty()) notes.append(notes.empty() ? "" : "; ").append(recovery.notes);
   pugi::xml_node root = document.document_element();
   if (!root) {
     FeedResult result;
-    const bool markup = repaired.text.find('<') != std::string::npos;
-    result.error = markup ? FeedError::unreadable : FeedError::not_a_feed;
-    result.detail = markup ? (parsed ? "no root element" : describe_parse_error(parsed, size)) : "no markup";
+    result.error = recovery.has_markup ? FeedError::unreadable : FeedError::not_a_feed;
+    result.detail = std::move(recovery.failure);
     return result;
   }
   if (iequals_ascii(root.name(), "html")) {

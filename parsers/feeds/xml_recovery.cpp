@@ -504,4 +504,54 @@ XmlRepair repair_xml(std::string text) {
   return result;
 }
 
+namespace {
+
+// Where pugixml gave up, for the notes.
+std::string describe_parse_error(const pugi::xml_parse_result& result, std::size_t size) {
+  std::string note = "not well-formed XML (";
+  note.append(result.description());
+  note.append(" at byte ");
+  note.append(std::to_string(result.offset));
+  note.append(static_cast<std::size_t>(result.offset) + 16 >= size ? ", document truncated?" : "");
+  note.append("); the elements before that point were read");
+  return note;
+}
+
+}  // namespace
+
+XmlRecovery parse_recovered_xml(std::string utf8_document, pugi::xml_document& document) {
+  XmlRecovery recovery;
+  XmlRepair repaired = repair_xml(std::move(utf8_document));
+  if (!repaired.notes.empty()) add_note(recovery.notes, repaired.notes);
+
+  // parse_default keeps no DOCTYPE node: an internal subset is skipped, never
+  // expanded.
+  pugi::xml_parse_result parsed = document.load_buffer(repaired.text.data(), repaired.text.size(),
+                                                       pugi::parse_default, pugi::encoding_utf8);
+  if (!parsed) {
+    // Rebalance the tags and parse again; if even that fails, what was read
+    // before the error is used.
+    XmlRepair balanced = balance_tags(repaired.text);
+    pugi::xml_document second;
+    const pugi::xml_parse_result reparsed = second.load_buffer(balanced.text.data(), balanced.text.size(),
+                                                               pugi::parse_default, pugi::encoding_utf8);
+    if (reparsed || second.document_element()) {
+      add_note(recovery.notes,
+               balanced.notes.empty() ? describe_parse_error(parsed, repaired.text.size()) : balanced.notes);
+      if (!reparsed) add_note(recovery.notes, describe_parse_error(reparsed, balanced.text.size()));
+      document.reset(second);
+      parsed = reparsed;
+    } else {
+      add_note(recovery.notes, describe_parse_error(parsed, repaired.text.size()));
+    }
+  }
+  recovery.has_markup = repaired.text.find('<') != std::string::npos;
+  if (!document.document_element()) {
+    recovery.failure = !recovery.has_markup ? "no markup"
+                       : parsed             ? "no root element"
+                                            : describe_parse_error(parsed, repaired.text.size());
+  }
+  return recovery;
+}
+
 }  // namespace newsd::parsers

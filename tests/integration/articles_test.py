@@ -12,7 +12,7 @@ from newsd_harness import (TEST_DATA, Newsd, PipelineTestCase, Route, article_id
                            http_get, wait_for)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
-FIXTURE = os.path.join(TEST_DATA, "wafaamagazine", "article-312845")
+FIXTURE = os.path.join(REPO, "templates", "tests", "wafaamagazine", "article-312845")
 
 
 def fixture_page():

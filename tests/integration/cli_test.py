@@ -120,7 +120,7 @@ url = "https://example.org/other"
         try:
             with open(os.path.join(REPO, "deploy", "samples", "sample-feed.xml"), "rb") as f:
                 feed_url = server.route("/feed.xml", Route(f.read()))
-            with open(os.path.join(TEST_DATA, "wafaamagazine", "article-312845.html"), "rb") as f:
+            with open(os.path.join(REPO, "templates", "tests", "wafaamagazine", "article-312845.html"), "rb") as f:
                 page_url = server.route("/archives/312845", Route(f.read(), "text/html; charset=UTF-8"))
             missing = server.url("/missing")
             result = run("parse-feed", feed_url, missing)
