@@ -273,8 +273,10 @@ void read_source(const toml::table& table, int index, const std::string& file,
     source.kind = SourceKind::feed;
   else if (kind == "html")
     source.kind = SourceKind::html;
+  else if (kind == "sitemap")
+    source.kind = SourceKind::sitemap;
   else
-    reader.expected("kind", *table.get("kind"), "\"feed\" or \"html\"");
+    reader.expected("kind", *table.get("kind"), "\"feed\", \"html\" or \"sitemap\"");
 
   if (!table.contains("url")) missing("url");
   reader.string("url", source.url);
@@ -395,7 +397,12 @@ std::string ConfigError::to_string() const {
 }
 
 std::string_view to_string(SourceKind kind) {
-  return kind == SourceKind::feed ? "feed" : "html";
+  switch (kind) {
+    case SourceKind::html: return "html";
+    case SourceKind::sitemap: return "sitemap";
+    case SourceKind::feed: break;
+  }
+  return "feed";
 }
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {

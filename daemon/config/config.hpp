@@ -16,11 +16,11 @@
 
 namespace newsd::daemon {
 
-enum class SourceKind { feed, html };
+enum class SourceKind { feed, html, sitemap };
 
 struct SourceConfig {
   std::string id;                              // unique, [A-Za-z0-9._-]+; names the source in records and logs
-  SourceKind kind = SourceKind::feed;          // feed: RSS/Atom/JSON feed; html: a section page listing articles
+  SourceKind kind = SourceKind::feed;          // feed: RSS/Atom/JSON feed; html: a section page listing articles; sitemap: a (news) sitemap or sitemap index
   std::string url;                             // http://, https:// or file://
   std::chrono::milliseconds interval{std::chrono::minutes(5)};  // time between polls
   bool fetch_articles = false;                 // fetch each item's page for the full body

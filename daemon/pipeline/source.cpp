@@ -6,6 +6,8 @@ std::unique_ptr<Source> make_source(const SourceConfig& config, SourceTools tool
   switch (config.kind) {
     case SourceKind::html:
       return make_listing_source(config, std::move(tools));
+    case SourceKind::sitemap:
+      return make_sitemap_source(config, std::move(tools));
     case SourceKind::feed:
       break;
   }

@@ -40,6 +40,9 @@ struct SourceRead {
   std::string failure;
   std::string parse_error;         // newsd_parse_failures_total's label, when the document did not parse
   bool dead_letter_document = false;  // the document itself belongs in the dead letters
+  // False when the source left articles for the next poll (no room for
+  // their pages): the document's validators must not be kept.
+  bool complete = true;
 
   bool usable() const { return failure_kind.empty(); }
 };
@@ -48,6 +51,9 @@ struct SourceRead {
 struct SourceTools {
   boost::asio::thread_pool& cpu;
   ArticlePages* pages = nullptr;  // null: no page is fetched (a feed's own text only)
+  fetchers::Fetcher* fetcher = nullptr;  // further documents of the source (a sitemap index's children)
+  // How many records the outbox has room for now: no more pages are worth fetching.
+  std::function<std::size_t()> room;
   // Whether a story id is already published or on its way: its page is not fetched again.
   std::function<bool(const std::string& id)> known;
   // A page fetched for an article that yielded none: for the dead letters.
@@ -68,5 +74,6 @@ std::unique_ptr<Source> make_source(const SourceConfig& config, SourceTools tool
 // One per kind (feed_source.cpp, listing_source.cpp, ...).
 std::unique_ptr<Source> make_feed_source(const SourceConfig& config, SourceTools tools);
 std::unique_ptr<Source> make_listing_source(const SourceConfig& config, SourceTools tools);
+std::unique_ptr<Source> make_sitemap_source(const SourceConfig& config, SourceTools tools);
 
 }  // namespace newsd::daemon

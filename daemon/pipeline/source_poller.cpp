@@ -31,7 +31,8 @@ SourcePoller::SourcePoller(PollerContext& context, SourceConfig source)
       schedule_(poll_policy(source_), static_cast<std::uint32_t>(std::hash<std::string>{}(source_.id))) {}
 
 SourceTools SourcePoller::tools() {
-  SourceTools tools{context_.cpu, context_.pages};
+  SourceTools tools{context_.cpu, context_.pages, &context_.fetch.fetcher};
+  tools.room = [this] { return context_.outbox.room(); };
   tools.known = [this](const std::string& id) { return context_.outbox.known(id); };
   tools.page_failed = [this](const std::string& url, const PageOutcome& page) {
     spdlog::debug("source {}: page {} not extracted: {}", source_.id, url, page.error);
@@ -115,7 +116,8 @@ asio::awaitable<bool> SourcePoller::use(const Fetched& fetched) {
   ttl_minutes_ = read.ttl_minutes;
   series_.articles_extracted->inc(read.articles.size());
   stats_.items_seen += read.articles.size();
-  co_return co_await submit(read.articles);
+  const bool submitted = co_await submit(read.articles);
+  co_return submitted && read.complete;
 }
 
 asio::awaitable<bool> SourcePoller::submit(std::vector<parsers::Article>& articles) {

@@ -77,7 +77,7 @@ url = "https://example.org/other"
             (9, "fetch.timeout: expected a duration"),
             (12, "sources[0].url: expected an absolute http://, https:// or file:// URL"),
             (13, "duplicate source id 'a' (first defined on line 10)"),
-            (15, "sources[1].kind: expected \"feed\" or \"html\""),
+            (15, "sources[1].kind: expected \"feed\", \"html\" or \"sitemap\""),
             (18, "sources[1].fetch_articles: expected true or false"),
             (19, "sources[2].id: missing"),
         ]

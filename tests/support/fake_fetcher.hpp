@@ -8,7 +8,7 @@
 
 #include "fetchers/fetcher.hpp"
 
-namespace newsd::testing_support {
+namespace newsd::daemon::testing {
 
 class FakeFetcher final : public fetchers::Fetcher {
  public:
@@ -44,4 +44,4 @@ class FakeFetcher final : public fetchers::Fetcher {
   std::vector<fetchers::FetchRequest> requests;
 };
 
-}  // namespace newsd::testing_support
+}  // namespace newsd::daemon::testing

@@ -1,9 +1,6 @@
+// The pipeline loop with fakes at its edges: a FakeFetcher (or real files)
+// in front, a FakeSink behind a real Outbox. No network, no Kafka.
 #include "daemon/pipeline/source_poller.hpp"
-
-#include "daemon/pipeline/file_fetcher.hpp"
-#include "tests/support/fake_fetcher.hpp"
-
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -15,78 +12,45 @@
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
-#include "tests/support/test_dir.hpp"
-
-#include "daemon/ops/status_page.hpp"
+#include "daemon/pipeline/file_fetcher.hpp"
+#include "tests/support/fake_fetcher.hpp"
 #include "tests/support/fake_sink.hpp"
-#include "parsers/text/text_codec.hpp"
+#include "tests/support/test_dir.hpp"
 
 namespace newsd::daemon {
 namespace {
 
+using testing::FakeFetcher;
 using testing::FakeSink;
 using testing::run_until;
 
-// ---- Records that fit Kafka ------------------------------------------------
-
-parsers::Article article_with_body(std::string body) {
-  parsers::Article article;
-  article.id = std::string(32, 'a');
-  article.url = "https://example.org/a";
-  article.source = "s1";
-  article.title = "A title";
-  article.body = std::move(body);
-  article.extraction.method = "feed";
-  return article;
+// An RSS feed of `items` items, newest (highest number) first, as feeds list them.
+std::string feed_xml(int items) {
+  std::string out =
+      "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>T</title>"
+      "<link>https://example.org/</link><description>d</description>";
+  for (int i = items; i >= 1; --i) {
+    const auto n = std::to_string(i);
+    out += "<item><title>Item " + n + "</title><link>https://example.org/item/" + n +
+           "</link><description>Story number " + n + ".</description></item>";
+  }
+  return out + "</channel></rss>";
 }
 
-TEST(FitArticleRecord, AThreeMegabyteBodyIsCutBelowTheLimitAtAParagraphAndFlagged) {
-  // Paragraphs of Arabic text (two-byte characters) and quotes (escaped in JSON).
-  std::string paragraph;
-  while (paragraph.size() < 3000) paragraph += "خبر عاجل \"من\" بيروت ";
+std::string article_page(const std::string& title, const std::string& text) {
   std::string body;
-  while (body.size() < 3 * 1024 * 1024) body += paragraph + "\n\n";
-  auto article = article_with_body(body);
-  const std::size_t limit = record_value_limit(1'000'000);
-
-  auto value = fit_article_record(article, limit);
-  EXPECT_LE(value.size(), limit);
-  EXPECT_GT(value.size(), limit * 3 / 4);  // cut, not emptied
-  EXPECT_TRUE(article.body_truncated);
-  EXPECT_EQ(parsers::sanitize_utf8(article.body), article.body);  // valid UTF-8
-  EXPECT_TRUE(body.starts_with(article.body));
-  EXPECT_TRUE(body.substr(article.body.size()).starts_with("\n\n"));  // at a paragraph's end
-  auto record = boost::json::parse(value).as_object();
-  EXPECT_TRUE(record.at("body_truncated").as_bool());
-  EXPECT_EQ(record.at("body").as_string(), article.body);
+  for (int i = 0; i < 6; ++i) body += "<p>" + text + " Paragraph " + std::to_string(i) + " of the story.</p>";
+  return "<html><head><title>" + title + "</title></head><body><article><h1>" + title + "</h1>" + body +
+         "</article></body></html>";
 }
 
-TEST(FitArticleRecord, WithoutParagraphsTheBodyIsCutAtACharacterBoundary) {
-  std::string body;
-  while (body.size() < 50'000) body += "é";  // two bytes each, no paragraph breaks
-  auto article = article_with_body(body);
-  auto value = fit_article_record(article, 10'001);
-  EXPECT_LE(value.size(), 10'001u);
-  EXPECT_TRUE(article.body_truncated);
-  EXPECT_EQ(article.body.size() % 2, 0u);
-  EXPECT_EQ(parsers::sanitize_utf8(article.body), article.body);
+std::vector<std::string> item_urls(int from, int to) {
+  std::vector<std::string> out;
+  for (int i = from; i <= to; ++i) out.push_back("https://example.org/item/" + std::to_string(i));
+  return out;
 }
 
-TEST(FitArticleRecord, ARecordThatFitsIsUntouched) {
-  auto article = article_with_body("Short body.\n\nSecond paragraph.");
-  auto value = fit_article_record(article, 1'000'000);
-  EXPECT_FALSE(article.body_truncated);
-  EXPECT_EQ(article.body, "Short body.\n\nSecond paragraph.");
-  EXPECT_FALSE(boost::json::parse(value).as_object().at("body_truncated").as_bool());
-}
-
-TEST(RecordValueLimit, LeavesHeadroomBelowMessageMaxBytes) {
-  EXPECT_LT(record_value_limit(1'000'000), 1'000'000u - 512);
-  EXPECT_GT(record_value_limit(1'000'000), 990'000u);
-}
-
-// ---- A poll with more new items than the outbox has room for ---------------
-
+// Everything a poller needs, owned by the test as the daemon owns it.
 class SourcePollerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -95,65 +59,82 @@ class SourcePollerTest : public ::testing::Test {
     state_ = std::make_unique<sinks::DeliveryState>(dir_ / "delivery");
   }
   void TearDown() override {
+    for (auto& poller : pollers_) poller->stop();
+    io_.restart();
+    io_.poll();
+    cpu_.join();
+    pollers_.clear();
+    outbox_.reset();
     state_.reset();
     std::filesystem::remove_all(dir_);
   }
 
-  // An RSS feed of `items` items, newest (highest number) first, as feeds list them.
-  std::filesystem::path write_feed(int items) {
-    auto path = dir_ / "feed.xml";
-    std::ofstream out(path);
-    out << "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>T</title>"
-           "<link>https://example.org/</link><description>d</description>";
-    for (int i = items; i >= 1; --i)
-      out << "<item><title>Item " << i << "</title><link>https://example.org/item/" << i
-          << "</link><description>Story number " << i << ".</description></item>";
-    out << "</channel></rss>";
-    return path;
+  SourcePoller& start(SourceConfig source, std::size_t outbox_capacity = 1000,
+                      RecordSettings records = {.default_topic = "news"}) {
+    if (source.interval == std::chrono::milliseconds(0) || source.interval > std::chrono::seconds(1))
+      source.interval = std::chrono::milliseconds(50);
+    outbox_ = std::make_unique<Outbox>(io_, *state_, sink_, outbox_capacity);
+    records_ = std::make_unique<RecordBuilder>(std::move(records));
+    context_ = std::make_unique<PollerContext>(
+        PollerContext{io_, cpu_, fetch_, *outbox_, *records_, history_, &pages_, nullptr});
+    pollers_.push_back(std::make_unique<SourcePoller>(*context_, std::move(source)));
+    boost::asio::co_spawn(io_, pollers_.back()->run(), boost::asio::detached);
+    return *pollers_.back();
   }
 
-  static std::vector<std::string> urls(const std::vector<sinks::OutRecord>& produced) {
+  static SourceConfig feed_source(std::string url) {
+    SourceConfig source;
+    source.id = "s1";
+    source.url = std::move(url);
+    return source;
+  }
+
+  std::vector<std::string> produced_urls(const std::string& topic = "news") const {
     std::vector<std::string> out;
-    for (const auto& record : produced)
-      out.emplace_back(boost::json::parse(record.value).as_object().at("url").as_string());
+    for (const auto& record : sink_.produced)
+      if (record.topic == topic) out.emplace_back(boost::json::parse(record.value).as_object().at("url").as_string());
     return out;
   }
 
-  static std::vector<std::string> item_urls(int from, int to) {
-    std::vector<std::string> out;
-    for (int i = from; i <= to; ++i) out.push_back("https://example.org/item/" + std::to_string(i));
+  std::size_t produced_to(const std::string& topic) const {
+    return std::count_if(sink_.produced.begin(), sink_.produced.end(),
+                         [&](const auto& record) { return record.topic == topic; });
+  }
+
+  std::vector<const fetchers::FetchRequest*> requests_for(const std::string& url) const {
+    std::vector<const fetchers::FetchRequest*> out;
+    for (const auto& request : web_.requests)
+      if (request.url == url) out.push_back(&request);
     return out;
   }
 
   boost::asio::io_context io_;
+  boost::asio::thread_pool cpu_{1};
   std::filesystem::path dir_;
   std::unique_ptr<sinks::DeliveryState> state_;
   FakeSink sink_;
+  FakeFetcher web_;
+  FileFetcher files_{web_, cpu_, 1 << 20};
+  metrics::DaemonMetrics metrics_;
+  FetchShared fetch_{files_, metrics_};
+  ArticlePages pages_{web_, cpu_, {}, 1 << 20};
+  PublicationHistory history_;
+  std::unique_ptr<Outbox> outbox_;
+  std::unique_ptr<RecordBuilder> records_;
+  std::unique_ptr<PollerContext> context_;
+  std::vector<std::unique_ptr<SourcePoller>> pollers_;
 };
 
 TEST_F(SourcePollerTest, APollSubmitsOnlyTheRoomLeftOldestFirstAndTheNextPollTheRest) {
-  auto feed = write_feed(25);
-  boost::asio::thread_pool cpu(1);
-  testing_support::FakeFetcher web;
-  FileFetcher files(web, cpu, 1 << 20);
-  Outbox outbox(io_, *state_, sink_, 10);
-  metrics::DaemonMetrics metrics;
-  FetchShared fetch{files, metrics};
-  RecordBuilder records({.default_topic = "news"});
-  PublicationHistory history;
-  PollerContext context{io_, cpu, fetch, outbox, records, history};
-  SourceConfig source;
-  source.id = "big";
-  source.url = "file://" + feed.string();
-  source.interval = std::chrono::milliseconds(50);
-  SourcePoller poller(context, source);
-  boost::asio::co_spawn(io_, poller.run(), boost::asio::detached);
+  const auto feed = dir_ / "feed.xml";
+  std::ofstream(feed) << feed_xml(25);
+  auto& poller = start(feed_source("file://" + feed.string()), 10);
 
   ASSERT_TRUE(run_until(io_, [&] { return poller.stats().polls >= 1 && sink_.produced.size() == 10; }));
   // The first poll stops at the outbox's capacity: the ten oldest items.
-  EXPECT_EQ(outbox.size(), 10u);
+  EXPECT_EQ(outbox_->size(), 10u);
   EXPECT_EQ(state_->outbox_size(), 10u);
-  EXPECT_EQ(urls(sink_.produced), item_urls(1, 10));
+  EXPECT_EQ(produced_urls(), item_urls(1, 10));
 
   // Once Kafka took them, the next poll reads the unchanged file again (its
   // validator was not kept) and submits the next ten, then the last five.
@@ -163,17 +144,112 @@ TEST_F(SourcePollerTest, APollSubmitsOnlyTheRoomLeftOldestFirstAndTheNextPollThe
   sink_.deliver_all();
   ASSERT_TRUE(run_until(io_, [&] { return sink_.produced.size() == 25; }));
   sink_.deliver_all();
-  ASSERT_TRUE(run_until(io_, [&] { return outbox.size() == 0; }));
-  EXPECT_EQ(urls(sink_.produced), item_urls(1, 25));
+  ASSERT_TRUE(run_until(io_, [&] { return outbox_->size() == 0; }));
+  EXPECT_EQ(produced_urls(), item_urls(1, 25));
 
   // Complete now: later polls of the same file submit nothing more.
   const auto polls = poller.stats().polls;
   ASSERT_TRUE(run_until(io_, [&] { return poller.stats().polls >= polls + 2; }));
   EXPECT_EQ(sink_.produced.size(), 25u);
-  poller.stop();
-  io_.restart();
-  io_.poll();
-  cpu.join();
+}
+
+TEST_F(SourcePollerTest, ValidatorsAreSentOnlyOnceEveryItemOfTheResponseIsInTheOutbox) {
+  const std::string url = "https://example.org/feed";
+  web_.serve(url, feed_xml(15), "application/rss+xml", "\"v1\"");
+  auto& poller = start(feed_source(url), 10);
+
+  ASSERT_TRUE(run_until(io_, [&] { return sink_.produced.size() == 10; }));
+  sink_.deliver_all();
+  ASSERT_TRUE(run_until(io_, [&] { return sink_.produced.size() == 15; }));
+  sink_.deliver_all();
+  ASSERT_TRUE(run_until(io_, [&] { return poller.stats().not_modified >= 1; }))
+      << "the complete response's ETag was never sent back";
+  const auto sent = requests_for(url);
+  ASSERT_GE(sent.size(), 3u);
+  // The first poll left five items behind, so the second asked unconditionally.
+  EXPECT_EQ(sent[0]->if_none_match, "");
+  EXPECT_EQ(sent[1]->if_none_match, "");
+  EXPECT_EQ(sent[2]->if_none_match, "\"v1\"");
+  EXPECT_EQ(produced_urls(), item_urls(1, 15));
+}
+
+TEST_F(SourcePollerTest, AFailingSourceGivesOneDeadLetterPerFailureStreak) {
+  const std::string url = "https://example.org/feed";
+  web_.serve(url, "<html><body>Not a feed</body></html>", "text/html");
+  auto& poller = start(feed_source(url), 1000, {.default_topic = "news", .dead_letter_topic = "dead"});
+
+  ASSERT_TRUE(run_until(io_, [&] { return poller.stats().error_streak >= 4; }));
+  EXPECT_EQ(produced_to("dead"), 1u);
+  EXPECT_EQ(metrics_.parse_failures.with({"s1", "not_a_feed"}).value(), poller.stats().error_streak);
+
+  // Recovered, then failing again: a new streak, a new dead letter.
+  web_.serve(url, feed_xml(1), "application/rss+xml");
+  ASSERT_TRUE(run_until(io_, [&] { return poller.stats().error_streak == 0 && sink_.produced.size() == 2; }));
+  web_.serve(url, "garbage", "text/plain");
+  ASSERT_TRUE(run_until(io_, [&] { return poller.stats().error_streak >= 2; }));
+  EXPECT_EQ(produced_to("dead"), 2u);
+}
+
+TEST_F(SourcePollerTest, ArticlePagesGoOutWithTheSourcesProxyAndHeaders) {
+  const std::string url = "https://example.org/feed";
+  web_.serve(url, feed_xml(1), "application/rss+xml");
+  web_.serve("https://example.org/item/1", article_page("Item 1", "The harbour reopened."));
+  auto source = feed_source(url);
+  source.fetch_articles = true;
+  source.proxy = "http://proxy.example:3128";
+  source.headers = {"X-Token: secret"};
+  start(source);
+
+  ASSERT_TRUE(run_until(io_, [&] { return sink_.produced.size() == 1; }));
+  const auto page = requests_for("https://example.org/item/1");
+  ASSERT_EQ(page.size(), 1u);
+  EXPECT_EQ(page[0]->proxy, std::optional<std::string>("http://proxy.example:3128"));
+  EXPECT_EQ(page[0]->extra_headers, std::vector<std::string>{"X-Token: secret"});
+  auto record = boost::json::parse(sink_.produced[0].value).as_object();
+  EXPECT_NE(std::string(record.at("body").as_string()).find("The harbour reopened."), std::string::npos);
+}
+
+TEST_F(SourcePollerTest, APermanentRedirectIsFollowedFromThenOn) {
+  const std::string old_url = "https://example.org/old-feed";
+  const std::string new_url = "https://example.org/feed";
+  web_.serve(old_url, feed_xml(2), "application/rss+xml");
+  web_.responses[old_url].permanent_redirect = new_url;
+  web_.serve(new_url, feed_xml(3), "application/rss+xml");
+  auto& poller = start(feed_source(old_url));
+
+  ASSERT_TRUE(run_until(io_, [&] { return sink_.produced.size() == 3; }));
+  EXPECT_EQ(requests_for(old_url).size(), 1u);
+  EXPECT_EQ(poller.stats().effective_url, new_url);
+}
+
+TEST_F(SourcePollerTest, ANewsSitemapsPagesBecomeRecordsOldestFirst) {
+  const std::string url = "https://example.org/news-sitemap.xml";
+  web_.serve(url,
+             "<?xml version=\"1.0\"?>"
+             "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" "
+             "xmlns:news=\"http://www.google.com/schemas/sitemap-news/0.9\">"
+             "<url><loc>https://example.org/item/2</loc><news:news><news:publication><news:name>Ex</news:name>"
+             "<news:language>en</news:language></news:publication>"
+             "<news:publication_date>2026-11-30T10:00:00+02:00</news:publication_date>"
+             "<news:title>Second story</news:title></news:news></url>"
+             "<url><loc>https://example.org/item/1</loc><news:news><news:publication><news:name>Ex</news:name>"
+             "<news:language>en</news:language></news:publication>"
+             "<news:publication_date>2026-11-30T09:00:00+02:00</news:publication_date>"
+             "<news:title>First story</news:title></news:news></url>"
+             "</urlset>",
+             "application/xml");
+  web_.serve("https://example.org/item/1", article_page("First story", "The first text."));
+  web_.serve("https://example.org/item/2", article_page("Second story", "The second text."));
+  auto source = feed_source(url);
+  source.kind = SourceKind::sitemap;
+  start(source);
+
+  ASSERT_TRUE(run_until(io_, [&] { return sink_.produced.size() == 2; }));
+  EXPECT_EQ(produced_urls(), item_urls(1, 2));
+  auto first = boost::json::parse(sink_.produced[0].value).as_object();
+  EXPECT_EQ(first.at("title").as_string(), "First story");
+  EXPECT_EQ(first.at("published_at").as_string(), "2026-11-30T09:00:00+02:00");
+  EXPECT_NE(std::string(first.at("body").as_string()).find("The first text."), std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,140 @@
+#include "daemon/pipeline/record_builder.hpp"
+
+#include <string>
+
+#include <boost/json/parse.hpp>
+#include <gtest/gtest.h>
+
+#include "parsers/text/text_codec.hpp"
+
+namespace newsd::daemon {
+namespace {
+
+// ---- Records that fit Kafka ------------------------------------------------
+
+parsers::Article article_with_body(std::string body) {
+  parsers::Article article;
+  article.id = std::string(32, 'a');
+  article.url = "https://example.org/a";
+  article.source = "s1";
+  article.title = "A title";
+  article.body = std::move(body);
+  article.extraction.method = "feed";
+  return article;
+}
+
+TEST(FitArticleRecord, AThreeMegabyteBodyIsCutBelowTheLimitAtAParagraphAndFlagged) {
+  // Paragraphs of Arabic text (two-byte characters) and quotes (escaped in JSON).
+  std::string paragraph;
+  while (paragraph.size() < 3000) paragraph += "خبر عاجل \"من\" بيروت ";
+  std::string body;
+  while (body.size() < 3 * 1024 * 1024) body += paragraph + "\n\n";
+  auto article = article_with_body(body);
+  const std::size_t limit = record_value_limit(1'000'000);
+
+  auto value = fit_article_record(article, limit);
+  EXPECT_LE(value.size(), limit);
+  EXPECT_GT(value.size(), limit * 3 / 4);  // cut, not emptied
+  EXPECT_TRUE(article.body_truncated);
+  EXPECT_EQ(parsers::sanitize_utf8(article.body), article.body);  // valid UTF-8
+  EXPECT_TRUE(body.starts_with(article.body));
+  EXPECT_TRUE(body.substr(article.body.size()).starts_with("\n\n"));  // at a paragraph's end
+  auto record = boost::json::parse(value).as_object();
+  EXPECT_TRUE(record.at("body_truncated").as_bool());
+  EXPECT_EQ(record.at("body").as_string(), article.body);
+}
+
+TEST(FitArticleRecord, WithoutParagraphsTheBodyIsCutAtACharacterBoundary) {
+  std::string body;
+  while (body.size() < 50'000) body += "é";  // two bytes each, no paragraph breaks
+  auto article = article_with_body(body);
+  auto value = fit_article_record(article, 10'001);
+  EXPECT_LE(value.size(), 10'001u);
+  EXPECT_TRUE(article.body_truncated);
+  EXPECT_EQ(article.body.size() % 2, 0u);
+  EXPECT_EQ(parsers::sanitize_utf8(article.body), article.body);
+}
+
+TEST(FitArticleRecord, ARecordThatFitsIsUntouched) {
+  auto article = article_with_body("Short body.\n\nSecond paragraph.");
+  auto value = fit_article_record(article, 1'000'000);
+  EXPECT_FALSE(article.body_truncated);
+  EXPECT_EQ(article.body, "Short body.\n\nSecond paragraph.");
+  EXPECT_FALSE(boost::json::parse(value).as_object().at("body_truncated").as_bool());
+}
+
+TEST(RecordValueLimit, LeavesHeadroomBelowMessageMaxBytes) {
+  EXPECT_LT(record_value_limit(1'000'000), 1'000'000u - 512);
+  EXPECT_GT(record_value_limit(1'000'000), 990'000u);
+}
+
+// ---- Topics, keys and headers ----------------------------------------------
+
+SourceConfig source_named(std::string id, std::string topic = "") {
+  SourceConfig source;
+  source.id = std::move(id);
+  source.topic = std::move(topic);
+  return source;
+}
+
+TEST(RecordBuilder, ARecordIsKeyedByStoryIdWithItsVersionInTheHeaders) {
+  RecordBuilder builder({.default_topic = "news.articles"});
+  auto article = article_with_body("Body.");
+  auto record = builder.article(article, source_named("s1"), 3);
+  EXPECT_EQ(record.topic, "news.articles");
+  EXPECT_EQ(record.key, article.id);
+  EXPECT_EQ(boost::json::parse(record.value).as_object().at("id").as_string(), article.id);
+  auto header = [&](const std::string& name) {
+    for (const auto& [key, value] : record.headers)
+      if (key == name) return value;
+    return std::string("(missing)");
+  };
+  EXPECT_EQ(header("version"), "3");
+  EXPECT_EQ(header("source"), "s1");
+  EXPECT_EQ(header("schema"), "newsd.article.v1");
+  EXPECT_EQ(header("content-type"), "application/json");
+}
+
+TEST(RecordBuilder, TopicTemplatesTakeTheSourceAndTheLanguagesPrimarySubtag) {
+  RecordBuilder builder({.default_topic = "news.{language}"});
+  auto article = article_with_body("Body.");
+  article.language = "ar-LB";
+  EXPECT_EQ(builder.article(article, source_named("s1"), 1).topic, "news.ar");
+  article.language = "";
+  EXPECT_EQ(builder.article(article, source_named("s1"), 1).topic, "news.unknown");
+  EXPECT_EQ(builder.article(article, source_named("wafa mag", "in.{source}"), 1).topic, "in.wafa_mag");
+}
+
+// ---- Dead letters ------------------------------------------------------------
+
+TEST(RecordBuilder, NoDeadLetterTopicNoDeadLetter) {
+  RecordBuilder builder({});
+  EXPECT_FALSE(builder.dead_letter("s1", {.url = "https://example.org/x", .error = "bad"},
+                                   std::chrono::system_clock::now()));
+}
+
+TEST(RecordBuilder, ADeadLetterOfAPageCutBeforeItArrivedSaysItIsTruncated) {
+  RecordBuilder builder({.dead_letter_topic = "news.dead", .dead_letter_max_body = 16});
+  const std::string sample(16, 'x');  // what the page stage kept of a 100 kB page
+  auto letter = builder.dead_letter(
+      "s1", {.url = "https://example.org/p", .status = 200, .bytes = sample, .body_size = 100'000, .error = "e"},
+      std::chrono::system_clock::now());
+  ASSERT_TRUE(letter);
+  EXPECT_EQ(letter->topic, "news.dead");
+  auto value = boost::json::parse(letter->value).as_object();
+  EXPECT_TRUE(value.at("body_truncated").as_bool());
+  EXPECT_EQ(value.at("body").as_string(), sample);
+}
+
+TEST(RecordBuilder, ADeadLetterCutsTheBodyAtItsCapAndSaysSo) {
+  RecordBuilder builder({.dead_letter_topic = "news.dead", .dead_letter_max_body = 4});
+  const auto now = std::chrono::system_clock::now();
+  auto cut = builder.dead_letter("s1", {.url = "u", .bytes = "abcdefgh", .error = "e"}, now);
+  auto whole = builder.dead_letter("s1", {.url = "u", .bytes = "abcd", .error = "e"}, now);
+  EXPECT_TRUE(boost::json::parse(cut->value).as_object().at("body_truncated").as_bool());
+  EXPECT_EQ(boost::json::parse(cut->value).as_object().at("body").as_string(), "abcd");
+  EXPECT_FALSE(boost::json::parse(whole->value).as_object().at("body_truncated").as_bool());
+}
+
+}  // namespace
+}  // namespace newsd::daemon
