@@ -25,7 +25,7 @@
 #include "daemon/pipeline/source_poller.hpp"
 #include "daemon/ops/state_dir_lock.hpp"
 #include "fetchers/http_fetcher.hpp"
-#include "sinks/kafka/embedded_broker.hpp"
+#include "daemon/pipeline/sink_factory.hpp"
 #include "sinks/kafka/kafka_sink.hpp"
 #include "sinks/outbox/delivery_state.hpp"
 
@@ -83,7 +83,7 @@ struct Daemon::Parts {
   // Pollers a reload removed or replaced: stopped, kept until their run()
   // has returned (a fetch may be in flight), then freed.
   std::vector<std::unique_ptr<SourcePoller>> retired;
-  std::unique_ptr<sinks::KafkaSink> sink;
+  std::unique_ptr<sinks::Sink> sink;
   std::unique_ptr<Outbox> outbox;
   std::unique_ptr<PollerContext> context;
   std::unique_ptr<HealthServer> health;
@@ -116,20 +116,9 @@ struct Daemon::Parts {
 Daemon::Daemon(Config config) : parts_(std::make_unique<Parts>(std::move(config))) {
   auto& p = *parts_;
   const auto& kafka = p.config.kafka;
-  sinks::KafkaSinkConfig sink_config;
-  sink_config.brokers = kafka.brokers;
-  if (kafka.brokers == "embedded") {
-    p.embedded = std::make_unique<sinks::EmbeddedBroker>();
-    sink_config.brokers = p.embedded->bootstrap_servers();
-    spdlog::warn("kafka: embedded broker at {} (in memory, lost on exit; not for production); "
-                 "watch it with: kcat -b {} -t {} -C",
-                 sink_config.brokers, sink_config.brokers, kafka.topic);
-  }
-  sink_config.compression = kafka.compression;
-  sink_config.delivery_timeout = kafka.delivery_timeout;
-  sink_config.properties = kafka.properties;
-  sink_config.queue_capacity = kafka.outbox_capacity + 1000;
-  p.sink = std::make_unique<sinks::KafkaSink>(p.io, sink_config);
+  auto configured = make_sink(p.io, p.config);
+  p.embedded = std::move(configured.embedded);
+  p.sink = std::move(configured.sink);
   p.outbox = std::make_unique<Outbox>(p.io, p.state, *p.sink, kafka.outbox_capacity);
   // Every acknowledged version reaches the story memory, replayed records' too.
   p.outbox->on_acknowledged([&p](const std::string& id, std::uint32_t version) { p.stories.published(id, version); });
@@ -144,7 +133,8 @@ Daemon::Daemon(Config config) : parts_(std::make_unique<Parts>(std::move(config)
 
   p.health = std::make_unique<HealthServer>(p.io, p.config.http.listen, [&p] {
     std::vector<std::string> reasons;
-    if (auto why = p.sink->unready_reason(); !why.empty()) reasons.push_back("kafka: " + why);
+    if (auto why = p.sink->unready_reason(); !why.empty())
+      reasons.push_back(std::string(to_string(p.config.sink.kind)) + ": " + why);
     // Kafka reachable but records not delivered for minutes: newsd is not
     // doing its job (a stuck producer, a broker refusing a topic); say so.
     if (auto age = p.outbox->oldest_age(std::chrono::steady_clock::now()); age >= Outbox::kStaleAfter)
@@ -218,8 +208,8 @@ int Daemon::run() {
     p.outbox->close();
     p.stories.close();
     if (!flushed)
-      spdlog::warn("kafka: {} records unacknowledged at shutdown; they will be produced again",
-                   p.sink->outstanding());
+      spdlog::warn("{}: {} records unacknowledged at shutdown; they will be produced again",
+                   to_string(p.config.sink.kind), p.sink->outstanding());
     spdlog::info("stopped: {} articles published in total, {} left in the outbox",
                  p.outbox->published(), p.outbox->size());
     p.io.stop();
@@ -332,6 +322,7 @@ bool Daemon::Parts::reload() {
   if (next.state_dir != config.state_dir) need_restart.push_back("state_dir");
   if (next.templates_dir != config.templates_dir) need_restart.push_back("templates_dir");
   if (!(next.http == config.http)) need_restart.push_back("[http]");
+  if (!(next.sink == config.sink)) need_restart.push_back("[sink]");
   if (!(next.kafka == config.kafka)) need_restart.push_back("[kafka]");
   if (!(next.fetch == config.fetch)) need_restart.push_back("[fetch]");
   for (const auto& what : need_restart)
@@ -385,6 +376,7 @@ bool Daemon::Parts::reload() {
   next.state_dir = config.state_dir;
   next.templates_dir = config.templates_dir;
   next.http = config.http;
+  next.sink = config.sink;
   next.kafka = config.kafka;
   next.fetch = config.fetch;
   config = std::move(next);

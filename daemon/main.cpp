@@ -100,9 +100,12 @@ int check_config_command(int argc, char** argv) {
   }
   auto config = load_or_report(argv[1]);
   if (!config) return kExitBadConfig;
-  std::cout << argv[1] << ": ok, " << config->sources.size() << " sources, kafka "
-            << config->kafka.brokers << " topic " << config->kafka.topic << ", state in "
-            << config->state_dir.string() << '\n';
+  std::cout << argv[1] << ": ok, " << config->sources.size() << " sources, ";
+  if (config->sink.kind == newsd::daemon::SinkKind::jsonl)
+    std::cout << "jsonl " << config->sink.path.string();
+  else
+    std::cout << "kafka " << config->kafka.brokers;
+  std::cout << " topic " << config->kafka.topic << ", state in " << config->state_dir.string() << '\n';
   return kExitOk;
 }
 

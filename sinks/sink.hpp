@@ -3,8 +3,10 @@
 // debugging sinks, so the pipeline never knows which it talks to. A sink
 // reports a record done only once its destination acknowledged it.
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -48,6 +50,16 @@ class Sink {
 
   // Empty when the destination is reachable; otherwise why not (for /readyz).
   virtual std::string unready_reason() const = 0;
+
+  // For metrics: runs on the event loop for every delivery report with how
+  // long the record waited for it and the sink's name of the error ("" =
+  // delivered).
+  using DeliveryObserver = std::function<void(std::chrono::microseconds, std::string_view)>;
+  virtual void observe_deliveries(DeliveryObserver observer) = 0;
+
+  // Errors of the destination as a whole reported so far (brokers down, a
+  // file that cannot be written), for metrics.
+  virtual std::uint64_t client_errors() const = 0;
 };
 
 }  // namespace newsd::sinks

@@ -326,6 +326,41 @@ void read_source(const toml::table& table, int index, const std::string& file,
   sources.push_back(std::move(source));
 }
 
+void read_sink(const toml::table& table, const std::string& file, const std::filesystem::path& base_dir,
+               std::vector<ConfigError>& errors, SinkConfig& sink) {
+  TableReader reader(table, "sink", file, errors);
+  std::string kind = "kafka";
+  const bool kind_is_string = !table.contains("kind") || table.get("kind")->is_string();
+  reader.string("kind", kind);
+  bool kind_known = kind_is_string;
+  if (kind == "kafka")
+    sink.kind = SinkKind::kafka;
+  else if (kind == "jsonl")
+    sink.kind = SinkKind::jsonl;
+  else if (kind_is_string) {
+    reader.expected("kind", *table.get("kind"), "\"kafka\" or \"jsonl\"");
+    kind_known = false;
+  }
+  // "-" is standard output, not a file named "-" beside the config.
+  const auto* path = table.get("path");
+  if (path && path->is_string() && *path->value<std::string>() == "-") {
+    reader.take("path");
+    sink.path = "-";
+  } else {
+    reader.path("path", sink.path, base_dir);
+  }
+  if (kind_known && sink.kind == SinkKind::jsonl && sink.path.empty()) {
+    if (path && path->is_string())
+      reader.expected("path", *path, "a file path or \"-\" (standard output)");
+    else if (!path)
+      reader.error_at(table.source(), "sink.path: missing; expected a file path or \"-\" (standard output) "
+                                      "for kind = \"jsonl\"");
+  }
+  if (kind_known && sink.kind == SinkKind::kafka && path)
+    reader.expected("path", *path, "no path: it is for kind = \"jsonl\" (kind = \"kafka\" produces to [kafka] brokers)");
+  reader.reject_unknown();
+}
+
 void read_kafka(const toml::table& table, const std::string& file,
                 std::vector<ConfigError>& errors, KafkaConfig& kafka) {
   TableReader reader(table, "kafka", file, errors);
@@ -405,6 +440,10 @@ std::string_view to_string(SourceKind kind) {
   return "feed";
 }
 
+std::string_view to_string(SinkKind kind) {
+  return kind == SinkKind::kafka ? "kafka" : "jsonl";
+}
+
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   if (text.empty()) return std::nullopt;
   if (text == "0") return std::chrono::milliseconds{0};
@@ -472,6 +511,7 @@ ConfigLoad parse_config(std::string_view text, const std::string& file,
       r.expected("listen", *http->get("listen"), "host:port with an IP address or localhost as host, such as \"127.0.0.1:9464\" or \"[::1]:9464\"");
     r.reject_unknown();
   }
+  if (const auto* sink = reader.table("sink")) read_sink(*sink, file, base_dir, errors, config.sink);
   if (const auto* kafka = reader.table("kafka")) read_kafka(*kafka, file, errors, config.kafka);
   if (const auto* fetch = reader.table("fetch")) read_fetch(*fetch, file, errors, config.fetch);
   if (const auto* dedupe = reader.table("dedupe")) {

@@ -43,6 +43,15 @@ struct HttpConfig {
   friend bool operator==(const HttpConfig&, const HttpConfig&) = default;
 };
 
+enum class SinkKind { kafka, jsonl };
+
+struct SinkConfig {
+  SinkKind kind = SinkKind::kafka;             // kafka: to [kafka]'s brokers; jsonl: one JSON line per record to `path`
+  std::filesystem::path path;                  // jsonl: the file appended to (created if missing), or "-" for stdout
+
+  friend bool operator==(const SinkConfig&, const SinkConfig&) = default;
+};
+
 struct KafkaConfig {
   std::string brokers = "embedded";            // "embedded" or "host:port,host:port"
   std::string topic = "news.articles";         // default topic for article records
@@ -100,7 +109,8 @@ struct Config {
   std::filesystem::path state_dir = "/var/lib/newsd";  // published set and other state
   std::filesystem::path templates_dir;         // site templates (*.toml); empty = none
   HttpConfig http;
-  KafkaConfig kafka;
+  SinkConfig sink;
+  KafkaConfig kafka;                           // topics, outbox and flush settings apply to every sink
   FetchConfig fetch;
   LogConfig log;
   DedupeConfig dedupe;
@@ -138,6 +148,7 @@ ConfigLoad parse_config(std::string_view text, const std::string& file,
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 std::string_view to_string(SourceKind kind);
+std::string_view to_string(SinkKind kind);
 
 // The story index's options from the [dedupe] section.
 sinks::DedupeOptions dedupe_options(const DedupeConfig& dedupe);

@@ -63,12 +63,10 @@ class KafkaSink final : public Sink {
   std::size_t outstanding() const override { return outstanding_; }
   std::string unready_reason() const override;
 
-  // For metrics: runs on the event loop for every delivery report with how
-  // long the record waited for it and librdkafka's error name ("" = delivered).
-  using DeliveryObserver = std::function<void(std::chrono::microseconds, std::string_view)>;
-  void observe_deliveries(DeliveryObserver observer) { observer_ = std::move(observer); }
+  // Error names are librdkafka's.
+  void observe_deliveries(DeliveryObserver observer) override { observer_ = std::move(observer); }
   // Client-wide errors reported so far (brokers down, transport, resolve...).
-  std::uint64_t client_errors() const { return client_errors_; }
+  std::uint64_t client_errors() const override { return client_errors_; }
 
   // Serves every pending event (delivery reports, errors). Runs on the event loop.
   void serve_events();

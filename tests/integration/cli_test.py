@@ -1,6 +1,6 @@
 """The newsd command line as an operator meets it: bad configs refused with
-file:line and what was expected, usage errors, version, the embedded broker.
-Needs no Kafka broker of its own."""
+file:line and what was expected, usage errors, version, the embedded broker,
+records as JSON lines without any broker. Needs no Kafka broker of its own."""
 import json
 import os
 import shutil
@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -193,6 +194,145 @@ interval = "1h"
             self.assertEqual(newsd.stop(signal.SIGTERM), 0)
         finally:
             newsd.kill()
+
+
+SAMPLE_FEED = os.path.join(REPO, "deploy", "samples", "sample-feed.xml")
+
+
+def jsonl_config(state_dir, port, path, topic_line=""):
+    return f"""state_dir = "{state_dir}"
+[http]
+listen = "127.0.0.1:{port}"
+[sink]
+kind = "jsonl"
+path = "{path}"
+[kafka]
+brokers = "127.0.0.1:1"                 # never contacted by the jsonl sink
+[[sources]]
+id = "sample"
+url = "file://{SAMPLE_FEED}"
+interval = "1h"
+{topic_line}
+"""
+
+
+def check_lines(test, lines, topic):
+    """Every line is a whole record: its value an article record that meets
+    the schema, keyed by its id, with its version in the headers."""
+    records = [json.loads(line) for line in lines]
+    for record in records:
+        test.assertEqual(sorted(record), ["headers", "key", "topic", "value"])
+        validate_record(record["value"])
+        test.assertEqual(record["topic"], topic)
+        test.assertEqual(record["key"], record["value"]["id"])
+        test.assertEqual(record["headers"]["version"], str(record["value"]["version"]))
+        test.assertEqual(record["headers"]["schema"], "newsd.article.v1")
+    return records
+
+
+class JsonLinesSinkTest(unittest.TestCase):
+    """[sink] kind = "jsonl": `newsd run` with no broker at all writes one JSON
+    line per record, with the same delivery promise as Kafka."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="newsd-jsonl-")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def sources(self, port):
+        status, text = http_get(f"http://127.0.0.1:{port}/sources")
+        return json.loads(text) if status == 200 else None
+
+    def polled_and_settled(self, port, seen):
+        """The sample source was polled, saw its items, and nothing waits in the outbox."""
+        sources = self.sources(port)
+        if not sources:
+            return None
+        counts = sources["sources"][0].get("counts", {})
+        return counts.get("polls", 0) >= 1 and counts.get("items_seen", 0) >= seen and sources["in_flight"] == 0
+
+    def test_records_are_lines_in_a_file_and_a_restart_adds_none(self):
+        port = free_port()
+        # A relative path: resolved against the config file's folder, not the working directory.
+        config = jsonl_config(f"{self.dir}/state", port, "records.jsonl", 'topic = "news.{source}"')
+        output = os.path.join(self.dir, "records.jsonl")
+        self.assertIn("jsonl " + output, run("check-config", self.write_config(config)).stdout)
+
+        newsd = Newsd(self.dir, config).start()
+        try:
+            lines = wait_for(lambda: self.lines_in(output, 3), 30, "three lines in " + output)
+            records = check_lines(self, lines, "news.sample")
+            self.assertEqual(len({r["key"] for r in records}), 3)
+            wait_for(lambda: self.polled_and_settled(port, 3), 30, "the poll to settle")
+            self.assertEqual(http_get(f"http://127.0.0.1:{port}/readyz")[0], 200)
+            self.assertEqual(newsd.stop(signal.SIGTERM), 0)
+        finally:
+            newsd.kill()
+        with open(output, "rb") as f:
+            first_run = f.read()
+        self.assertEqual(len(first_run.splitlines()), 3)
+
+        # A restart polls the same feed again: those (id, version)s are published, nothing is appended.
+        newsd = Newsd(self.dir, config).start()
+        try:
+            wait_for(lambda: self.polled_and_settled(port, 3), 30, "the poll after the restart")
+            self.assertEqual(newsd.stop(signal.SIGTERM), 0)
+        finally:
+            newsd.kill()
+        with open(output, "rb") as f:
+            self.assertEqual(f.read(), first_run)
+
+    def test_a_file_that_cannot_be_written_keeps_the_records_and_makes_newsd_unready(self):
+        port = free_port()
+        newsd = Newsd(self.dir, jsonl_config(f"{self.dir}/state", port, "/dev/full")).start()
+        try:
+            def unready():
+                status, text = http_get(f"http://127.0.0.1:{port}/readyz")
+                return status == 503 and "jsonl: write to /dev/full failed" in text and text
+            wait_for(unready, 30, "/readyz to say the file cannot be written")
+            sources = self.sources(port)
+            self.assertEqual(sources["in_flight"], 3)  # kept in the outbox, retried
+            self.assertEqual(sources["published_total"], 0)
+            self.assertEqual(newsd.stop(signal.SIGTERM), 0)
+        finally:
+            newsd.kill()
+        self.assertIn("3 left in the outbox", newsd.log_text())
+
+    def test_dash_writes_the_records_to_standard_output(self):
+        port = free_port()
+        config = self.write_config(jsonl_config(f"{self.dir}/state", port, "-"))
+        with open(os.path.join(self.dir, "newsd.log"), "wb") as log:
+            process = subprocess.Popen([NEWSD, "run", "--config", config], stdout=subprocess.PIPE, stderr=log)
+            lines = []
+            reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
+            reader.start()
+            try:
+                wait_for(lambda: self.polled_and_settled(port, 3), 30, "the records on stdout")
+                process.send_signal(signal.SIGTERM)
+                self.assertEqual(process.wait(timeout=30), 0)
+                reader.join(timeout=10)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+                process.stdout.close()
+        self.assertEqual(len(lines), 3, lines)
+        check_lines(self, lines, "news.articles")
+
+    def write_config(self, text):
+        path = os.path.join(self.dir, "newsd.toml")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    @staticmethod
+    def lines_in(path, count):
+        if not os.path.exists(path):
+            return None
+        with open(path, "rb") as f:
+            lines = f.read().splitlines()
+        return lines if len(lines) >= count else None
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 // test controls, so the Outbox can be driven without Kafka.
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <limits>
@@ -45,6 +46,8 @@ class FakeSink final : public sinks::Sink {
   bool flush(std::chrono::milliseconds) override { return outstanding_.empty(); }
   std::size_t outstanding() const override { return outstanding_.size(); }
   std::string unready_reason() const override { return {}; }
+  void observe_deliveries(DeliveryObserver) override {}
+  std::uint64_t client_errors() const override { return 0; }
 
  private:
   std::deque<DeliveryHandler> outstanding_;

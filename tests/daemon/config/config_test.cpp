@@ -103,6 +103,53 @@ TEST(ConfigTest, ParsesDurations) {
   EXPECT_FALSE(parse_duration("fast"));
 }
 
+TEST(ConfigSinkTest, WithoutASinkSectionRecordsGoToKafka) {
+  auto load = parse("[[sources]]\nid = \"s\"\nurl = \"https://x.org/feed\"\n");
+  ASSERT_TRUE(load.config) << all_errors(load);
+  EXPECT_EQ(load.config->sink.kind, SinkKind::kafka);
+  EXPECT_TRUE(load.config->sink.path.empty());
+  EXPECT_EQ(load.config->sink, SinkConfig{});
+}
+
+TEST(ConfigSinkTest, AJsonLinesPathResolvesAgainstTheConfigDirectory) {
+  auto sink_of = [](std::string_view path) {
+    auto load = parse("[sink]\nkind = \"jsonl\"\npath = \"" + std::string(path) +
+                      "\"\n[[sources]]\nid = \"s\"\nurl = \"https://x.org/feed\"\n");
+    EXPECT_TRUE(load.config) << all_errors(load);
+    return load.config ? load.config->sink : SinkConfig{};
+  };
+  EXPECT_EQ(sink_of("records.jsonl").kind, SinkKind::jsonl);
+  EXPECT_EQ(sink_of("records.jsonl").path, "/etc/newsd/records.jsonl");
+  EXPECT_EQ(sink_of("../out/./records.jsonl").path, "/etc/out/records.jsonl");
+  EXPECT_EQ(sink_of("/var/tmp/records.jsonl").path, "/var/tmp/records.jsonl");
+  EXPECT_EQ(sink_of("-").path, "-");  // standard output, not a file named "-"
+  auto kafka = parse("[sink]\nkind = \"kafka\"\n[[sources]]\nid = \"s\"\nurl = \"https://x.org/feed\"\n");
+  ASSERT_TRUE(kafka.config) << all_errors(kafka);
+  EXPECT_EQ(kafka.config->sink.kind, SinkKind::kafka);
+}
+
+TEST(ConfigSinkTest, SinkMistakesAreLocated) {
+  auto errors_of = [](std::string_view sink) {
+    return parse(std::string("[sink]\n") + std::string(sink) +
+                 "[[sources]]\nid = \"s\"\nurl = \"https://x.org/feed\"\n");
+  };
+  auto expect_error = [](const ConfigLoad& load, int line, std::string_view message) {
+    EXPECT_FALSE(load.config);
+    ASSERT_EQ(load.errors.size(), 1u) << all_errors(load);
+    EXPECT_EQ(load.errors[0].line, line) << all_errors(load);
+    EXPECT_NE(load.errors[0].message.find(message), std::string::npos) << all_errors(load);
+  };
+  expect_error(errors_of("kind = \"file\"\n"), 2, "sink.kind: expected \"kafka\" or \"jsonl\"");
+  expect_error(errors_of("kind = 1\n"), 2, "sink.kind: expected a string");
+  expect_error(errors_of("kind = \"jsonl\"\n"), 1, "sink.path: missing");
+  expect_error(errors_of("kind = \"jsonl\"\npath = \"\"\n"), 3, "sink.path: expected a file path or \"-\"");
+  expect_error(errors_of("kind = \"jsonl\"\npath = 7\n"), 3, "sink.path: expected a string");
+  expect_error(errors_of("path = \"records.jsonl\"\n"), 2, "sink.path: expected no path");
+  expect_error(errors_of("kind = \"jsonl\"\npath = \"-\"\nflush = \"1s\"\n"), 4, "unknown key 'sink.flush'");
+  auto not_a_table = parse("sink = \"jsonl\"\n[[sources]]\nid = \"s\"\nurl = \"https://x.org/feed\"\n");
+  expect_error(not_a_table, 1, "sink: expected a table ([sink])");
+}
+
 TEST(ConfigTest, MissingFileIsAnError) {
   auto load = load_config("/nonexistent/newsd.toml");
   ASSERT_EQ(load.errors.size(), 1u);
