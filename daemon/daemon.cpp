@@ -22,6 +22,7 @@
 #include "sinks/dedupe/story_memory.hpp"
 #include "daemon/pipeline/file_fetcher.hpp"
 #include "daemon/pipeline/record_builder.hpp"
+#include "daemon/pipeline/poller_set.hpp"
 #include "daemon/pipeline/source_poller.hpp"
 #include "daemon/ops/state_dir_lock.hpp"
 #include "fetchers/http_fetcher.hpp"
@@ -79,13 +80,10 @@ struct Daemon::Parts {
   FetchShared fetch_shared{files, metrics};
   RecordBuilder records;
   ArticlePages pages;
-  std::vector<std::unique_ptr<SourcePoller>> pollers;
-  // Pollers a reload removed or replaced: stopped, kept until their run()
-  // has returned (a fetch may be in flight), then freed.
-  std::vector<std::unique_ptr<SourcePoller>> retired;
   std::unique_ptr<sinks::Sink> sink;
   std::unique_ptr<Outbox> outbox;
   std::unique_ptr<PollerContext> context;
+  std::unique_ptr<PollerSet> pollers;
   std::unique_ptr<HealthServer> health;
   asio::signal_set signals{io, SIGTERM, SIGINT};
   bool stopping = false;
@@ -100,7 +98,6 @@ struct Daemon::Parts {
   std::string summary() const;
   void wait_for_hangup();
   bool reload();
-  void spawn(SourcePoller& poller);
 
   explicit Parts(Config c)
       : config(std::move(c)),
@@ -128,8 +125,7 @@ Daemon::Daemon(Config config) : parts_(std::make_unique<Parts>(std::move(config)
       PollerContext{p.io, p.cpu, p.fetch_shared, *p.outbox, p.records, p.history, &p.pages, &p.stories});
   if (!p.pages.templates().empty())
     spdlog::info("{} site templates from {}", p.pages.templates().size(), p.config.templates_dir.string());
-  for (const auto& source : p.config.sources)
-    p.pollers.push_back(std::make_unique<SourcePoller>(*p.context, source));
+  p.pollers = std::make_unique<PollerSet>(p.io, *p.context, p.metrics);
 
   p.health = std::make_unique<HealthServer>(p.io, p.config.http.listen, [&p] {
     std::vector<std::string> reasons;
@@ -149,44 +145,16 @@ Daemon::Daemon(Config config) : parts_(std::make_unique<Parts>(std::move(config)
 
 Daemon::~Daemon() = default;
 
-// Runs a poller's loop. When it ends: a retired poller is freed; one that
-// ended by an unexpected exception (a bug: run() handles bad input and
-// network trouble itself) is logged loudly, counted, and started again after
-// a pause, so one source's bug never ends its polling silently.
-void Daemon::Parts::spawn(SourcePoller& poller) {
-  asio::co_spawn(io, poller.run(), [this, raw = &poller](std::exception_ptr error) {
-    asio::post(io, [this, raw, error] {
-      if (std::erase_if(retired, [raw](const auto& p) { return p.get() == raw; }) > 0) return;
-      if (!error || stopping) return;
-      std::string what = "unknown exception";
-      try {
-        std::rethrow_exception(error);
-      } catch (const std::exception& e) {
-        what = e.what();
-      } catch (...) {
-      }
-      spdlog::critical("source {}: polling ended by an unexpected error ({}); restarting it in 10 s",
-                       raw->source().id, what);
-      metrics.poller_crashes.with().inc();
-      auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::seconds(10));
-      timer->async_wait([this, raw, timer](boost::system::error_code ec) {
-        bool current = std::any_of(pollers.begin(), pollers.end(), [raw](const auto& p) { return p.get() == raw; });
-        if (!ec && current && !stopping) spawn(*raw);
-      });
-    });
-  });
-}
-
 int Daemon::run() {
   auto& p = *parts_;
   p.health->start();
-  spdlog::info("newsd running: {} sources, health on http://{}, state in {}", p.pollers.size(),
+  spdlog::info("newsd running: {} sources, health on http://{}, state in {}", p.config.sources.size(),
                p.health->local_endpoint().address().to_string() + ":" +
                    std::to_string(p.health->local_endpoint().port()),
                p.config.state_dir.string());
   p.outbox->replay();
   p.stories.start_expiry();
-  for (auto& poller : p.pollers) p.spawn(*poller);
+  p.pollers->start(p.config.sources);
   p.notifier.ready(p.summary());
   p.notifier.start([&p] { return p.summary(); });
   p.wait_for_hangup();
@@ -198,7 +166,7 @@ int Daemon::run() {
     p.notifier.stopping("stopping: flushing to Kafka");
     p.notifier.stop();
     p.hangup.cancel();
-    for (auto& poller : p.pollers) poller->stop();
+    p.pollers->stop();
     p.fetcher.shutdown();
     p.health->stop();
     // Everything handed to Kafka gets its bounded chance to be acknowledged;
@@ -254,8 +222,8 @@ void Daemon::Parts::collect_metrics() {
   metrics.outbox_refused.with().set(outbox->refused());
   metrics.published_ids.with().set(static_cast<double>(outbox->published()));
   metrics.fetches_in_flight.with().set(static_cast<double>(fetcher.in_flight()));
-  metrics.pollers.with({"running"}).set(static_cast<double>(pollers.size()));
-  metrics.pollers.with({"retired"}).set(static_cast<double>(retired.size()));
+  metrics.pollers.with({"running"}).set(static_cast<double>(pollers->pollers().size()));
+  metrics.pollers.with({"retired"}).set(static_cast<double>(pollers->retired()));
   std::map<std::string, int> states{{"ok", 0}, {"failing", 0}, {"pending", 0}, {"not polled", 0}};
   for (const auto& view : snapshot().sources) ++states[source_state(view.stats)];
   for (const auto& [state, count] : states) metrics.sources.with({state}).set(count);
@@ -272,9 +240,8 @@ StatusSnapshot Daemon::Parts::snapshot() const {
   s.now = std::chrono::system_clock::now();
   s.started = started;
   for (const auto& source : config.sources) {
-    auto poller = std::find_if(pollers.begin(), pollers.end(),
-                               [&](const auto& p) { return p->source().id == source.id; });
-    s.sources.push_back({source, poller == pollers.end() ? nullptr : &(*poller)->stats()});
+    const auto* poller = pollers->find(source.id);
+    s.sources.push_back({source, poller ? &poller->stats() : nullptr});
   }
   s.unready = health->unready();
   s.published_total = outbox->published();
@@ -287,9 +254,9 @@ StatusSnapshot Daemon::Parts::snapshot() const {
 // One line for systemd's STATUS=: what `systemctl status newsd` shows.
 std::string Daemon::Parts::summary() const {
   int failing = 0;
-  for (const auto& poller : pollers) failing += poller->stats().error_streak > 0;
+  for (const auto& poller : pollers->pollers()) failing += poller->stats().error_streak > 0;
   auto unready = health->unready();
-  return std::to_string(pollers.size()) + " sources polled (" + std::to_string(failing) +
+  return std::to_string(pollers->pollers().size()) + " sources polled (" + std::to_string(failing) +
          " failing), " + std::to_string(outbox->published()) + " articles published, " +
          std::to_string(outbox->size()) + " in the outbox; " +
          (unready.empty() ? std::string("ready") : "not ready: " + unready.front());
@@ -328,49 +295,7 @@ bool Daemon::Parts::reload() {
   for (const auto& what : need_restart)
     spdlog::warn("config: {} changed; takes effect at the next restart", what);
 
-  auto same = [](SourceConfig a, const SourceConfig& b) {
-    a.line = b.line;  // moving a source in the file changes nothing
-    return a == b;
-  };
-  auto find_in = [](const std::vector<SourceConfig>& sources, const std::string& id) {
-    auto it = std::find_if(sources.begin(), sources.end(),
-                           [&](const SourceConfig& s) { return s.id == id; });
-    return it == sources.end() ? nullptr : &*it;
-  };
-  int added = 0, removed = 0, changed = 0;
-  // Stop the pollers of sources that are gone or changed; the others go on
-  // with their schedule, validators and backoff untouched.
-  for (auto it = pollers.begin(); it != pollers.end();) {
-    const auto* wanted = find_in(next.sources, (*it)->source().id);
-    if (wanted && same(*wanted, (*it)->source())) {
-      ++it;
-      continue;
-    }
-    (*it)->stop();
-    if (!wanted) {
-      ++removed;
-      spdlog::info("config: source {} removed", (*it)->source().id);
-      metrics.forget_source((*it)->source().id);
-    }
-    retired.push_back(std::move(*it));
-    it = pollers.erase(it);
-  }
-  for (const auto& source : next.sources) {
-    bool polled = std::any_of(pollers.begin(), pollers.end(),
-                              [&](const auto& p) { return p->source().id == source.id; });
-    if (polled) continue;
-    const auto* before = find_in(config.sources, source.id);
-    if (before) {
-      ++changed;
-      spdlog::info("config: source {} changed; polling it with its new settings", source.id);
-    } else {
-      ++added;
-      spdlog::info("config: source {} added", source.id);
-    }
-    pollers.push_back(std::make_unique<SourcePoller>(*context, source));
-    spawn(*pollers.back());
-  }
-
+  const auto changes = pollers->apply(next.sources);
   configure_logging(next.log);
   // Keep what cannot change without a restart as it runs.
   next.state_dir = config.state_dir;
@@ -381,8 +306,8 @@ bool Daemon::Parts::reload() {
   next.fetch = config.fetch;
   config = std::move(next);
   metrics.reloads.with({"ok"}).inc();
-  spdlog::info("config: reloaded: {} sources added, {} removed, {} changed, {} polled", added,
-               removed, changed, pollers.size());
+  spdlog::info("config: reloaded: {} sources added, {} removed, {} changed, {} polled", changes.added,
+               changes.removed, changes.changed, pollers->pollers().size());
   notifier.ready(summary());
   return true;
 }
