@@ -165,8 +165,7 @@ std::optional<Target> target_of(const std::string& url) {
   auto parsed = boost::urls::parse_uri(url);
   if (!parsed || parsed->host().empty()) return std::nullopt;
   Target target;
-  target.host = parsed->host_address();
-  for (char& c : target.host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  target.host = parsers::url_host(url);
   std::string scheme(parsed->scheme());
   for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   target.origin = scheme + "://" + std::string(parsed->encoded_host_and_port());
@@ -331,11 +330,6 @@ const char* to_string(FetchError error) {
 
 bool is_blocked_address(const boost::asio::ip::address& address) {
   return address.is_v4() ? is_blocked_v4(address.to_v4()) : is_blocked_v6(address.to_v6());
-}
-
-std::string host_of_url(const std::string& url) {
-  const std::optional<Target> target = target_of(url);
-  return target ? target->host : std::string();
 }
 
 struct HttpFetcher::HopRules {

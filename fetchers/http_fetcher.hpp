@@ -18,6 +18,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 
+#include "parsers/identity/article_identity.hpp"
+
 namespace newsd::fetchers {
 
 struct FetchOptions {
@@ -96,8 +98,9 @@ const char* to_string(FetchError error);
 bool is_blocked_address(const boost::asio::ip::address& address);
 
 // The host of `url` as FetchRequest::private_host expects it; empty when
-// `url` has none.
-std::string host_of_url(const std::string& url);
+// `url` has none. parsers::url_host under the name the pipeline still
+// calls it by.
+inline std::string host_of_url(const std::string& url) { return parsers::url_host(url); }
 
 struct FetchResponse {
   FetchError error = FetchError::none;

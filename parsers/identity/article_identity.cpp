@@ -523,6 +523,12 @@ std::string article_id_for_guid(std::string_view source, std::string_view guid) 
   return hex_digest(scoped);
 }
 
+std::string url_host(std::string_view url) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) return {};
+  return lower_ascii(parsed->host_address());
+}
+
 std::string registrable_domain(std::string_view host) {
   if (is_ip_literal(host)) return std::string(host);
   auto labels = split(host, '.');

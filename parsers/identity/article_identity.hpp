@@ -56,6 +56,11 @@ std::string article_id_for_url(std::string_view url);
 // The id of an item that has no usable URL: its GUID, scoped by source.
 std::string article_id_for_guid(std::string_view source, std::string_view guid);
 
+// The host of an absolute URL, lower-case, an IPv6 literal without its
+// brackets (as curl, robots.txt and per-host politeness name hosts); empty
+// when `url` has none.
+std::string url_host(std::string_view url);
+
 // The registrable domain (eTLD+1) of a host, by a small heuristic: the last
 // two labels, or three under a two-level public suffix (co.uk, com.lb,
 // com.eg, gouv.fr, ...; any `com|co|net|org|gov|edu|ac|mil` under a

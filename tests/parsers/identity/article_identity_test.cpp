@@ -53,6 +53,13 @@ TEST(ArticleIdentityTest, IdnHostsBecomePunycode) {
   EXPECT_EQ(canonical_url("https://example.org./x"), "https://example.org/x");
 }
 
+TEST(ArticleIdentityTest, UrlHostIsLowerCaseWithoutBrackets) {
+  EXPECT_EQ(url_host("https://WWW.Example.com:8443/x?y"), "www.example.com");
+  EXPECT_EQ(url_host("http://[::1]:8080/feed"), "::1") << "as curl and per-host politeness name it";
+  EXPECT_EQ(url_host("http://127.0.0.1/"), "127.0.0.1");
+  EXPECT_EQ(url_host("not a url"), "");
+}
+
 TEST(ArticleIdentityTest, ParametersNotKnownAsTrackingAreKept) {
   EXPECT_EQ(canonical_url("https://e.org/a?from=rss&id=1"), "https://e.org/a?from=rss&id=1");
 }
