@@ -43,6 +43,7 @@
 
 #include "fetchers/host_politeness.hpp"
 #include "fetchers/robots_txt.hpp"
+#include "parsers/text/stated_time.hpp"
 
 namespace newsd::fetchers {
 namespace {
@@ -1074,7 +1075,7 @@ boost::asio::awaitable<FetchResponse> HttpFetcher::fetch(FetchRequest request) {
   if (target && !alive.expired() && response.ok() && (response.status == 429 || response.status == 503)) {
     // The host asked every client to stay away for a while: pause all our
     // requests to it, not only this source's.
-    const auto server_now = parse_http_date(response.date).value_or(std::chrono::system_clock::now());
+    const auto server_now = parsers::parse_http_date(response.date).value_or(std::chrono::system_clock::now());
     impl->politeness().pause(target->host, parse_retry_after(response.retry_after, server_now));
   }
   co_return response;

@@ -1,6 +1,8 @@
 // Dates as feeds write them: RFC 822/1123 and their sloppy variants, ISO 8601 /
-// W3C-DTF, and the Arabic forms of news sites (Levantine and Egyptian month
-// names, Arabic-Indic digits, ص/م for AM/PM).
+// W3C-DTF, and the Arabic forms of news sites (Levantine, Egyptian and
+// Maghrebi month names, Arabic-Indic digits, ص/م for AM/PM).
+#include "parsers/text/stated_time.hpp"
+
 #include <array>
 #include <cstdio>
 #include <string>
@@ -8,7 +10,6 @@
 
 #include "parsers/text/arabic_text.hpp"
 #include "parsers/text/ascii.hpp"
-#include "parsers/feeds/feed.hpp"
 
 namespace newsd::parsers {
 namespace {
@@ -443,6 +444,11 @@ std::optional<StatedTime> parse_feed_date(std::string_view text) {
   return LooseDateReader{}.read(trimmed);
 }
 
+std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view text) {
+  if (auto stated = parse_feed_date(text)) return stated->utc;
+  return std::nullopt;
+}
+
 namespace {
 
 // `local` printed as a wall-clock time followed by `zone` ("Z", "+07:00").
@@ -462,6 +468,15 @@ std::string format_wall_clock(TimePoint local, std::string_view zone) {
 }  // namespace
 
 std::string format_rfc3339(TimePoint t) { return format_wall_clock(t, "Z"); }
+
+std::string format_rfc3339_millis(std::chrono::system_clock::time_point t) {
+  using namespace std::chrono;
+  const auto millis = floor<milliseconds>(t);
+  const auto whole = floor<seconds>(millis);
+  char fraction[8];
+  std::snprintf(fraction, sizeof fraction, ".%03dZ", static_cast<int>((millis - whole).count() % 1000));
+  return format_wall_clock(whole, fraction);
+}
 
 std::string format_rfc3339(const StatedTime& t) {
   const int offset = static_cast<int>(t.offset.count());
