@@ -1,6 +1,7 @@
 #include "parsers/articles/page_date.hpp"
 
 #include "parsers/html/html_document.hpp"
+#include "parsers/html/html_elements.hpp"
 #include "parsers/text/arabic_text.hpp"
 
 #include <algorithm>
