@@ -2,8 +2,6 @@
 // exactly the expected record, by the shipped template; the template holds
 // for another article of the site and for TieLabs' older Jarida theme; and
 // the generic path gets the same article without any template.
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include <boost/json/parse.hpp>
@@ -12,24 +10,19 @@
 
 #include "parsers/articles/article_extractor.hpp"
 #include "parsers/html/html_text.hpp"
+#include "tests/support/test_file.hpp"
 
 namespace newsd::parsers {
 namespace {
 
-std::string read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) ADD_FAILURE() << "cannot open " << path;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing_support::read_test_file;
 
 const std::string kFixtureDir = std::string(NEWSD_TEST_DATA_DIR) + "/wafaamagazine/";
 const std::string kTemplatePath = std::string(NEWSD_TEST_DATA_DIR) + "/../../templates/wafaamagazine.toml";
 
 SiteTemplateSet shipped_templates() {
   SiteTemplateSet set;
-  auto parsed = parse_site_template(read(kTemplatePath), kTemplatePath);
+  auto parsed = parse_site_template(read_test_file(kTemplatePath), kTemplatePath);
   EXPECT_TRUE(parsed.errors.empty()) << (parsed.errors.empty() ? "" : parsed.errors.front());
   if (parsed.site_template) set.add(std::move(*parsed.site_template));
   return set;
@@ -49,9 +42,9 @@ Article extract(const std::string& html, const SiteTemplateSet* templates, std::
 
 TEST(WafaamagazineFixture, TemplateYieldsTheExpectedRecord) {
   auto templates = shipped_templates();
-  auto article = extract(read(kFixtureDir + "article-312845.html"), &templates);
+  auto article = extract(read_test_file(kFixtureDir + "article-312845.html"), &templates);
   auto record = article_record(article);
-  auto expected = boost::json::parse(read(kFixtureDir + "article-312845.expected.json")).as_object();
+  auto expected = boost::json::parse(read_test_file(kFixtureDir + "article-312845.expected.json")).as_object();
   for (const auto& [key, value] : expected)
     EXPECT_EQ(boost::json::serialize(record[key]), boost::json::serialize(value)) << "field " << key;
   EXPECT_EQ(article.extraction.method, "template:wafaamagazine");
@@ -59,9 +52,9 @@ TEST(WafaamagazineFixture, TemplateYieldsTheExpectedRecord) {
 
 TEST(WafaamagazineFixture, BodyIsTheSeedParagraphs) {
   auto templates = shipped_templates();
-  auto article = extract(read(kFixtureDir + "article-312845.html"), &templates);
+  auto article = extract(read_test_file(kFixtureDir + "article-312845.html"), &templates);
   // The seed: breadcrumb line, title, byline, then the body paragraphs.
-  std::string seed = read(kFixtureDir + "seed-312845.txt");
+  std::string seed = read_test_file(kFixtureDir + "seed-312845.txt");
   std::vector<std::string> blocks;
   std::size_t start = 0;
   while (start < seed.size()) {
@@ -79,8 +72,8 @@ TEST(WafaamagazineFixture, BodyIsTheSeedParagraphs) {
 }
 
 TEST(WafaamagazineFixture, GenericPathWithoutTemplateGetsTheArticle) {
-  auto article = extract(read(kFixtureDir + "article-312845.html"), nullptr);
-  auto expected = boost::json::parse(read(kFixtureDir + "article-312845.expected.json")).as_object();
+  auto article = extract(read_test_file(kFixtureDir + "article-312845.html"), nullptr);
+  auto expected = boost::json::parse(read_test_file(kFixtureDir + "article-312845.expected.json")).as_object();
   EXPECT_EQ(article.title, expected["title"].as_string());
   EXPECT_EQ(article.body, expected["body"].as_string());
   EXPECT_EQ(format_rfc3339(*article.published_at), expected["published_at"].as_string());
