@@ -428,6 +428,23 @@ std::string drop_raw_text_content(std::string_view s) {
   return out;
 }
 
+std::size_t tag_end(std::string_view text, std::size_t pos) {
+  char quote = 0;
+  for (std::size_t i = pos; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote) {
+      if (c == quote) quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '>') {
+      return i;
+    } else if (c == '<') {
+      return std::string_view::npos;  // an unterminated tag running into the next one
+    }
+  }
+  return std::string_view::npos;
+}
+
 std::size_t find_raw_text_end(std::string_view markup, std::size_t from, std::string_view lower_name) {
   for (auto lt = markup.find('<', from); lt != std::string_view::npos; lt = markup.find('<', lt + 1)) {
     auto after = lt + 2 + lower_name.size();

@@ -90,6 +90,11 @@ std::string drop_raw_text_content(std::string_view utf8);
 // when the element is never closed.
 std::size_t find_raw_text_end(std::string_view markup, std::size_t from, std::string_view lower_name);
 
+// The '>' closing a tag whose name ends before `pos`, skipping quoted
+// attribute values; npos when the markup ends, or another '<' comes, first
+// (an unterminated tag running into the next one).
+std::size_t tag_end(std::string_view markup, std::size_t pos);
+
 // Text of a DOM subtree as one line: entities already decoded by the parser,
 // directional marks stripped, whitespace normalised. Skips script/style etc.
 std::string dom_text(pugi::xml_node node);

@@ -131,21 +131,8 @@ std::optional<std::string> simple_markup_to_text(std::string_view html) {
     while (name_end < html.size() && is_ascii_alnum(html[name_end])) ++name_end;
     const std::string name = lower_ascii(html.substr(p, name_end - p));
     if (is_non_content_element(name) || has_raw_content(name)) return std::nullopt;
-    char quote = 0;
-    std::size_t gt = name_end;
-    for (; gt < html.size(); ++gt) {
-      const char c = html[gt];
-      if (quote) {
-        if (c == quote) quote = 0;
-      } else if (c == '"' || c == '\'') {
-        quote = c;
-      } else if (c == '>') {
-        break;
-      } else if (c == '<') {
-        return std::nullopt;
-      }
-    }
-    if (gt >= html.size()) return std::nullopt;
+    const std::size_t gt = tag_end(html, name_end);
+    if (gt == std::string_view::npos) return std::nullopt;
     if (is_table_cell(name)) collector.space();
     else if (is_block_element(name)) collector.boundary();
     i = gt + 1;
