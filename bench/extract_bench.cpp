@@ -28,7 +28,6 @@
 #include <memory>
 #include <numeric>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -42,6 +41,7 @@
 #include "parsers/articles/page_date.hpp"
 #include "parsers/articles/structured_metadata.hpp"
 #include "parsers/text/text_codec.hpp"
+#include "daemon/config/bounded_read.hpp"
 
 namespace {
 
@@ -70,10 +70,7 @@ std::string read_gzip(const std::string& path) {
 }
 
 std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return newsd::daemon::read_regular_file(path, std::size_t{1} << 30).bytes.value_or("");
 }
 
 std::vector<Page> load_aeb(const fs::path& dir) {

@@ -21,7 +21,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -31,6 +30,7 @@
 #include "parsers/articles/feed_article.hpp"
 #include "parsers/html/html_text.hpp"
 #include "parsers/articles/language_detector.hpp"
+#include "daemon/config/bounded_read.hpp"
 
 namespace {
 
@@ -38,10 +38,7 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+  return newsd::daemon::read_regular_file(path, std::size_t{1} << 30).bytes.value_or("");
 }
 
 // Every feed under root: XML inputs, and JSON Feed inputs in a json/ folder

@@ -23,10 +23,8 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -36,6 +34,7 @@
 #include "parsers/identity/article_identity.hpp"
 #include "parsers/text/text_fingerprint.hpp"
 #include "sinks/dedupe/dedupe_index.hpp"
+#include "daemon/config/bounded_read.hpp"
 
 namespace {
 
@@ -52,10 +51,7 @@ struct Story {
 };
 
 std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return newsd::daemon::read_regular_file(path, std::size_t{1} << 30).bytes.value_or("");
 }
 
 std::string str(const json::value* v) { return v != nullptr && v->is_string() ? std::string(v->get_string()) : ""; }

@@ -20,7 +20,7 @@ struct FetchRequest {
   // private addresses this request may reach: a source's own configured
   // host when the source sets allow_private_networks. A redirect or an
   // article link to any other private host is refused. Empty = none.
-  std::string private_host;
+  std::string private_host;        // (parsers::url_host of the source URL)
   std::optional<std::string> proxy;        // overrides FetchOptions::proxy; "" = connect directly
   // Feeds are exempt from robots.txt unless FetchOptions::robots_for_feeds:
   // a feed is published for machines to poll and the operator named each

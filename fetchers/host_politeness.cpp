@@ -11,6 +11,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "parsers/text/stated_time.hpp"
+
 namespace newsd::fetchers {
 namespace asio = boost::asio;
 using std::chrono::milliseconds;
@@ -199,58 +201,7 @@ std::size_t HostPoliteness::waiting() const {
 
 std::size_t HostPoliteness::hosts() const { return state_->hosts.size(); }
 
-// --- HTTP dates ------------------------------------------------------------------
-
-std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view value) {
-  // Tokens of the three forms: "Sun, 06 Nov 1994 08:49:37 GMT",
-  // "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994".
-  static constexpr std::string_view kMonths[] = {"jan", "feb", "mar", "apr", "may", "jun",
-                                                 "jul", "aug", "sep", "oct", "nov", "dec"};
-  std::vector<std::string_view> tokens;
-  std::size_t i = 0;
-  while (i < value.size()) {
-    while (i < value.size() && (value[i] == ' ' || value[i] == ',' || value[i] == '-' || value[i] == '\t')) ++i;
-    const std::size_t start = i;
-    while (i < value.size() && value[i] != ' ' && value[i] != ',' && value[i] != '-' && value[i] != '\t') ++i;
-    if (i > start) tokens.push_back(value.substr(start, i - start));
-  }
-  int day = -1, month = -1, year = -1, hour = -1, minute = -1, second = -1;
-  const auto number = [](std::string_view token, int& out) {
-    const auto [ptr, ec] = std::from_chars(token.data(), token.data() + token.size(), out);
-    return ec == std::errc() && ptr == token.data() + token.size();
-  };
-  for (std::string_view token : tokens) {
-    if (token.size() == 8 && token[2] == ':' && token[5] == ':') {
-      if (!number(token.substr(0, 2), hour) || !number(token.substr(3, 2), minute) ||
-          !number(token.substr(6, 2), second))
-        return std::nullopt;
-      continue;
-    }
-    if (token.size() >= 3 && std::isalpha(static_cast<unsigned char>(token[0]))) {
-      std::string lower;
-      for (char c : token.substr(0, 3)) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-      for (int m = 0; m < 12; ++m) {
-        if (lower == kMonths[m] && (token.size() == 3)) month = m + 1;
-      }
-      continue;
-    }
-    int n = 0;
-    if (!number(token, n)) continue;
-    if (token.size() <= 2 && day < 0) {
-      day = n;
-    } else if (token.size() == 2 || token.size() == 4) {
-      year = token.size() == 2 ? (n < 70 ? 2000 + n : 1900 + n) : n;
-    }
-  }
-  if (day < 1 || month < 1 || year < 1900 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 ||
-      second > 60)
-    return std::nullopt;
-  const std::chrono::year_month_day date{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
-                                         std::chrono::day(static_cast<unsigned>(day))};
-  if (!date.ok()) return std::nullopt;
-  return std::chrono::sys_days(date) + std::chrono::hours(hour) + std::chrono::minutes(minute) +
-         std::chrono::seconds(second);
-}
+// --- Retry-After ------------------------------------------------------------------
 
 std::optional<milliseconds> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) {
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
@@ -262,7 +213,7 @@ std::optional<milliseconds> parse_retry_after(std::string_view value, std::chron
     std::from_chars(value.data(), value.data() + value.size(), seconds);
     return std::chrono::seconds(seconds);
   }
-  const auto when = parse_http_date(value);
+  const auto when = parsers::parse_http_date(value);
   if (!when) return std::nullopt;
   return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(*when - now));
 }

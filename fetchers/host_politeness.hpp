@@ -87,7 +87,4 @@ class HostPoliteness {
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
                                                            std::chrono::system_clock::time_point now);
 
-// Parses an HTTP-date (IMF-fixdate, RFC 850 or asctime form).
-std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view value);
-
 }  // namespace newsd::fetchers

@@ -43,6 +43,7 @@
 
 #include "fetchers/host_politeness.hpp"
 #include "fetchers/robots_txt.hpp"
+#include "parsers/text/stated_time.hpp"
 
 namespace newsd::fetchers {
 namespace {
@@ -165,8 +166,7 @@ std::optional<Target> target_of(const std::string& url) {
   auto parsed = boost::urls::parse_uri(url);
   if (!parsed || parsed->host().empty()) return std::nullopt;
   Target target;
-  target.host = parsed->host_address();
-  for (char& c : target.host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  target.host = parsers::url_host(url);
   std::string scheme(parsed->scheme());
   for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   target.origin = scheme + "://" + std::string(parsed->encoded_host_and_port());
@@ -334,11 +334,6 @@ bool is_blocked_address(const boost::asio::ip::address& address) {
   return address.is_v4() ? is_blocked_v4(address.to_v4()) : is_blocked_v6(address.to_v6());
 }
 
-std::string host_of_url(const std::string& url) {
-  const std::optional<Target> target = target_of(url);
-  return target ? target->host : std::string();
-}
-
 struct HttpFetcher::HopRules {
   bool follow = true;            // let curl follow redirects (its socket callbacks check each hop)
   std::string connect_to;        // "host:port:address:port" the guard resolved, or empty
@@ -366,7 +361,7 @@ asio::awaitable<ProxiedHop> check_proxied_hop(asio::io_context& io, const std::s
                                               const std::string& private_host) {
   ProxiedHop out;
   auto parsed = boost::urls::parse_uri(url);
-  const std::string host = host_of_url(url);
+  const std::string host = parsers::url_host(url);
   if (!parsed || host.empty()) {
     out.error = FetchError::invalid_url;
     out.detail = "cannot parse URL " + url;
@@ -957,7 +952,7 @@ struct HttpFetcher::Impl {
   static std::string current_host(const Transfer& transfer) {
     char* url = nullptr;
     if (curl_easy_getinfo(transfer.easy.get(), CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || url == nullptr) return {};
-    return host_of_url(url);
+    return parsers::url_host(url);
   }
 
   static bool refuse(Transfer& transfer, const std::optional<asio::ip::address>& peer, const char* what) noexcept {
@@ -1081,7 +1076,7 @@ boost::asio::awaitable<FetchResponse> HttpFetcher::fetch(FetchRequest request) {
   if (target && !alive.expired() && response.ok() && (response.status == 429 || response.status == 503)) {
     // The host asked every client to stay away for a while: pause all our
     // requests to it, not only this source's.
-    const auto server_now = parse_http_date(response.date).value_or(std::chrono::system_clock::now());
+    const auto server_now = parsers::parse_http_date(response.date).value_or(std::chrono::system_clock::now());
     impl->politeness().pause(target->host, parse_retry_after(response.retry_after, server_now));
   }
   co_return response;

@@ -19,6 +19,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "fetchers/fetcher.hpp"
+#include "parsers/identity/article_identity.hpp"
 
 namespace newsd::fetchers {
 
@@ -59,10 +60,6 @@ struct FetchOptions {
 // local, multicast and reserved ranges, and IPv6 forms that embed such an IPv4
 // address (IPv4-mapped, IPv4-compatible, NAT64, 6to4).
 bool is_blocked_address(const boost::asio::ip::address& address);
-
-// The host of `url` as FetchRequest::private_host expects it; empty when
-// `url` has none.
-std::string host_of_url(const std::string& url);
 
 class HttpFetcher final : public Fetcher {
  public:

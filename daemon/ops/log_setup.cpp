@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,6 +16,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include "parsers/text/stated_time.hpp"
 
 namespace newsd::daemon {
 namespace {
@@ -240,14 +241,7 @@ std::string_view log_component(std::string_view message, std::string_view* sourc
 
 std::string json_log_line(std::chrono::system_clock::time_point time, std::string_view level,
                           std::string_view message) {
-  auto millis = std::chrono::time_point_cast<std::chrono::milliseconds>(time);
-  std::time_t seconds = std::chrono::system_clock::to_time_t(time);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char stamp[40];
-  auto length = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::snprintf(stamp + length, sizeof stamp - length, ".%03dZ",
-                static_cast<int>(millis.time_since_epoch().count() % 1000));
+  const std::string stamp = parsers::format_rfc3339_millis(time);
   std::string_view source_id;
   auto component = log_component(message, &source_id);
   std::string line;

@@ -8,7 +8,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
-#include "parsers/feeds/feed.hpp"
+#include "parsers/text/stated_time.hpp"
 
 namespace newsd::daemon {
 namespace {

@@ -5,7 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/pipeline/fetch_request.hpp"
-#include "fetchers/http_fetcher.hpp"
+#include "parsers/identity/article_identity.hpp"
 
 namespace newsd::daemon {
 namespace asio = boost::asio;
@@ -15,7 +15,7 @@ asio::awaitable<Fetched> DocumentFetch::next() {
   request.if_none_match = etag_;
   request.if_modified_since = last_modified_;
   request.is_feed = source_.kind != SourceKind::html;
-  const std::string host = fetchers::host_of_url(request.url);
+  const std::string host = parsers::url_host(request.url);
   const auto asked_at = std::chrono::system_clock::now();
   auto response = co_await shared_.fetcher.fetch(std::move(request));
 

@@ -6,7 +6,7 @@
 
 #include "daemon/config/config.hpp"
 #include "fetchers/fetcher.hpp"
-#include "fetchers/http_fetcher.hpp"
+#include "parsers/identity/article_identity.hpp"
 
 namespace newsd::daemon {
 

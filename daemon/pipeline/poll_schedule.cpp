@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "fetchers/host_politeness.hpp"
+#include "parsers/text/stated_time.hpp"
 
 namespace newsd::daemon {
 namespace {
@@ -133,8 +134,8 @@ milliseconds PollSchedule::on_poll(const PollOutcome& outcome, Clock::time_point
     if (auto age = max_age(outcome.cache_control)) {
       raise(*age);
     } else if (!outcome.expires.empty()) {
-      const auto server_now = fetchers::parse_http_date(outcome.date).value_or(wall_now);
-      if (auto expires = fetchers::parse_http_date(outcome.expires); expires && *expires > server_now)
+      const auto server_now = parsers::parse_http_date(outcome.date).value_or(wall_now);
+      if (auto expires = parsers::parse_http_date(outcome.expires); expires && *expires > server_now)
         raise(to_ms(*expires - server_now));
     }
     const auto scaled = [](milliseconds d, double factor) {
@@ -151,7 +152,7 @@ milliseconds PollSchedule::on_poll(const PollOutcome& outcome, Clock::time_point
     }
   }
   if ((outcome.status == 429 || outcome.status == 503) && !outcome.retry_after.empty()) {
-    const auto server_now = fetchers::parse_http_date(outcome.date).value_or(wall_now);
+    const auto server_now = parsers::parse_http_date(outcome.date).value_or(wall_now);
     if (auto retry = fetchers::parse_retry_after(outcome.retry_after, server_now)) {
       const auto floor = std::min(*retry, policy_.max_retry_after);
       // Jitter only ever adds here: a moment before the date would be refused again.

@@ -7,6 +7,7 @@
 #include "parsers/identity/article_identity.hpp"
 #include "parsers/text/text_fingerprint.hpp"
 #include "parsers/articles/content_scorer.hpp"
+#include "parsers/html/html_elements.hpp"
 #include "parsers/html/html_text.hpp"
 #include "parsers/articles/language_detector.hpp"
 #include "parsers/articles/page_date.hpp"

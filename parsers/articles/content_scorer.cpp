@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "parsers/html/html_document.hpp"
+#include "parsers/html/html_elements.hpp"
 #include "parsers/html/html_text.hpp"
 
 namespace newsd::parsers {

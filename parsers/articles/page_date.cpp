@@ -1,6 +1,8 @@
 #include "parsers/articles/page_date.hpp"
 
 #include "parsers/html/html_document.hpp"
+#include "parsers/html/html_elements.hpp"
+#include "parsers/text/arabic_text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -32,11 +34,8 @@ std::string normalize_date_text(std::string_view in) {
   for (std::size_t i = 0; i < in.size(); ++i) {
     auto c = static_cast<unsigned char>(in[i]);
     auto next = i + 1 < in.size() ? static_cast<unsigned char>(in[i + 1]) : 0;
-    if (c == 0xD9 && next >= 0xA0 && next <= 0xA9) {  // Arabic-Indic digits U+0660..U+0669
-      out.push_back(static_cast<char>('0' + (next - 0xA0)));
-      ++i;
-    } else if (c == 0xDB && next >= 0xB0 && next <= 0xB9) {  // Extended Arabic-Indic U+06F0..U+06F9
-      out.push_back(static_cast<char>('0' + (next - 0xB0)));
+    if (int digit = arabic_indic_digit_at(in, i); digit >= 0) {
+      out.push_back(static_cast<char>('0' + digit));
       ++i;
     } else if (c == 0xD8 && (next == 0xA3 || next == 0xA5 || next == 0xA2)) {  // أ إ آ -> ا
       out += "\xD8\xA7";
@@ -132,14 +131,6 @@ struct NamedValue {
   int value;
 };
 
-// Month names after normalize_date_text (alef variants folded to ا).
-constexpr NamedValue kArabicMonths[] = {
-    {"شباط", 2}, {"اذار", 3}, {"نيسان", 4}, {"ايار", 5}, {"حزيران", 6}, {"تموز", 7}, {"اب", 8}, {"ايلول", 9},
-    {"يناير", 1}, {"فبراير", 2}, {"مارس", 3}, {"ابريل", 4}, {"مايو", 5}, {"يونيو", 6}, {"يونيه", 6},
-    {"يوليو", 7}, {"يوليه", 7}, {"اغسطس", 8}, {"سبتمبر", 9}, {"اكتوبر", 10}, {"نوفمبر", 11}, {"ديسمبر", 12},
-    {"جانفي", 1}, {"فيفري", 2}, {"افريل", 4}, {"ماي", 5}, {"جوان", 6}, {"جويلية", 7}, {"اوت", 8},
-};
-
 // Full Latin-script month names; abbreviations match as prefixes of these.
 constexpr NamedValue kLatinMonths[] = {
     {"january", 1}, {"february", 2}, {"march", 3}, {"april", 4}, {"may", 5}, {"june", 6}, {"july", 7},
@@ -184,8 +175,7 @@ constexpr NamedValue kWholeWordMonths[] = {
 };
 
 int month_of(std::string_view word) {
-  for (auto [name, value] : kArabicMonths)
-    if (word == name) return value;
+  if (int month = arabic_month(word)) return month;
   for (auto [name, value] : kWholeWordMonths)
     if (word == name) return value;
   if (word.size() < 3 || static_cast<unsigned char>(word[0]) >= 0x80) return 0;
@@ -196,15 +186,6 @@ int month_of(std::string_view word) {
     found = value;
   }
   return found;
-}
-
-// Levantine two-word months: كانون الثاني / كانون الاول / تشرين الاول / تشرين الثاني.
-int two_word_month(std::string_view first, std::string_view second) {
-  bool second_is_first = second == "الاول";
-  bool second_is_second = second == "الثاني";
-  if (first == "كانون") return second_is_second ? 1 : second_is_first ? 12 : 0;
-  if (first == "تشرين") return second_is_first ? 10 : second_is_second ? 11 : 0;
-  return 0;
 }
 
 struct RelativeUnit {
@@ -398,7 +379,7 @@ std::optional<CivilDate> month_name_date(std::vector<Token>& tokens, const PageD
     if (tokens[i].kind != TokenKind::word) continue;
     int month = 0;
     std::size_t last = i;
-    if (i + 1 < tokens.size()) month = two_word_month(tokens[i].text, tokens[i + 1].text);
+    if (i + 1 < tokens.size()) month = arabic_two_word_month(tokens[i].text, tokens[i + 1].text);
     if (month != 0) last = i + 1;
     else month = month_of(tokens[i].text);
     if (month == 0) continue;

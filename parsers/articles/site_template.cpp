@@ -5,13 +5,13 @@
 
 #include <unordered_set>
 
-#include <boost/url/parse.hpp>
 #include <toml++/toml.h>
 
 #include "parsers/text/ascii.hpp"
 #include "parsers/html/html_document.hpp"
 #include "parsers/html/html_text.hpp"
 #include "parsers/articles/structured_metadata.hpp"
+#include "parsers/identity/article_identity.hpp"
 
 namespace newsd::parsers {
 namespace {
@@ -350,12 +350,6 @@ std::optional<std::string> css_to_xpath(std::string_view css) {
   if (expect_compound) return std::nullopt;
   out += (out.empty() ? "" : " | ") + path;
   return out;
-}
-
-std::string url_host(std::string_view url) {
-  auto parsed = boost::urls::parse_uri(url);
-  if (!parsed) return {};
-  return lower_ascii(parsed->host());
 }
 
 TemplateParseResult parse_site_template(std::string_view toml_text, std::string_view origin) {

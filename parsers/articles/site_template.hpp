@@ -84,7 +84,4 @@ TemplateFields apply_site_template(const SiteTemplate& site_template, const pugi
 // selectors (hrefs as written; may be relative).
 std::vector<std::string> template_article_links(const SiteTemplate& site_template, const pugi::xml_document& dom);
 
-// The lower-case host of an absolute URL; empty when there is none.
-std::string url_host(std::string_view url);
-
 }  // namespace newsd::parsers

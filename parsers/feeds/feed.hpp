@@ -3,7 +3,6 @@
 // JSON Feed 1.0/1.1) is parsed into. Plain values, owned by whoever holds the
 // Feed; produced by parse_feed() and turned into the feed record of docs/design.md
 // by feed_record().
-#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -12,22 +11,9 @@
 
 #include <boost/json/value.hpp>
 
+#include "parsers/text/stated_time.hpp"
+
 namespace newsd::parsers {
-
-using TimePoint = std::chrono::sys_seconds;
-
-// An instant and the UTC offset its source stated it in: "Mon, 04 May 2020
-// 00:30:00 +0700" is 2020-05-03T17:30:00Z at +07:00. Records print it in that
-// offset so the reader's day survives; everything that compares, sorts or
-// schedules uses `utc` alone. Offset zero means UTC was stated (Z, GMT, UT,
-// +00:00) or nothing was, and prints as Z.
-struct StatedTime {
-  TimePoint utc{};
-  std::chrono::minutes offset{0};  // east of UTC
-
-  // The same instant stated the same way. No ordering: order by `utc`.
-  bool operator==(const StatedTime&) const = default;
-};
 
 struct Person {
   std::string name;
@@ -110,17 +96,5 @@ FeedResult parse_feed(std::string_view bytes, const FeedSource& source);
 
 // The feed record of docs/design.md ("newsd parse-feed" output).
 boost::json::object feed_record(const Feed& feed);
-
-// Parses a date string of any form found in feeds (RFC 822 variants, ISO 8601,
-// Arabic month names and digits) with the offset it states: a numeric one,
-// a named zone (EST, CEST, ...), else UTC. Empty when it names no instant.
-std::optional<StatedTime> parse_feed_date(std::string_view text);
-
-// RFC 3339 UTC with a trailing Z: 2021-05-19T21:12:41Z.
-std::string format_rfc3339(TimePoint t);
-
-// RFC 3339 in the stated offset: 2020-05-04T00:30:00+07:00, or with a
-// trailing Z when the offset is zero.
-std::string format_rfc3339(const StatedTime& t);
 
 }  // namespace newsd::parsers

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "parsers/html/html_document.hpp"
 #include "parsers/html/html_entities.hpp"
 #include "parsers/text/text_codec.hpp"
 
@@ -329,25 +330,6 @@ bool is_html_void_element(std::string_view name) {
   for (char& c : lower)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return std::find(kVoid.begin(), kVoid.end(), lower) != kVoid.end();
-}
-
-// The '>' closing the tag that starts at text[pos], skipping quoted attribute
-// values; npos when the document ends first.
-std::size_t tag_end(std::string_view text, std::size_t pos) {
-  char quote = 0;
-  for (std::size_t i = pos; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quote) {
-      if (c == quote) quote = 0;
-    } else if (c == '"' || c == '\'') {
-      quote = c;
-    } else if (c == '>') {
-      return i;
-    } else if (c == '<') {
-      return std::string_view::npos;  // an unterminated tag running into the next one
-    }
-  }
-  return std::string_view::npos;
 }
 
 }  // namespace

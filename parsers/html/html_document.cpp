@@ -22,6 +22,7 @@
 #endif
 
 #include "parsers/text/ascii.hpp"
+#include "parsers/html/html_elements.hpp"
 #include "parsers/html/html_text.hpp"
 #include "parsers/html/html_tree_builder.hpp"
 #include "parsers/text/text_codec.hpp"
@@ -427,6 +428,23 @@ std::string drop_raw_text_content(std::string_view s) {
   return out;
 }
 
+std::size_t tag_end(std::string_view text, std::size_t pos) {
+  char quote = 0;
+  for (std::size_t i = pos; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote) {
+      if (c == quote) quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '>') {
+      return i;
+    } else if (c == '<') {
+      return std::string_view::npos;  // an unterminated tag running into the next one
+    }
+  }
+  return std::string_view::npos;
+}
+
 std::size_t find_raw_text_end(std::string_view markup, std::size_t from, std::string_view lower_name) {
   for (auto lt = markup.find('<', from); lt != std::string_view::npos; lt = markup.find('<', lt + 1)) {
     auto after = lt + 2 + lower_name.size();
@@ -697,45 +715,6 @@ HtmlParseResult parse_html(std::string_view bytes, std::string_view content_type
 
 namespace {
 
-constexpr std::string_view kNonContentElements[] = {
-    "script", "style", "noscript", "template", "iframe", "svg", "canvas", "button", "select", "option",
-    "input", "textarea", "head", "object", "embed", "video", "audio", "map", "math", "frameset", "title",
-};
-
-constexpr std::string_view kBlockElements[] = {
-    "p", "div", "section", "article", "header", "footer", "main", "aside", "nav", "h1", "h2", "h3", "h4",
-    "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "blockquote", "pre", "table", "tr", "td", "th",
-    "figure", "figcaption", "form", "hr", "br", "address", "center", "fieldset", "details", "summary",
-    "caption", "tbody", "thead", "tfoot", "body", "html", "hgroup", "menu", "legend",
-};
-
-// Tag names packed into an integer (first 7 bytes and the length), so that
-// the per-element table look-ups are integer compares, not string compares.
-constexpr std::uint64_t tag_key(std::string_view name) {
-  std::uint64_t key = static_cast<std::uint64_t>(std::min<std::size_t>(name.size(), 255)) << 56;
-  for (std::size_t i = 0; i < name.size() && i < 7; ++i)
-    key |= static_cast<std::uint64_t>(static_cast<unsigned char>(name[i])) << (8 * i);
-  return key;
-}
-
-template <std::size_t N>
-constexpr std::array<std::uint64_t, N> tag_keys(const std::string_view (&names)[N]) {
-  std::array<std::uint64_t, N> keys{};
-  for (std::size_t i = 0; i < N; ++i) keys[i] = tag_key(names[i]);
-  return keys;
-}
-
-constexpr auto kNonContentKeys = tag_keys(kNonContentElements);
-constexpr auto kBlockKeys = tag_keys(kBlockElements);
-
-template <std::size_t N>
-bool in_table(const std::array<std::uint64_t, N>& table, std::string_view name) {
-  std::uint64_t key = tag_key(name);
-  for (auto k : table)
-    if (k == key) return true;
-  return false;
-}
-
 // Accumulates inline text into paragraphs while walking a subtree.
 class ParagraphBuilder {
  public:
@@ -751,11 +730,15 @@ class ParagraphBuilder {
       std::string_view name = child.name();
       if (is_non_content_element(name)) continue;
       if (skip_ != nullptr && skip_(child, context_)) continue;
-      bool block = is_block_element(name);
       // Inline elements add nothing: browsers render <b>a</b>b as "ab".
+      // Cells of a row are words apart; the row ends the paragraph.
+      const bool cell = is_table_cell(name);
+      const bool block = !cell && is_block_element(name);
       if (block) flush();
+      if (cell) current_ += ' ';
       walk(child);
       if (block) flush();
+      if (cell) current_ += ' ';
     }
   }
 
@@ -779,9 +762,6 @@ class ParagraphBuilder {
 };
 
 }  // namespace
-
-bool is_non_content_element(std::string_view name) { return in_table(kNonContentKeys, name); }
-bool is_block_element(std::string_view name) { return in_table(kBlockKeys, name); }
 
 std::string dom_text(pugi::xml_node node) {
   ParagraphBuilder builder(nullptr, nullptr);

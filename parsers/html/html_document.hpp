@@ -90,21 +90,20 @@ std::string drop_raw_text_content(std::string_view utf8);
 // when the element is never closed.
 std::size_t find_raw_text_end(std::string_view markup, std::size_t from, std::string_view lower_name);
 
+// The '>' closing a tag whose name ends before `pos`, skipping quoted
+// attribute values; npos when the markup ends, or another '<' comes, first
+// (an unterminated tag running into the next one).
+std::size_t tag_end(std::string_view markup, std::size_t pos);
+
 // Text of a DOM subtree as one line: entities already decoded by the parser,
 // directional marks stripped, whitespace normalised. Skips script/style etc.
 std::string dom_text(pugi::xml_node node);
 
 // Text of a DOM subtree as paragraphs: block elements (p, div, li, h1-h6,
-// br, ...) end a paragraph; each paragraph whitespace-normalised, empty ones
+// br, tr, ...; html_elements.hpp) end a paragraph, table cells are words apart; each paragraph whitespace-normalised, empty ones
 // dropped. `skip` (optional) says which elements to leave out entirely.
 using NodeFilter = bool (*)(pugi::xml_node, const void* context);
 std::vector<std::string> dom_paragraphs(pugi::xml_node node, NodeFilter skip = nullptr,
                                         const void* context = nullptr);
-
-// True for elements that never hold readable text (script, style, svg, ...).
-bool is_non_content_element(std::string_view name);
-
-// True for elements that start a new paragraph in rendered text.
-bool is_block_element(std::string_view name);
 
 }  // namespace newsd::parsers

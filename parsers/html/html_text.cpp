@@ -1,88 +1,21 @@
 #include "parsers/html/html_text.hpp"
 
-#include <gumbo.h>
-
-#include <memory>
 #include <optional>
 #include <utility>
-#include <vector>
 
 #include <unicode/bytestream.h>
 #include <unicode/normalizer2.h>
 
+#include "parsers/html/html_document.hpp"
+#include "parsers/html/html_elements.hpp"
+#include "parsers/html/html_tree_builder.hpp"
+#include "parsers/text/ascii.hpp"
+
 namespace newsd::parsers {
 namespace {
 
-struct GumboOutputDeleter {
-  void operator()(GumboOutput* output) const { gumbo_destroy_output(&kGumboDefaultOptions, output); }
-};
-using GumboOutputPtr = std::unique_ptr<GumboOutput, GumboOutputDeleter>;
-
-enum class TagRole { inline_text, block, cell, skipped };
-
-TagRole role_of(GumboTag tag) {
-  switch (tag) {
-    case GUMBO_TAG_SCRIPT:
-    case GUMBO_TAG_STYLE:
-    case GUMBO_TAG_TEMPLATE:
-    case GUMBO_TAG_NOSCRIPT:
-    case GUMBO_TAG_HEAD:
-    case GUMBO_TAG_TITLE:
-    case GUMBO_TAG_IFRAME:
-    case GUMBO_TAG_OBJECT:
-    case GUMBO_TAG_SVG:
-    case GUMBO_TAG_MATH:
-    case GUMBO_TAG_SELECT:
-    case GUMBO_TAG_TEXTAREA:
-      return TagRole::skipped;
-    case GUMBO_TAG_ADDRESS:
-    case GUMBO_TAG_ARTICLE:
-    case GUMBO_TAG_ASIDE:
-    case GUMBO_TAG_BLOCKQUOTE:
-    case GUMBO_TAG_BR:
-    case GUMBO_TAG_CAPTION:
-    case GUMBO_TAG_CENTER:
-    case GUMBO_TAG_DD:
-    case GUMBO_TAG_DETAILS:
-    case GUMBO_TAG_DIV:
-    case GUMBO_TAG_DL:
-    case GUMBO_TAG_DT:
-    case GUMBO_TAG_FIELDSET:
-    case GUMBO_TAG_FIGCAPTION:
-    case GUMBO_TAG_FIGURE:
-    case GUMBO_TAG_FOOTER:
-    case GUMBO_TAG_FORM:
-    case GUMBO_TAG_H1:
-    case GUMBO_TAG_H2:
-    case GUMBO_TAG_H3:
-    case GUMBO_TAG_H4:
-    case GUMBO_TAG_H5:
-    case GUMBO_TAG_H6:
-    case GUMBO_TAG_HEADER:
-    case GUMBO_TAG_HGROUP:
-    case GUMBO_TAG_HR:
-    case GUMBO_TAG_LI:
-    case GUMBO_TAG_MAIN:
-    case GUMBO_TAG_NAV:
-    case GUMBO_TAG_OL:
-    case GUMBO_TAG_P:
-    case GUMBO_TAG_PRE:
-    case GUMBO_TAG_SECTION:
-    case GUMBO_TAG_SUMMARY:
-    case GUMBO_TAG_TABLE:
-    case GUMBO_TAG_TR:
-    case GUMBO_TAG_UL:
-      return TagRole::block;
-    case GUMBO_TAG_TD:
-    case GUMBO_TAG_TH:
-      return TagRole::cell;
-    default:
-      return TagRole::inline_text;
-  }
-}
-
-// Collects paragraphs while walking the tree: text accumulates until a block
-// boundary closes the paragraph.
+// Collects paragraphs for the fast path: text accumulates until a block
+// boundary closes the paragraph, as dom_paragraphs() does on a tree.
 class ParagraphCollector {
  public:
   void text(std::string_view s) { current_.append(s); }
@@ -103,45 +36,6 @@ class ParagraphCollector {
   std::string current_;
   std::string out_;
 };
-
-// Iterative so that deeply nested markup cannot exhaust the stack.
-void collect_text(const GumboNode* root, ParagraphCollector& collector) {
-  struct Frame {
-    const GumboNode* node;
-    unsigned next_child;
-  };
-  std::vector<Frame> stack{{root, 0}};
-  while (!stack.empty()) {
-    Frame& frame = stack.back();
-    const GumboNode* node = frame.node;
-    if (node->type != GUMBO_NODE_ELEMENT && node->type != GUMBO_NODE_TEMPLATE &&
-        node->type != GUMBO_NODE_DOCUMENT) {
-      if (node->type == GUMBO_NODE_TEXT || node->type == GUMBO_NODE_CDATA) collector.text(node->v.text.text);
-      if (node->type == GUMBO_NODE_WHITESPACE) collector.space();
-      stack.pop_back();
-      continue;
-    }
-    const GumboVector& children =
-        node->type == GUMBO_NODE_DOCUMENT ? node->v.document.children : node->v.element.children;
-    const TagRole role = node->type == GUMBO_NODE_DOCUMENT ? TagRole::inline_text : role_of(node->v.element.tag);
-    if (frame.next_child == 0) {
-      if (role == TagRole::skipped) {
-        stack.pop_back();
-        continue;
-      }
-      if (role == TagRole::block) collector.boundary();
-      if (role == TagRole::cell) collector.space();
-    }
-    if (frame.next_child < children.length) {
-      const auto* child = static_cast<const GumboNode*>(children.data[frame.next_child++]);
-      stack.push_back({child, 0});
-      continue;
-    }
-    if (role == TagRole::block) collector.boundary();
-    if (role == TagRole::cell) collector.space();
-    stack.pop_back();
-  }
-}
 
 // Decodes one UTF-8 code point at s[i] (input is trusted to be valid UTF-8;
 // a stray byte reads as itself). Sets len to the bytes consumed.
@@ -211,10 +105,17 @@ std::string to_nfc(std::string text) {
 bool is_ascii_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_ascii_alnum(char c) { return is_ascii_alpha(c) || (c >= '0' && c <= '9'); }
 
-// Markup simple enough to read without a parser: tags and text, with no
-// entity, comment, stray '<' or script-like element. Most feed titles and
-// descriptions that carry markup at all are like this, and gumbo's fixed cost
-// per call dominated parsing small feeds. Empty when the parser is needed.
+// Elements whose content the tree builder does not read as markup (kept as
+// literal text, or dropped) and that are not already non-content elements.
+bool has_raw_content(std::string_view name) {
+  return name == "xmp" || name == "plaintext" || name == "noembed" || name == "noframes";
+}
+
+// Markup simple enough to read without building a tree: tags and text, with
+// no entity, comment, stray '<' or element whose content is not text. Most
+// feed titles and descriptions that carry markup at all are like this, and
+// a tree's fixed cost per call would dominate parsing small feeds. It reads
+// elements as dom_paragraphs() does; empty when the tree is needed.
 std::optional<std::string> simple_markup_to_text(std::string_view html) {
   if (html.find('&') != std::string_view::npos) return std::nullopt;
   ParagraphCollector collector;
@@ -228,25 +129,12 @@ std::optional<std::string> simple_markup_to_text(std::string_view html) {
     if (p >= html.size() || !is_ascii_alpha(html[p])) return std::nullopt;
     std::size_t name_end = p;
     while (name_end < html.size() && is_ascii_alnum(html[name_end])) ++name_end;
-    const TagRole role = role_of(gumbo_tagn_enum(html.data() + p, static_cast<unsigned>(name_end - p)));
-    if (role == TagRole::skipped) return std::nullopt;
-    char quote = 0;
-    std::size_t gt = name_end;
-    for (; gt < html.size(); ++gt) {
-      const char c = html[gt];
-      if (quote) {
-        if (c == quote) quote = 0;
-      } else if (c == '"' || c == '\'') {
-        quote = c;
-      } else if (c == '>') {
-        break;
-      } else if (c == '<') {
-        return std::nullopt;
-      }
-    }
-    if (gt >= html.size()) return std::nullopt;
-    if (role == TagRole::block) collector.boundary();
-    if (role == TagRole::cell) collector.space();
+    const std::string name = lower_ascii(html.substr(p, name_end - p));
+    if (is_non_content_element(name) || has_raw_content(name)) return std::nullopt;
+    const std::size_t gt = tag_end(html, name_end);
+    if (gt == std::string_view::npos) return std::nullopt;
+    if (is_table_cell(name)) collector.space();
+    else if (is_block_element(name)) collector.boundary();
     i = gt + 1;
   }
   return collector.take();
@@ -294,15 +182,15 @@ std::string html_fragment_to_text(std::string_view html) {
   // Plain text (most titles) needs no parser.
   if (html.find_first_of("<&") == std::string_view::npos) return normalize_whitespace(html);
   if (auto simple = simple_markup_to_text(html)) return std::move(*simple);
-  GumboOptions options = kGumboDefaultOptions;
-  options.fragment_context = GUMBO_TAG_BODY;
-  options.fragment_namespace = GUMBO_NAMESPACE_HTML;
-  // Gumbo has no failure mode on input; it returns null only when out of memory.
-  GumboOutputPtr output(gumbo_parse_with_options(&options, html.data(), html.size()));
-  if (!output) return normalize_whitespace(html);
-  ParagraphCollector collector;
-  collect_text(output->root, collector);
-  return collector.take();
+  // The tree pages are read from: one reading of HTML for feeds and pages.
+  HtmlDocument document;
+  build_html_tree(html, document, HtmlOptions{});
+  std::string out;
+  for (const std::string& paragraph : dom_paragraphs(document.dom)) {
+    if (!out.empty()) out.append("\n\n");
+    out.append(paragraph);
+  }
+  return out;
 }
 
 }  // namespace newsd::parsers

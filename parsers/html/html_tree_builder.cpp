@@ -284,25 +284,9 @@ const char* find_end_tag(const char* from, const char* end, std::string_view nam
   return at == std::string_view::npos ? nullptr : from + at;
 }
 
-// The HTML5 entities that are recognised without a ';' (&amp, &nbsp, &copy...).
-constexpr std::string_view kLegacyEntities[] = {
-    "AElig", "AMP", "Aacute", "Acirc", "Agrave", "Aring", "Atilde", "Auml", "COPY", "Ccedil", "ETH", "Eacute",
-    "Ecirc", "Egrave", "Euml", "GT", "Iacute", "Icirc", "Igrave", "Iuml", "LT", "Ntilde", "Oacute", "Ocirc",
-    "Ograve", "Oslash", "Otilde", "Ouml", "QUOT", "REG", "THORN", "Uacute", "Ucirc", "Ugrave", "Uuml", "Yacute",
-    "aacute", "acirc", "acute", "aelig", "agrave", "amp", "aring", "atilde", "auml", "brvbar", "ccedil", "cedil",
-    "cent", "copy", "curren", "deg", "divide", "eacute", "ecirc", "egrave", "eth", "euml", "frac12", "frac14",
-    "frac34", "gt", "iacute", "icirc", "iexcl", "igrave", "iquest", "iuml", "laquo", "lt", "macr", "micro",
-    "middot", "nbsp", "not", "ntilde", "oacute", "ocirc", "ograve", "ordf", "ordm", "oslash", "otilde", "ouml",
-    "para", "plusmn", "pound", "quot", "raquo", "reg", "sect", "shy", "sup1", "sup2", "sup3", "szlig", "thorn",
-    "times", "uacute", "ucirc", "ugrave", "uml", "uuml", "yacute", "yen", "yuml",
-};
-static_assert(std::is_sorted(std::begin(kLegacyEntities), std::end(kLegacyEntities)));
+// The longest name HTML reads without a ';' (is_legacy_html_entity): "frac12", "middot"...
 constexpr std::size_t kLongestLegacyEntity = 6;
 constexpr std::size_t kLongestEntity = 32;
-
-bool is_legacy_entity(std::string_view name) {
-  return std::binary_search(std::begin(kLegacyEntities), std::end(kLegacyEntities), name);
-}
 
 int digit_value(char c, bool hex) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -344,13 +328,13 @@ const char* decode_reference(const char* p, const char* end, std::string& out, b
       }
     }
     if (in_attribute) {
-      if (is_legacy_entity(name) && !(q < end && *q == '=')) {
+      if (is_legacy_html_entity(name) && !(q < end && *q == '=')) {
         out.append(*html_entity(name));
         return q;
       }
     } else {
       for (std::size_t n = std::min(name.size(), kLongestLegacyEntity); n >= 2; --n) {
-        if (!is_legacy_entity(name.substr(0, n))) continue;
+        if (!is_legacy_html_entity(name.substr(0, n))) continue;
         out.append(*html_entity(name.substr(0, n)));
         return p + 1 + n;
       }

@@ -82,11 +82,9 @@ bool matches_name(std::string_view pattern, std::string_view lower_key) {
   return pattern == lower_key;
 }
 
-bool is_tracking_parameter(std::string_view lower_key, const CanonicalUrlOptions& options) {
+bool is_tracking_parameter(std::string_view lower_key) {
   for (auto pattern : kTrackingParameters)
     if (matches_name(pattern, lower_key)) return true;
-  for (const auto& pattern : options.extra_tracking_parameters)
-    if (matches_name(lower_ascii(pattern), lower_key)) return true;
   return false;
 }
 
@@ -351,7 +349,7 @@ struct Parameter {
   bool has_value = false;
 };
 
-std::string canonical_url_impl(std::string_view text, const CanonicalUrlOptions& options, int depth) {
+std::string canonical_url_impl(std::string_view text, int depth) {
   auto prepared = prepare_absolute(text);
   if (!prepared) return std::string(text);
   auto parsed = boost::urls::parse_uri(*prepared);
@@ -363,11 +361,11 @@ std::string canonical_url_impl(std::string_view text, const CanonicalUrlOptions&
   while (!host.empty() && host.back() == '.') host.pop_back();
   const std::string path = normalize_percent_encoding(url.encoded_path());
 
-  if (web && options.fold_amp && depth < kMaxAmpCacheNesting) {
+  if (web && depth < kMaxAmpCacheNesting) {
     if (auto inner = unwrap_amp_cache(host, path, url.encoded_query()))
-      return canonical_url_impl(*inner, options, depth + 1);
+      return canonical_url_impl(*inner, depth + 1);
   }
-  if (web && options.fold_amp && host.starts_with("amp.") && registrable_domain(host) != host)
+  if (web && host.starts_with("amp.") && registrable_domain(host) != host)
     host = "www." + host.substr(4);
 
   std::string out = scheme + "://";
@@ -377,8 +375,8 @@ std::string canonical_url_impl(std::string_view text, const CanonicalUrlOptions&
   if (url.has_port() && !default_port && !url.port().empty()) out.append(":").append(url.port());
 
   auto segments = path_segments(path);
-  if (web && options.fold_amp) fold_amp_segments(segments);
-  if (web && options.fold_index_pages && !segments.empty()) {
+  if (web) fold_amp_segments(segments);
+  if (web && !segments.empty()) {
     auto& last = segments.back();
     if (std::any_of(kIndexPages.begin(), kIndexPages.end(), [&](std::string_view page) { return iequals_ascii(last, page); }))
       last.clear();
@@ -391,15 +389,13 @@ std::string canonical_url_impl(std::string_view text, const CanonicalUrlOptions&
     if (key.empty()) continue;
     std::string lower_key = lower_ascii(percent_decode(key));
     std::string value = normalize_percent_encoding(param.value);
-    if (web && is_tracking_parameter(lower_key, options)) continue;
-    if (web && options.fold_amp &&
-        (contains(kAmpParameters, lower_key) ||
+    if (web && is_tracking_parameter(lower_key)) continue;
+    if (web && (contains(kAmpParameters, lower_key) ||
          ((lower_key == "outputtype" || lower_key == "output") && iequals_ascii(value, "amp"))))
       continue;
     parameters.push_back({std::move(key), std::move(value), param.has_value});
   }
-  if (options.sort_query)
-    std::stable_sort(parameters.begin(), parameters.end(),
+  std::stable_sort(parameters.begin(), parameters.end(),
                      [](const Parameter& a, const Parameter& b) { return a.key < b.key; });
   for (std::size_t i = 0; i < parameters.size(); ++i) {
     out += i == 0 ? "?" : "&";
@@ -486,16 +482,10 @@ std::optional<std::string> punycode_encode(std::string_view utf8_label) {
   return out;
 }
 
-std::string canonical_url(std::string_view url) { return canonical_url(url, CanonicalUrlOptions{}); }
+std::string canonical_url(std::string_view url) { return canonical_url_impl(url, 0); }
 
-std::string canonical_url(std::string_view url, const CanonicalUrlOptions& options) {
-  return canonical_url_impl(url, options, 0);
-}
-
-std::string identity_key(std::string_view url) { return identity_key(url, CanonicalUrlOptions{}); }
-
-std::string identity_key(std::string_view url, const CanonicalUrlOptions& options) {
-  std::string canonical = canonical_url(url, options);
+std::string identity_key(std::string_view url) {
+  std::string canonical = canonical_url(url);
   auto parts = web_parts(canonical);
   if (!parts) return canonical;
   auto parsed = boost::urls::parse_uri(canonical);
@@ -527,14 +517,16 @@ std::string hex_digest(std::string_view text) {
 
 std::string article_id_for_url(std::string_view url) { return hex_digest(identity_key(url)); }
 
-std::string article_id_for_url(std::string_view url, const CanonicalUrlOptions& options) {
-  return hex_digest(identity_key(url, options));
-}
-
 std::string article_id_for_guid(std::string_view source, std::string_view guid) {
   std::string scoped = "guid:";
   scoped.append(source).append("\n").append(guid);
   return hex_digest(scoped);
+}
+
+std::string url_host(std::string_view url) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) return {};
+  return lower_ascii(parsed->host_address());
 }
 
 std::string registrable_domain(std::string_view host) {
@@ -556,12 +548,7 @@ std::string registrable_domain(std::string_view host) {
 }
 
 std::string choose_canonical(std::string_view fetched_url, std::string_view declared_canonical) {
-  return choose_canonical(fetched_url, declared_canonical, CanonicalUrlOptions{});
-}
-
-std::string choose_canonical(std::string_view fetched_url, std::string_view declared_canonical,
-                             const CanonicalUrlOptions& options) {
-  std::string fetched = canonical_url(fetched_url, options);
+  std::string fetched = canonical_url(fetched_url);
   while (!declared_canonical.empty() && std::isspace(static_cast<unsigned char>(declared_canonical.front())))
     declared_canonical.remove_prefix(1);
   while (!declared_canonical.empty() && std::isspace(static_cast<unsigned char>(declared_canonical.back())))
@@ -582,7 +569,7 @@ std::string choose_canonical(std::string_view fetched_url, std::string_view decl
     if (!boost::urls::resolve(*base, *ref, resolved)) return fetched;
     absolute = std::string(resolved.buffer());
   }
-  std::string declared = canonical_url(absolute, options);
+  std::string declared = canonical_url(absolute);
   auto declared_parts = web_parts(declared);
   if (!declared_parts) return fetched;
   if (registrable_domain(declared_parts->host) != registrable_domain(fetched_parts->host)) return fetched;
@@ -597,26 +584,6 @@ bool is_web_url(std::string_view url) {
   if (!prepared) return false;
   auto parts = web_parts(*prepared);
   return parts && !parts->host.empty();
-}
-
-std::optional<std::string> wordpress_post_id(std::string_view url) {
-  auto prepared = prepare_absolute(url);
-  if (!prepared) return std::nullopt;
-  auto parsed = boost::urls::parse_uri(*prepared);
-  if (!parsed || !parsed->has_authority()) return std::nullopt;
-  auto scheme = lower_ascii(parsed->scheme());
-  if (scheme != "http" && scheme != "https") return std::nullopt;
-  std::string_view path = parsed->encoded_path();
-  if (!(path.empty() || path.back() == '/' || iends_with(path, "/index.php"))) return std::nullopt;
-  for (auto param : parsed->encoded_params()) {
-    if (param.key != "p" || !param.has_value) continue;
-    std::string_view value = param.value;
-    if (value.empty() || value.size() > 19 || value.front() == '0' ||
-        !std::all_of(value.begin(), value.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
-      return std::nullopt;
-    return std::string(value);
-  }
-  return std::nullopt;
 }
 
 }  // namespace newsd::parsers

@@ -15,20 +15,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace newsd::parsers {
-
-// What canonical_url() removes beyond the built-in rules. Defaults fold
-// everything; per-source configuration may add tracking parameters.
-struct CanonicalUrlOptions {
-  // Extra query parameters to drop, compared case-insensitively; an entry
-  // ending in `*` is a prefix (`"pk_*"` drops pk_campaign, pk_kwd, ...).
-  std::vector<std::string> extra_tracking_parameters;
-  bool fold_amp = true;          // AMP variants (amp. host, /amp, .amp, ?amp, outputType=amp, AMP caches) -> the page
-  bool fold_index_pages = true;  // /dir/index.html, index.php, default.aspx, ... -> /dir/
-  bool sort_query = true;        // parameters sorted by name (stable), so their order does not matter
-};
 
 // The canonical URL of `url`:
 //   - scheme and host lower-case, host IDN in punycode (xn--), trailing dot
@@ -43,12 +31,11 @@ struct CanonicalUrlOptions {
 //     parameters `amp`, `outputType=amp` removed, Google AMP cache URLs
 //     (`*.cdn.ampproject.org/c/s/HOST/PATH`) unwrapped;
 //   - tracking parameters removed (utm_*, fbclid, gclid, mc_cid, mc_eid,
-//     igshid, BBC at_* / ns_*, Guardian CMP, NYT smid, ... and the options'
-//     list), empty parameters dropped, the rest sorted by name.
+//     igshid, BBC at_* / ns_*, Guardian CMP, NYT smid, ...), empty parameters
+//     dropped, the rest sorted by name.
 // Returns the input unchanged when it is not an absolute URL with a host.
 // Idempotent: canonical_url(canonical_url(u)) == canonical_url(u).
 std::string canonical_url(std::string_view url);
-std::string canonical_url(std::string_view url, const CanonicalUrlOptions& options);
 
 // Whether `url` names a web page: an absolute http(s) URL with a host, as
 // canonical_url() reads it, so a fragment, spaces, unescaped non-ASCII, an
@@ -59,17 +46,20 @@ bool is_web_url(std::string_view url);
 // its scheme when http(s) (`//host/path?query`), a leading `www.` dropped,
 // and a trailing slash dropped from a non-root path.
 std::string identity_key(std::string_view url);
-std::string identity_key(std::string_view url, const CanonicalUrlOptions& options);
 
 // 32 hex digits: the first 128 bits of SHA-256 over `text`.
 std::string hex_digest(std::string_view text);
 
 // The id of an article found at `url`: hex_digest(identity_key(url)).
 std::string article_id_for_url(std::string_view url);
-std::string article_id_for_url(std::string_view url, const CanonicalUrlOptions& options);
 
 // The id of an item that has no usable URL: its GUID, scoped by source.
 std::string article_id_for_guid(std::string_view source, std::string_view guid);
+
+// The host of an absolute URL, lower-case, an IPv6 literal without its
+// brackets (as curl, robots.txt and per-host politeness name hosts); empty
+// when `url` has none.
+std::string url_host(std::string_view url);
 
 // The registrable domain (eTLD+1) of a host, by a small heuristic: the last
 // two labels, or three under a two-level public suffix (co.uk, com.lb,
@@ -85,14 +75,6 @@ std::string registrable_domain(std::string_view host);
 // page standing in for an article (a common template mistake). Both
 // results are canonical_url()s.
 std::string choose_canonical(std::string_view fetched_url, std::string_view declared_canonical);
-std::string choose_canonical(std::string_view fetched_url, std::string_view declared_canonical,
-                             const CanonicalUrlOptions& options);
-
-// The post id of a WordPress short link (`https://site/?p=123`,
-// `/blog/index.php?p=123`), else nothing. A feed whose <guid> is the short
-// link and whose <link> is the permalink names the mapping; otherwise the
-// page's canonical (choose_canonical) does once it is fetched.
-std::optional<std::string> wordpress_post_id(std::string_view url);
 
 // RFC 3492 Punycode of one label given in UTF-8 (without the `xn--`
 // prefix), or nothing when the label is not valid UTF-8 or overflows.

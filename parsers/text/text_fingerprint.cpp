@@ -5,6 +5,7 @@
 #include <bit>
 #include <vector>
 
+#include "parsers/text/arabic_text.hpp"
 #include "parsers/text/text_codec.hpp"
 
 namespace newsd::parsers {
@@ -102,8 +103,7 @@ Mapped map_code_point(char32_t c) {
       default:
         break;
     }
-    if (c >= 0x660 && c <= 0x669) return {Kind::letter, '0' + (c - 0x660)};
-    if (c >= 0x6F0 && c <= 0x6F9) return {Kind::letter, '0' + (c - 0x6F0)};
+    if (const int digit = arabic_indic_digit(c); digit >= 0) return {Kind::letter, static_cast<char32_t>('0' + digit)};
     if (c >= 0x600 && c <= 0x605) return {Kind::remove};  // number signs, formatting
     return {Kind::letter, c};
   }

@@ -167,16 +167,6 @@ TEST_F(HostPolitenessTest, ShutdownWakesWaitersEmptyHanded) {
   EXPECT_FALSE(waiter.has_turn);
 }
 
-TEST(HttpDates, ParsesTheThreeForms) {
-  const auto expected = std::chrono::sys_days(std::chrono::year(1994) / 11 / 6) + 8h + 49min + 37s;
-  EXPECT_EQ(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), expected);
-  EXPECT_EQ(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), expected);
-  EXPECT_EQ(parse_http_date("Sun Nov  6 08:49:37 1994"), expected);
-  EXPECT_EQ(parse_http_date("0"), std::nullopt);
-  EXPECT_EQ(parse_http_date("Sun, 31 Feb 1994 08:49:37 GMT"), std::nullopt);
-  EXPECT_EQ(parse_http_date(""), std::nullopt);
-}
-
 TEST(RetryAfter, SecondsOrDate) {
   const auto now = std::chrono::sys_days(std::chrono::year(2024) / 1 / 1) + 12h;
   EXPECT_EQ(parse_retry_after(" 120 ", now), std::chrono::milliseconds(120s));

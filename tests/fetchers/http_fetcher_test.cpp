@@ -960,7 +960,7 @@ TEST_F(HttpFetcherTest, PrivatePermissionCoversItsOwnHostOnly) {
   HttpFetcher fetcher(io_, strict);
   const auto from_source = [&](std::string url) {
     FetchRequest request = get(std::move(url));
-    request.private_host = host_of_url(server_.url("/"));
+    request.private_host = parsers::url_host(server_.url("/"));
     return request;
   };
 

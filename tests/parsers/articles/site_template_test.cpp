@@ -119,10 +119,5 @@ TEST(SiteTemplate, ListingPageLinks) {
   EXPECT_EQ(template_article_links(t, doc->dom), (std::vector<std::string>{"/a/1", "/a/2"}));
 }
 
-TEST(UrlHost, LowerCaseHost) {
-  EXPECT_EQ(url_host("https://WWW.Example.com:8443/x?y"), "www.example.com");
-  EXPECT_EQ(url_host("not a url"), "");
-}
-
 }  // namespace
 }  // namespace newsd::parsers

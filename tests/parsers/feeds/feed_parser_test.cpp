@@ -1,18 +1,14 @@
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "parsers/feeds/feed.hpp"
+#include "tests/support/test_file.hpp"
 
 namespace newsd::parsers {
 namespace {
 
 std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(NEWSD_TEST_DATA_DIR) + "/feeds/" + name, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+  return testing_support::read_test_file(std::string(NEWSD_TEST_DATA_DIR) + "/feeds/" + name);
 }
 
 Feed parse_ok(std::string_view bytes, FeedSource source = {}) {

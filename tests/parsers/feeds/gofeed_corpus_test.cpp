@@ -17,9 +17,9 @@
 #include <iostream>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "parsers/feeds/feed.hpp"
+#include "tests/support/test_file.hpp"
 
 namespace newsd::parsers {
 namespace {
@@ -30,12 +30,7 @@ namespace json = boost::json;
 const fs::path kTranslatorDir = fs::path(NEWSD_TEST_DATA_DIR) / "gofeed/translator";
 const fs::path kFailuresFile = fs::path(NEWSD_TEST_SOURCE_DIR) / "parsers/feeds/gofeed_failures.txt";
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
+using testing_support::read_test_file;
 
 std::string str(const json::value* value) {
   if (!value) return {};
@@ -210,9 +205,9 @@ TEST(GofeedCorpus, TranslatorCasesMatchExceptListedFailures) {
   for (const Case& c : cases) {
     const std::string folder = c.name.substr(0, c.name.find('/'));
     boost::system::error_code error;
-    const json::value expected = json::parse(read_file(c.expected), error);
+    const json::value expected = json::parse(read_test_file(c.expected), error);
     ASSERT_FALSE(error) << c.expected;
-    const FeedResult result = parse_feed(read_file(c.input), {});
+    const FeedResult result = parse_feed(read_test_file(c.input), {});
     const std::string differences = compare(expected.as_object(), result);
     auto& [passed, total] = per_folder[folder];
     ++total;

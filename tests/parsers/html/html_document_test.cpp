@@ -107,6 +107,13 @@ TEST_P(EveryParser, BuildsAnXPathQueryableDom) {
   EXPECT_EQ(paragraphs[2], "four");
 }
 
+TEST_P(EveryParser, TableCellsOfARowAreOneParagraph) {
+  auto result = parse_html("<table><tr><td>Name</td><td>Value</td></tr><tr><td><p>a</p><p>b</p></td></tr></table>",
+                           "", options());
+  ASSERT_TRUE(result.document);
+  EXPECT_EQ(dom_paragraphs(result.document->dom), (std::vector<std::string>{"Name Value", "a", "b"}));
+}
+
 std::string deep_page(std::size_t depth) {
   std::string page = "<html><body>";
   for (std::size_t i = 0; i < depth; ++i) page += "<div>";

@@ -29,6 +29,25 @@ TEST(HtmlText, ArabicAndWhitespace) {
   EXPECT_EQ(html_fragment_to_text("<p> </p><p>\n</p>"), "");
 }
 
+TEST(HtmlText, ReadsElementsAsPagesAre) {
+  // Feed fragments and pages share one element table (html_elements.hpp) and
+  // one tree builder; with or without the fast path the reading is the same.
+  for (std::string_view entity : {"", "&amp;"}) {
+    const std::string amp = entity.empty() ? "" : "&";
+    EXPECT_EQ(html_fragment_to_text(std::string("<table><tr><td>Name") + std::string(entity) +
+                                    "</td><td>Value</td></tr><tr><th>a</th><td>b</td></tr></table>"),
+              "Name" + amp + " Value\n\na b")
+        << "cells of a row are words apart, rows are paragraphs";
+    // Controls and media fallbacks never were text; gumbo's path read them.
+    EXPECT_EQ(html_fragment_to_text(std::string("<p>Story") + std::string(entity) +
+                                    "</p><button>Share</button><video>No video support</video>"),
+              "Story" + amp);
+    EXPECT_EQ(html_fragment_to_text(std::string("<menu><li>a</li></menu><fieldset><legend>b") + std::string(entity) +
+                                    "</legend>c</fieldset>"),
+              "a\n\nb" + amp + "\n\nc");
+  }
+}
+
 TEST(HtmlText, DeepNestingDoesNotCrash) {
   std::string html;
   for (int i = 0; i < 20000; ++i) html += "<span>";

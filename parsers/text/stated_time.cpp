@@ -1,13 +1,15 @@
 // Dates as feeds write them: RFC 822/1123 and their sloppy variants, ISO 8601 /
-// W3C-DTF, and the Arabic forms of news sites (Levantine and Egyptian month
-// names, Arabic-Indic digits, ص/م for AM/PM).
+// W3C-DTF, and the Arabic forms of news sites (Levantine, Egyptian and
+// Maghrebi month names, Arabic-Indic digits, ص/م for AM/PM).
+#include "parsers/text/stated_time.hpp"
+
 #include <array>
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "parsers/text/arabic_text.hpp"
 #include "parsers/text/ascii.hpp"
-#include "parsers/feeds/feed.hpp"
 
 namespace newsd::parsers {
 namespace {
@@ -24,32 +26,6 @@ constexpr std::array<NamedValue, 26> kEnglishMonths{{
     {"aug", 8}, {"august", 8}, {"sep", 9}, {"sept", 9}, {"september", 9}, {"oct", 10},
     {"october", 10}, {"nov", 11}, {"november", 11}, {"dec", 12}, {"december", 12},
     {"okt", 10}, {"mrz", 3},
-}};
-
-// Arabic month names after normalise_arabic() (alef forms folded to ا, ة to ه,
-// ى to ي). Levantine names of two words are matched as their first word plus
-// the ordinal that follows (see kTwoWordMonths).
-constexpr std::array<NamedValue, 20> kArabicMonths{{
-    // Egyptian / Gulf (transliterated Latin months)
-    {"يناير", 1}, {"فبراير", 2}, {"مارس", 3}, {"ابريل", 4}, {"مايو", 5},
-    {"يونيو", 6}, {"يونيه", 6}, {"يوليو", 7}, {"يوليه", 7}, {"اغسطس", 8},
-    {"سبتمبر", 9}, {"اكتوبر", 10}, {"نوفمبر", 11}, {"ديسمبر", 12},
-    // Levantine (Syriac), one word
-    {"شباط", 2}, {"اذار", 3}, {"نيسان", 4}, {"ايار", 5}, {"حزيران", 6}, {"تموز", 7},
-}};
-constexpr std::array<NamedValue, 2> kArabicMonthsTail{{{"اب", 8}, {"ايلول", 9}}};
-
-// كانون الثاني (January), تشرين الأول (October), تشرين الثاني (November), كانون الأول (December).
-struct TwoWordMonth {
-  std::string_view first;
-  std::string_view second;
-  int value;
-};
-constexpr std::array<TwoWordMonth, 4> kTwoWordMonths{{
-    {"كانون", "الثاني", 1},
-    {"تشرين", "الاول", 10},
-    {"تشرين", "الثاني", 11},
-    {"كانون", "الاول", 12},
 }};
 
 // Zone names with their offset from UTC in minutes. Ambiguous abbreviations
@@ -82,13 +58,8 @@ std::string fold_to_ascii_digits(std::string_view text) {
     const auto b0 = static_cast<unsigned char>(text[i]);
     if (i + 1 < text.size()) {
       const auto b1 = static_cast<unsigned char>(text[i + 1]);
-      if (b0 == 0xD9 && b1 >= 0xA0 && b1 <= 0xA9) {  // U+0660..U+0669
-        out.push_back(static_cast<char>('0' + (b1 - 0xA0)));
-        ++i;
-        continue;
-      }
-      if (b0 == 0xDB && b1 >= 0xB0 && b1 <= 0xB9) {  // U+06F0..U+06F9
-        out.push_back(static_cast<char>('0' + (b1 - 0xB0)));
+      if (const int digit = arabic_indic_digit_at(text, i); digit >= 0) {
+        out.push_back(static_cast<char>('0' + digit));
         ++i;
         continue;
       }
@@ -104,36 +75,6 @@ std::string fold_to_ascii_digits(std::string_view text) {
       }
     }
     out.push_back(static_cast<char>(b0 == '\t' || b0 == '\n' || b0 == '\r' ? ' ' : b0));
-  }
-  return out;
-}
-
-// Folds the spelling variants of Arabic words that month names come in:
-// أ إ آ → ا, ة → ه, ى → ي, and drops tatweel and short-vowel marks.
-std::string normalise_arabic(std::string_view word) {
-  std::string out;
-  out.reserve(word.size());
-  for (std::size_t i = 0; i < word.size(); ++i) {
-    const auto b0 = static_cast<unsigned char>(word[i]);
-    if (i + 1 < word.size() && (b0 == 0xD8 || b0 == 0xD9)) {
-      const auto b1 = static_cast<unsigned char>(word[i + 1]);
-      const unsigned cp = ((b0 & 0x1Fu) << 6) | (b1 & 0x3Fu);
-      ++i;
-      if (cp == 0x623 || cp == 0x625 || cp == 0x622) {
-        out.append("\xD8\xA7");  // ا
-      } else if (cp == 0x629) {
-        out.append("\xD9\x87");  // ه
-      } else if (cp == 0x649) {
-        out.append("\xD9\x8A");  // ي
-      } else if (cp == 0x640 || (cp >= 0x64B && cp <= 0x652)) {
-        // tatweel and harakat carry no meaning for matching
-      } else {
-        out.push_back(static_cast<char>(b0));
-        out.push_back(static_cast<char>(b1));
-      }
-      continue;
-    }
-    out.push_back(static_cast<char>(b0));
   }
   return out;
 }
@@ -339,15 +280,14 @@ class LooseDateReader {
   }
 
   bool take_arabic(const std::vector<std::string_view>& tokens, std::size_t& i) {
-    const std::string word = normalise_arabic(tokens[i]);
-    for (const auto& two : kTwoWordMonths) {
-      if (word == two.first && i + 1 < tokens.size() && normalise_arabic(tokens[i + 1]) == two.second) {
+    if (i + 1 < tokens.size()) {
+      if (const int month = arabic_two_word_month(tokens[i], tokens[i + 1])) {
         ++i;
-        return set(month_, two.value);
+        return set(month_, month);
       }
     }
-    if (auto month = lookup(word, kArabicMonths)) return set(month_, *month);
-    if (auto month = lookup(word, kArabicMonthsTail)) return set(month_, *month);
+    if (const int month = arabic_month(tokens[i])) return set(month_, month);
+    const std::string word = fold_arabic_spelling(tokens[i]);
     // ص / صباحا (morning), م / مساء (evening); "م" after a year means AD and
     // is harmless to read as PM only when a time is present.
     if (word == "ص" || word == "صباحا") return (meridiem_ = 'a'), true;
@@ -504,6 +444,11 @@ std::optional<StatedTime> parse_feed_date(std::string_view text) {
   return LooseDateReader{}.read(trimmed);
 }
 
+std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view text) {
+  if (auto stated = parse_feed_date(text)) return stated->utc;
+  return std::nullopt;
+}
+
 namespace {
 
 // `local` printed as a wall-clock time followed by `zone` ("Z", "+07:00").
@@ -523,6 +468,15 @@ std::string format_wall_clock(TimePoint local, std::string_view zone) {
 }  // namespace
 
 std::string format_rfc3339(TimePoint t) { return format_wall_clock(t, "Z"); }
+
+std::string format_rfc3339_millis(std::chrono::system_clock::time_point t) {
+  using namespace std::chrono;
+  const auto millis = floor<milliseconds>(t);
+  const auto whole = floor<seconds>(millis);
+  char fraction[8];
+  std::snprintf(fraction, sizeof fraction, ".%03dZ", static_cast<int>((millis - whole).count() % 1000));
+  return format_wall_clock(whole, fraction);
+}
 
 std::string format_rfc3339(const StatedTime& t) {
   const int offset = static_cast<int>(t.offset.count());
