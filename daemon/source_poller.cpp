@@ -248,7 +248,10 @@ asio::awaitable<bool> SourcePoller::publish(const Body& body) {
   else
     articles = co_await articles_from_feed(body);
   if (!articles) co_return false;
-  co_return co_await submit(*articles);
+  const bool complete = co_await submit(*articles);
+  // A quarter of a million articles take ~100 ms to free: not on the event loop.
+  asio::post(context_.cpu, [done = std::move(*articles)] {});
+  co_return complete;
 }
 
 asio::awaitable<std::optional<std::vector<parsers::Article>>> SourcePoller::articles_from_feed(
@@ -385,14 +388,18 @@ std::string fit_article_record(parsers::Article& article, std::size_t max_bytes)
   return value;
 }
 
-asio::awaitable<bool> SourcePoller::submit(std::vector<parsers::Article>& articles) {
+asio::awaitable<std::vector<parsers::Article*>> SourcePoller::candidates(
+    std::vector<parsers::Article>& articles) {
   // Which articles are candidates: not in flight, and for sources whose
   // pages are not fetched again once published, not published either (their
   // feed text would look like an edit of the page's body).
   bool refetches_pages = source_.fetch_articles || source_.kind == SourceKind::html;
-  std::vector<parsers::Article*> candidates;
+  std::vector<parsers::Article*> chosen;
   std::unordered_set<std::string_view> ids_this_poll;
-  for (auto& article : articles) {
+  for (std::size_t i = 0; i < articles.size(); ++i) {
+    // A huge feed is looked at over several turns of the event loop.
+    if (i > 0 && i % kCandidateSlice == 0) co_await asio::post(context_.io, asio::use_awaitable);
+    auto& article = articles[i];
     ++stats_.items_seen;
     if (article.id.empty()) {
       spdlog::debug("source {}: item without link, guid or title skipped", source_.id);
@@ -412,8 +419,68 @@ asio::awaitable<bool> SourcePoller::submit(std::vector<parsers::Article>& articl
       series_.articles_deduplicated->inc();
       continue;
     }
-    candidates.push_back(&article);
+    chosen.push_back(&article);
   }
+  co_return chosen;
+}
+
+bool SourcePoller::wanted(parsers::Article& article, const sinks::Verdict& verdict) {
+  // Kafka already acknowledged this version (an earlier run published it
+  // before the story memory knew, or crashed between the two commits):
+  // settle the story memory; producing it again would give the same
+  // (id, version) a second value.
+  if (verdict.novelty != sinks::Novelty::unchanged &&
+      context_.outbox.published_version(article.id) >= verdict.version) {
+    if (context_.stories) context_.stories->published(article.id, verdict.version);
+    series_.articles_deduplicated->inc();
+    return false;
+  }
+  bool skip = false;
+  switch (verdict.novelty) {
+    case sinks::Novelty::unchanged:
+      skip = true;
+      break;
+    case sinks::Novelty::new_article:
+      break;
+    case sinks::Novelty::updated:
+      article.version = static_cast<int>(verdict.version);
+      spdlog::info("source {}: article {} changed; publishing version {}", source_.id,
+                   article.id, verdict.version);
+      break;
+    case sinks::Novelty::near_duplicate:
+      series_.near_duplicates->inc();
+      spdlog::info("source {}: {} ({}) is the story of {}; {}", source_.id, article.id, article.url,
+                   verdict.duplicate_of, source_.publish_duplicates ? "published with duplicate_of" : "dropped");
+      if (!source_.publish_duplicates) {
+        // Settled: the story memory stops asking, so it is counted and logged once.
+        if (context_.stories) context_.stories->published(article.id, verdict.version);
+        skip = true;
+      }
+      article.duplicate_of = verdict.duplicate_of;
+      break;
+  }
+  if (skip) series_.articles_deduplicated->inc();
+  return !skip;
+}
+
+sinks::OutRecord SourcePoller::record_of(parsers::Article& article, const sinks::Verdict& verdict,
+                                         const std::string& topic) {
+  // Kept below the producer's message.max.bytes by cutting the body; a
+  // record still too large (a huge title) is refused by the sink and
+  // dead-lettered by the outbox.
+  std::string value = fit_article_record(article, context_.max_record_bytes);
+  if (article.body_truncated)
+    spdlog::warn("source {}: body of {} cut to {} bytes to fit Kafka's message.max.bytes", source_.id,
+                 article.id, article.body.size());
+  return sinks::OutRecord{expand_topic(topic, source_.id, article.language), article.id, std::move(value),
+                          {{"schema", parsers::kArticleSchema},
+                           {"source", source_.id},
+                           {"version", std::to_string(verdict.version)},
+                           {"content-type", "application/json"}}};
+}
+
+asio::awaitable<bool> SourcePoller::submit(std::vector<parsers::Article>& articles) {
+  const std::vector<parsers::Article*> candidates = co_await this->candidates(articles);
 
   const std::string& topic = source_.topic.empty() ? context_.default_topic : source_.topic;
   // (The story memory learns of each acknowledged version from the outbox itself.)
@@ -435,7 +502,7 @@ asio::awaitable<bool> SourcePoller::submit(std::vector<parsers::Article>& articl
   for (std::size_t start = 0; start < candidates.size(); start += kSubmitChunk) {
     if (start > 0) co_await asio::post(context_.io, asio::use_awaitable);
     if (stopping_) co_return false;
-    const std::size_t room = context_.outbox.room();
+    std::size_t room = context_.outbox.room();
     if (room == 0) {
       complete = false;
       break;
@@ -453,80 +520,36 @@ asio::awaitable<bool> SourcePoller::submit(std::vector<parsers::Article>& articl
     }
     // Observing repeats a verdict that asks for publication until the version
     // is published, so candidates observed but not taken lose nothing.
-    auto verdicts = context_.stories ? context_.stories->observe(observations)
-                                     : std::optional<std::vector<sinks::Verdict>>(
-                                           std::vector<sinks::Verdict>(observations.size()));
+    std::optional<std::vector<sinks::Verdict>> verdicts;
+    if (context_.stories)
+      verdicts = co_await context_.stories->observe(observations);
+    else
+      verdicts.emplace(observations.size());
+    if (stopping_) co_return false;
     if (!verdicts) {
       // The story memory could not be written: nothing is produced, the poll is retried.
       spdlog::error("source {}: dedupe store write failed; the poll will be repeated", source_.id);
       co_return false;
     }
+    room = context_.outbox.room();  // other pollers may have taken some meanwhile
 
     std::vector<std::pair<std::string, sinks::OutRecord>> records;
     for (std::size_t i = 0; i < chunk.size(); ++i) {
+      // Building records (JSON) is also done in slices of the chunk.
+      if (i > 0 && i % kBuildSlice == 0) co_await asio::post(context_.io, asio::use_awaitable);
       auto& article = *chunk[i];
-      const auto& verdict = (*verdicts)[i];
-      // Kafka already acknowledged this version (an earlier run published it
-      // before the story memory knew, or crashed between the two commits):
-      // settle the story memory; producing it again would give the same
-      // (id, version) a second value.
-      if (verdict.novelty != sinks::Novelty::unchanged &&
-          context_.outbox.published_version(article.id) >= verdict.version) {
-        if (context_.stories) context_.stories->published(article.id, verdict.version);
-        series_.articles_deduplicated->inc();
-        continue;
-      }
-      bool skip = false;
-      switch (verdict.novelty) {
-        case sinks::Novelty::unchanged:
-          skip = true;
-          break;
-        case sinks::Novelty::new_article:
-          break;
-        case sinks::Novelty::updated:
-          article.version = static_cast<int>(verdict.version);
-          spdlog::info("source {}: article {} changed; publishing version {}", source_.id,
-                       article.id, verdict.version);
-          break;
-        case sinks::Novelty::near_duplicate:
-          series_.near_duplicates->inc();
-          spdlog::info("source {}: {} ({}) is the story of {}; {}", source_.id, article.id, article.url,
-                       verdict.duplicate_of, source_.publish_duplicates ? "published with duplicate_of" : "dropped");
-          if (!source_.publish_duplicates) {
-            // Settled: the story memory stops asking, so it is counted and logged once.
-            if (context_.stories) context_.stories->published(article.id, verdict.version);
-            skip = true;
-          }
-          article.duplicate_of = verdict.duplicate_of;
-          break;
-      }
-      if (skip) {
-        series_.articles_deduplicated->inc();
-        continue;
-      }
+      if (!wanted(article, (*verdicts)[i])) continue;
       if (records.size() == room) {
         complete = false;
         break;
       }
-      // Kept below the producer's message.max.bytes by cutting the body; a
-      // record still too large (a huge title) is refused by the sink and
-      // dead-lettered by the outbox.
-      std::string value = fit_article_record(article, context_.max_record_bytes);
-      if (article.body_truncated)
-        spdlog::warn("source {}: body of {} cut to {} bytes to fit Kafka's message.max.bytes", source_.id,
-                     article.id, article.body.size());
-      sinks::OutRecord record{expand_topic(topic, source_.id, article.language), article.id, std::move(value),
-                              {{"schema", parsers::kArticleSchema},
-                               {"source", source_.id},
-                               {"version", std::to_string(verdict.version)},
-                               {"content-type", "application/json"}}};
-      records.emplace_back(article.id, std::move(record));
+      records.emplace_back(article.id, record_of(article, (*verdicts)[i], topic));
       context_.history.submitted(article.id, article.title, article.url);
     }
     const auto count = records.size();
     // Once persisted in the outbox the records are safe (produced again after
     // a crash or a broker outage).
-    auto taken = context_.outbox.submit(std::move(records), on_published);
+    auto taken = co_await context_.outbox.async_submit(std::move(records), on_published);
     if (!taken) co_return false;
     stats_.produced += *taken;
     series_.articles_produced->inc(*taken);

@@ -22,6 +22,7 @@
 #include "daemon/poll_schedule.hpp"
 #include "fetchers/http_fetcher.hpp"
 #include "parsers/article.hpp"
+#include "sinks/dedupe_index.hpp"
 #include "sinks/sink.hpp"
 
 namespace newsd::daemon {
@@ -134,8 +135,21 @@ class SourcePoller {
   // than it has room for; false when some were left (no room, or they could
   // not be persisted): then the response's validators must not be kept.
   boost::asio::awaitable<bool> submit(std::vector<parsers::Article>& articles);
+  // The articles worth observing: with an identity, the first of their
+  // identity in the document, not waiting in the outbox (nor published, for
+  // sources whose pages are fetched).
+  boost::asio::awaitable<std::vector<parsers::Article*>> candidates(std::vector<parsers::Article>& articles);
   // Candidates observed and turned into records per turn of the event loop.
   static constexpr std::size_t kSubmitChunk = 1000;
+  // Articles looked at per turn of the event loop when choosing candidates.
+  static constexpr std::size_t kCandidateSlice = 5000;
+  // Records built per turn of the event loop.
+  static constexpr std::size_t kBuildSlice = 250;
+  // Whether `article` is to be published after the story memory's verdict
+  // (which may make it a new version or a near duplicate).
+  bool wanted(parsers::Article& article, const sinks::Verdict& verdict);
+  // The article's Kafka record, its body cut to fit message.max.bytes.
+  sinks::OutRecord record_of(parsers::Article& article, const sinks::Verdict& verdict, const std::string& topic);
   void record_success();
   std::chrono::milliseconds next_delay();
 
