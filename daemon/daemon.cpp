@@ -2,11 +2,13 @@
 
 #include <chrono>
 #include <csignal>
+#include <future>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <spdlog/spdlog.h>
@@ -34,6 +36,13 @@ namespace newsd::daemon {
 namespace asio = boost::asio;
 
 namespace {
+
+// Blocks until everything posted to `pool` (one thread) before has run.
+void wait_until_idle(asio::thread_pool& pool) {
+  std::promise<void> idle;
+  asio::post(pool, [&idle] { idle.set_value(); });
+  idle.get_future().wait();
+}
 
 fetchers::FetchOptions fetch_options(const FetchConfig& fetch) {
   fetchers::FetchOptions options;
@@ -68,6 +77,9 @@ struct Daemon::Parts {
   Config config;
   asio::io_context io{1};
   asio::thread_pool cpu{std::max(1u, std::thread::hardware_concurrency())};
+  // The stores' write transactions (durable commits), off the event loop;
+  // one thread, so they run in the order they were asked for.
+  asio::thread_pool writes{1};
   metrics::DaemonMetrics metrics;  // outlives every poller, sink and handler that counts
   PublicationHistory history;
   std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
@@ -103,7 +115,7 @@ struct Daemon::Parts {
       : config(std::move(c)),
         lock(config.state_dir),
         state(config.state_dir / "delivery"),
-        stories(io, config.state_dir / "dedupe", dedupe_options(config.dedupe), state),
+        stories(io, config.state_dir / "dedupe", dedupe_options(config.dedupe), state, writes.get_executor()),
         fetcher(io, fetch_options(config.fetch)),
         files(fetcher, cpu, static_cast<std::size_t>(config.fetch.max_body_bytes)),
         records(record_settings(config.kafka)),
@@ -116,7 +128,7 @@ Daemon::Daemon(Config config) : parts_(std::make_unique<Parts>(std::move(config)
   auto configured = make_sink(p.io, p.config);
   p.embedded = std::move(configured.embedded);
   p.sink = std::move(configured.sink);
-  p.outbox = std::make_unique<Outbox>(p.io, p.state, *p.sink, kafka.outbox_capacity);
+  p.outbox = std::make_unique<Outbox>(p.io, p.state, *p.sink, kafka.outbox_capacity, p.writes.get_executor());
   // Every acknowledged version reaches the story memory, replayed records' too.
   p.outbox->on_acknowledged([&p](const std::string& id, std::uint32_t version) { p.stories.published(id, version); });
   p.outbox->dead_letters(kafka.dead_letter_topic, static_cast<std::size_t>(kafka.dead_letter_max_body));
@@ -172,6 +184,10 @@ int Daemon::run() {
     // Everything handed to Kafka gets its bounded chance to be acknowledged;
     // what is not stays unpublished and is produced again on the next start.
     bool flushed = p.sink->flush(p.config.kafka.flush_timeout);
+    // The last writes on this thread, after those under way. (A batch of
+    // acknowledgements written meanwhile is durable; the story memory learns
+    // it from the journal at the next start.)
+    wait_until_idle(p.writes);
     p.outbox->commit();
     p.outbox->close();
     p.stories.close();
@@ -184,6 +200,7 @@ int Daemon::run() {
   });
   p.io.run();
   p.cpu.join();
+  p.writes.join();
   return 0;
 }
 

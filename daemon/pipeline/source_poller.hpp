@@ -65,7 +65,10 @@ class SourcePoller {
   // not be persisted): then the response's validators must not be kept.
   boost::asio::awaitable<bool> submit(std::vector<parsers::Article>& articles);
   enum class Taken { all, some, failed };
-  Taken submit_chunk(std::span<parsers::Article* const> chunk);
+  boost::asio::awaitable<Taken> submit_chunk(std::span<parsers::Article* const> chunk);
+  // Records built per turn of the event loop.
+  static constexpr std::size_t kBuildSlice = 250;
+  Outbox::PublishedHandler on_published();
   boost::asio::awaitable<void> sleep(std::chrono::milliseconds delay);
   SourceTools tools();
   void dead_letter(const Unusable& what);

@@ -9,6 +9,8 @@
 #include <span>
 #include <vector>
 
+#include <boost/asio/awaitable.hpp>
+
 #include "daemon/config/config.hpp"
 #include "daemon/ops/metrics.hpp"
 #include "parsers/articles/article.hpp"
@@ -34,7 +36,9 @@ class StoryGate {
   // a feed linking every item to its section) the first; none waiting in the
   // outbox; and, for sources whose pages are fetched, none already published
   // (their feed text would look like an edit of the page's body).
-  std::vector<parsers::Article*> candidates(std::vector<parsers::Article>& articles) const;
+  // A huge poll is looked at kCandidateSlice articles per turn of the event loop.
+  boost::asio::awaitable<std::vector<parsers::Article*>> candidates(std::vector<parsers::Article>& articles) const;
+  static constexpr std::size_t kCandidateSlice = 5000;
 
   // The story memory's verdicts on `chunk`: the articles to publish and
   // their versions, in order. Unchanged stories, versions Kafka already
@@ -42,9 +46,13 @@ class StoryGate {
   // verdict repeats until its version is published, so an admitted article
   // that is not submitted loses nothing. nullopt: the memory could not be
   // written, nothing may be produced.
-  std::optional<std::vector<Admitted>> admit(std::span<parsers::Article* const> chunk) const;
+  // The memory's reads and writes run on its writer thread; the event loop
+  // goes on meanwhile.
+  boost::asio::awaitable<std::optional<std::vector<Admitted>>> admit(std::span<parsers::Article* const> chunk) const;
 
  private:
+  // Whether the verdict asks for `article` to be published; settles the rest.
+  bool wanted(parsers::Article& article, const sinks::Verdict& verdict) const;
   bool refetches_pages() const { return source_.fetch_articles || source_.kind != SourceKind::feed; }
 
   const SourceConfig& source_;

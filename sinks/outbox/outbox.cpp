@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <memory>
+#include <utility>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/object.hpp>
@@ -75,11 +77,12 @@ std::pair<std::string, sinks::OutRecord> dead_letter_for(const sinks::OutboxEntr
 }  // namespace
 
 Outbox::Outbox(asio::io_context& io, sinks::DeliveryState& state, sinks::Sink& sink,
-               std::size_t capacity)
+               std::size_t capacity, std::optional<asio::any_io_executor> writes)
     : io_(io),
       state_(state),
       sink_(sink),
       capacity_(capacity),
+      writes_(std::move(writes)),
       room_(io, asio::steady_timer::time_point::max()),
       drive_(io) {}
 
@@ -87,17 +90,44 @@ bool Outbox::known(const std::string& id) const {
   return waiting_.contains(id) || state_.published(id);
 }
 
-std::optional<std::size_t> Outbox::submit(
-    std::vector<std::pair<std::string, sinks::OutRecord>> records, PublishedHandler on_published) {
+bool Outbox::fit(std::vector<std::pair<std::string, sinks::OutRecord>>& records) const {
   // The caller asks for room() first; this only makes sure a race between
   // pollers cannot push the outbox past its capacity.
   if (records.size() > room()) records.erase(records.begin() + static_cast<std::ptrdiff_t>(room()), records.end());
-  if (records.empty()) return 0;
+  return !records.empty();
+}
+
+std::size_t Outbox::take(std::vector<sinks::OutboxEntry>& entries, const PublishedHandler& on_published) {
+  for (auto& entry : entries) enqueue(std::move(entry), on_published);
+  schedule_drive();
+  return entries.size();
+}
+
+std::optional<std::size_t> Outbox::submit(
+    std::vector<std::pair<std::string, sinks::OutRecord>> records, PublishedHandler on_published) {
+  if (!fit(records)) return 0;
   auto entries = state_.enqueue(std::move(records));
   if (!entries) return std::nullopt;
-  for (auto& entry : *entries) enqueue(std::move(entry), on_published);
-  schedule_drive();
-  return entries->size();
+  return take(*entries, on_published);
+}
+
+asio::awaitable<std::optional<std::size_t>> Outbox::async_submit(
+    std::vector<std::pair<std::string, sinks::OutRecord>> records, PublishedHandler on_published) {
+  if (!writes_) co_return submit(std::move(records), std::move(on_published));
+  if (!fit(records)) co_return 0;
+  const std::size_t held = records.size();
+  reserved_ += held;
+  auto write = [this, records = std::move(records)]() mutable
+      -> asio::awaitable<std::optional<std::vector<sinks::OutboxEntry>>> {
+    co_return state_.enqueue(std::move(records));
+  };
+  auto entries = co_await asio::co_spawn(*writes_, std::move(write), asio::use_awaitable);
+  reserved_ -= held;
+  if (!entries) {
+    wake_waiters();  // the room it held is free again
+    co_return std::nullopt;
+  }
+  co_return take(*entries, on_published);
 }
 
 std::size_t Outbox::replay() {
@@ -235,23 +265,43 @@ void Outbox::acknowledged(const sinks::OutboxEntry& entry) {
   if (commit_scheduled_) return;
   commit_scheduled_ = true;
   // Delivery reports arrive in bursts; one transaction for the whole burst.
-  asio::post(io_, [this] { commit(); });
+  asio::post(io_, [this] { commit_later(); });
+}
+
+void Outbox::commit_later() {
+  commit_scheduled_ = false;
+  if (!writes_) return commit();
+  // One batch in flight: what comes meanwhile is the next batch.
+  if (committing_ || pending_acks_.empty()) return;
+  committing_ = true;
+  auto batch = std::make_shared<std::vector<sinks::Acknowledgement>>(std::exchange(pending_acks_, {}));
+  asio::post(*writes_, [this, batch] {
+    const bool written = state_.acknowledge(*batch, std::chrono::system_clock::now());
+    asio::post(io_, [this, batch, written] {
+      committing_ = false;
+      settle(*batch, written);
+      commit_later();
+    });
+  });
 }
 
 void Outbox::commit() {
   commit_scheduled_ = false;
   if (pending_acks_.empty()) return;
+  settle(pending_acks_, state_.acknowledge(pending_acks_, std::chrono::system_clock::now()));
+  pending_acks_.clear();
+}
+
+void Outbox::settle(std::span<const sinks::Acknowledgement> acks, bool written) {
   // On a failed write the records stay in the outbox: not produced again by
   // this process, produced again after a restart (a duplicate, never a loss).
-  if (state_.acknowledge(pending_acks_, std::chrono::system_clock::now())) {
-    for (const auto& ack : pending_acks_) {
-      waiting_.erase(ack.id);
-      since_.erase(ack.sequence);
-      if (on_acknowledged_) on_acknowledged_(ack.id, ack.version);
-    }
-    wake_waiters();
+  if (!written) return;
+  for (const auto& ack : acks) {
+    waiting_.erase(ack.id);
+    since_.erase(ack.sequence);
+    if (on_acknowledged_) on_acknowledged_(ack.id, ack.version);
   }
-  pending_acks_.clear();
+  wake_waiters();
 }
 
 std::chrono::seconds Outbox::oldest_age(std::chrono::steady_clock::time_point now) const {

@@ -6,7 +6,15 @@
 // burst of reports); at start-up whatever the outbox still holds is produced
 // again first, in order. When the outbox holds `capacity` records,
 // wait_for_room() suspends the pollers: backpressure instead of memory growth
-// or loss. Owned by the daemon; event loop thread only.
+// or loss. Owned by the daemon; called on the event loop thread.
+//
+// Durable writes off the loop. Each write transaction ends in an fdatasync
+// (5-40 ms here) and a burst of ten thousand acknowledgements is tens of
+// milliseconds of B-tree work: with `writes` (one thread, so they keep the
+// order they were asked in) async_submit() and the batched acknowledgements
+// run there and the loop only learns the outcome. Without it (tests, and the
+// synchronous submit() of a single dead letter) they run on the caller's
+// thread.
 //
 // Order. Records not yet handed to the sink wait in one queue ordered by
 // their outbox sequence (persistence order, so each source's order). The
@@ -29,10 +37,12 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -47,10 +57,10 @@ class Outbox {
   // Records waiting longer than this make the daemon unready (see daemon.cpp).
   static constexpr std::chrono::minutes kStaleAfter{10};
   // Records handed to the sink per turn of the event loop.
-  static constexpr std::size_t kProduceChunk = 1000;
+  static constexpr std::size_t kProduceChunk = 250;
 
   Outbox(boost::asio::io_context& io, sinks::DeliveryState& state, sinks::Sink& sink,
-         std::size_t capacity);
+         std::size_t capacity, std::optional<boost::asio::any_io_executor> writes = std::nullopt);
 
   // Where records Kafka can never take are reported; empty topic: nowhere.
   void dead_letters(std::string topic, std::size_t max_body) {
@@ -75,9 +85,13 @@ class Outbox {
   // produced, in order. Returns how many it took; nothing when they could not
   // be persisted (then nothing was taken and the caller must try again later).
   // `on_published` runs once per record when Kafka acknowledged it.
+  // submit() writes on the calling thread; async_submit() on `writes`, and
+  // holds the room it takes while it waits for the write.
   using PublishedHandler = std::function<void(const std::string& id)>;
   std::optional<std::size_t> submit(std::vector<std::pair<std::string, sinks::OutRecord>> records,
                                     PublishedHandler on_published = {});
+  boost::asio::awaitable<std::optional<std::size_t>> async_submit(
+      std::vector<std::pair<std::string, sinks::OutRecord>> records, PublishedHandler on_published = {});
 
   // Runs for every acknowledgement once it is durably recorded, replayed
   // records' included: how the story memory learns what Kafka has.
@@ -90,7 +104,8 @@ class Outbox {
   // Suspends while the outbox is at capacity.
   boost::asio::awaitable<void> wait_for_room();
 
-  // Writes pending acknowledgements now (also done automatically, batched).
+  // Writes pending acknowledgements now, on the calling thread (also done
+  // automatically, batched, on `writes`). At shutdown, once `writes` is idle.
   void commit();
 
   // Stops producing (shutdown); what is left stays persisted.
@@ -98,8 +113,8 @@ class Outbox {
 
   std::size_t size() const { return waiting_.size(); }
   std::size_t capacity() const { return capacity_; }
-  std::size_t room() const { return full() ? 0 : capacity_ - waiting_.size(); }
-  bool full() const { return waiting_.size() >= capacity_; }
+  std::size_t room() const { return full() ? 0 : capacity_ - waiting_.size() - reserved_; }
+  bool full() const { return waiting_.size() + reserved_ >= capacity_; }
   std::size_t published() const { return state_.published_size(); }
   // Records persisted but not handed to the sink yet (its queue was full).
   std::size_t queued() const { return queue_.size(); }
@@ -115,6 +130,10 @@ class Outbox {
     PublishedHandler on_published;
   };
 
+  // Takes the first room() records; false when there is no room.
+  bool fit(std::vector<std::pair<std::string, sinks::OutRecord>>& records) const;
+  // Queues persisted records to be produced.
+  std::size_t take(std::vector<sinks::OutboxEntry>& entries, const PublishedHandler& on_published);
   void enqueue(sinks::OutboxEntry entry, PublishedHandler on_published);
   void schedule_drive();
   void drive();
@@ -124,12 +143,19 @@ class Outbox {
   void delivered(Pending& pending, const sinks::DeliveryReport& report);
   void give_up(const sinks::OutboxEntry& entry, const std::string& why);
   void acknowledged(const sinks::OutboxEntry& entry);
+  // Writes the pending acknowledgements on `writes`, one batch at a time.
+  void commit_later();
+  // After they were written (or not): out of the outbox, waiters woken.
+  void settle(std::span<const sinks::Acknowledgement> acks, bool written);
   void wake_waiters();
 
   boost::asio::io_context& io_;
   sinks::DeliveryState& state_;
   sinks::Sink& sink_;
   std::size_t capacity_;
+  std::optional<boost::asio::any_io_executor> writes_;
+  std::size_t reserved_ = 0;  // room taken by async_submit() calls waiting for their write
+  bool committing_ = false;   // a batch of acknowledgements is being written on `writes`
   std::string dead_letter_topic_;
   std::size_t dead_letter_max_body_ = 64 * 1024;
   std::unordered_set<std::string> waiting_;  // ids in the outbox

@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "sinks/sink.hpp"
+#include "tests/support/asio_helpers.hpp"
 
 namespace newsd::daemon::testing {
 
@@ -52,16 +53,5 @@ class FakeSink final : public sinks::Sink {
  private:
   std::deque<DeliveryHandler> outstanding_;
 };
-
-// Runs `io` until `done()` holds or `timeout` passed; returns done().
-inline bool run_until(boost::asio::io_context& io, const std::function<bool()>& done,
-                      std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done() && std::chrono::steady_clock::now() < deadline) {
-    io.restart();
-    io.run_for(std::chrono::milliseconds(5));
-  }
-  return done();
-}
 
 }  // namespace newsd::daemon::testing

@@ -51,8 +51,8 @@ class StoryGateTest : public ::testing::Test {
   // What the gate admits of `articles` as (url, version), all of them one chunk.
   std::vector<std::pair<std::string, std::uint32_t>> admit(std::vector<parsers::Article>& articles) {
     StoryGate gate(source_, *outbox_, stories_.get(), series_);
-    auto candidates = gate.candidates(articles);
-    auto admitted = gate.admit(candidates);
+    auto candidates = testing::run_task(io_, gate.candidates(articles));
+    auto admitted = testing::run_task(io_, gate.admit(candidates));
     EXPECT_TRUE(admitted);
     std::vector<std::pair<std::string, std::uint32_t>> out;
     for (const auto& a : *admitted) out.emplace_back(a.article->url, a.version);
@@ -62,8 +62,8 @@ class StoryGateTest : public ::testing::Test {
   // Publishes (submits and acknowledges) what the gate admitted.
   void publish(std::vector<parsers::Article>& articles) {
     StoryGate gate(source_, *outbox_, stories_.get(), series_);
-    auto candidates = gate.candidates(articles);
-    auto admitted = gate.admit(candidates);
+    auto candidates = testing::run_task(io_, gate.candidates(articles));
+    auto admitted = testing::run_task(io_, gate.admit(candidates));
     std::vector<std::pair<std::string, sinks::OutRecord>> records;
     for (const auto& a : *admitted)
       records.emplace_back(a.article->id, sinks::OutRecord{"news", a.article->id, a.article->title,
@@ -112,14 +112,14 @@ TEST_F(StoryGateTest, AnUnchangedStoryIsNotAdmittedAgainAnEditedOneIsItsNextVers
 TEST_F(StoryGateTest, AStoryWaitingInTheOutboxIsNotACandidate) {
   std::vector<parsers::Article> poll{story("https://example.org/a", "A", long_body("a"))};
   StoryGate gate(source_, *outbox_, stories_.get(), series_);
-  auto candidates = gate.candidates(poll);
-  auto admitted = gate.admit(candidates);
+  auto candidates = testing::run_task(io_, gate.candidates(poll));
+  auto admitted = testing::run_task(io_, gate.admit(candidates));
   ASSERT_EQ(admitted->size(), 1u);
   std::vector<std::pair<std::string, sinks::OutRecord>> records;
   records.emplace_back(poll[0].id, sinks::OutRecord{"news", poll[0].id, "v", {}});
   outbox_->submit(std::move(records));  // not acknowledged yet
   std::vector<parsers::Article> again{story("https://example.org/a", "A", long_body("a"))};
-  EXPECT_TRUE(gate.candidates(again).empty());
+  EXPECT_TRUE(testing::run_task(io_, gate.candidates(again)).empty());
 }
 
 TEST_F(StoryGateTest, ANearDuplicateFromAnotherURLIsDroppedUnlessTheSourcePublishesDuplicates) {
@@ -141,8 +141,8 @@ TEST_F(StoryGateTest, WithoutAStoryMemoryEveryCandidateIsANewStory) {
   StoryGate gate(source_, *outbox_, nullptr, series_);
   std::vector<parsers::Article> poll{story("https://example.org/a", "A", long_body("a")),
                                      story("https://example.org/b", "B", long_body("b"))};
-  auto candidates = gate.candidates(poll);
-  auto admitted = gate.admit(candidates);
+  auto candidates = testing::run_task(io_, gate.candidates(poll));
+  auto admitted = testing::run_task(io_, gate.admit(candidates));
   ASSERT_EQ(admitted->size(), 2u);
   EXPECT_EQ((*admitted)[1].version, 1u);
 }

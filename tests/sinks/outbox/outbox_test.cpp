@@ -3,9 +3,13 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
@@ -67,6 +71,35 @@ TEST_F(OutboxTest, SubmitTakesNoMoreThanTheRoomLeft) {
   EXPECT_TRUE(outbox.waiting("c"));
   EXPECT_FALSE(outbox.waiting("d"));
   EXPECT_EQ(state_->outbox_size(), 3u);  // nothing beyond capacity was persisted either
+}
+
+// With a writes thread, a submit holds its room while its write is under way
+// (two pollers cannot overfill the outbox), and acknowledgements are written
+// there too: the loop only learns the outcome.
+TEST_F(OutboxTest, WritesOffTheLoopHoldTheirRoomAndSettleAcknowledgements) {
+  boost::asio::thread_pool writes(1);
+  Outbox outbox(io_, *state_, sink_, 3, writes.get_executor());
+  std::optional<std::size_t> first, second;
+  auto submit = [&](std::vector<std::string> ids, std::optional<std::size_t>& taken) {
+    boost::asio::co_spawn(
+        io_,
+        [&outbox, &taken, batch = records(std::move(ids))]() mutable -> boost::asio::awaitable<void> {
+          taken = (co_await outbox.async_submit(std::move(batch))).value_or(0);
+        },
+        boost::asio::detached);
+  };
+  submit({"a", "b"}, first);
+  submit({"c", "d"}, second);
+  ASSERT_TRUE(run_until(io_, [&] { return first && second; }));
+  EXPECT_EQ(*first, 2u);
+  EXPECT_EQ(*second, 1u);  // the room the first one held was not given out twice
+  EXPECT_EQ(state_->outbox_size(), 3u);
+  ASSERT_TRUE(run_until(io_, [&] { return sink_.produced.size() == 3; }));
+  sink_.deliver_all();
+  ASSERT_TRUE(run_until(io_, [&] { return outbox.size() == 0; }));
+  EXPECT_EQ(state_->outbox_size(), 0u);
+  EXPECT_EQ(outbox.published(), 3u);
+  writes.join();
 }
 
 TEST_F(OutboxTest, RecordsTheSinkCannotTakeWaitAndGoInOrderOnceDeliveriesFreeRoom) {
