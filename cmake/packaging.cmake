@@ -51,7 +51,7 @@ if(NEWSD_DPKG_SHLIBDEPS)
 else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
       "libc6, libgcc-s1, libstdc++6, libboost-json1.81.0, libboost-url1.81.0, libcurl4, libssl3, \
-libpugixml1v5, librdkafka1, libspdlog1.10, libfmt9, libtomlplusplus3, liblmdb0, libgumbo1, libuchardet0, libxml2, libicu72, libcld2-0")
+libpugixml1v5, librdkafka1, libspdlog1.10, libfmt9, libtomlplusplus3, liblmdb0, libgumbo1, libuchardet0, libxml2, libicu72, libcld2-0, zlib1g")
 endif()
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "systemd, kcat")
 # /etc/newsd/newsd.toml is the operator's: dpkg keeps their edits on upgrade.
