@@ -16,6 +16,14 @@ namespace {
 
 constexpr std::string_view kDeadLetterSchema = "newsd.deadletter.v1";
 
+// The event's time: when the story says it changed, else when it was
+// published, else when newsd fetched it; in the offset the source stated.
+std::string event_time(const parsers::Article& article) {
+  if (article.updated_at) return parsers::format_rfc3339(*article.updated_at);
+  if (article.published_at) return parsers::format_rfc3339(*article.published_at);
+  return parsers::format_rfc3339(std::chrono::time_point_cast<std::chrono::seconds>(article.fetched_at));
+}
+
 }  // namespace
 
 sinks::OutRecord RecordBuilder::article(parsers::Article& article, const SourceConfig& source,
@@ -28,13 +36,25 @@ sinks::OutRecord RecordBuilder::article(parsers::Article& article, const SourceC
     spdlog::warn("source {}: body of {} cut to {} bytes to fit Kafka's message.max.bytes", source.id, article.id,
                  article.body.size());
   const std::string& topic = source.topic.empty() ? settings_.default_topic : source.topic;
-  return sinks::OutRecord{expand_topic(topic, source.id, article.language),
-                          article.id,
-                          std::move(value),
-                          {{"schema", parsers::kArticleSchema},
-                           {"source", source.id},
-                           {"version", std::to_string(version)},
-                           {"content-type", "application/json"}}};
+  auto headers = cloud_event_headers(article, source.id, version);
+  headers.insert(headers.begin(), {{"schema", parsers::kArticleSchema},
+                                   {"source", source.id},
+                                   {"version", std::to_string(version)},
+                                   {"content-type", "application/json"}});
+  return sinks::OutRecord{expand_topic(topic, source.id, article.language), article.id, std::move(value),
+                          std::move(headers)};
+}
+
+std::vector<std::pair<std::string, std::string>> cloud_event_headers(const parsers::Article& article,
+                                                                   const std::string& source_id,
+                                                                   std::uint32_t version) {
+  return {{"ce_specversion", "1.0"},
+          {"ce_id", article.id + "." + std::to_string(version)},
+          {"ce_source", std::string(kCloudEventSourcePrefix) + source_id},
+          {"ce_type", version > 1 ? std::string(kArticleUpdated) : std::string(kArticlePublished)},
+          {"ce_time", event_time(article)},
+          {"ce_subject", article.url},
+          {"ce_dataschema", std::string(kArticleDataSchema)}};
 }
 
 std::optional<sinks::OutRecord> RecordBuilder::dead_letter(const std::string& source_id, const Unusable& what,

@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "daemon/config/config.hpp"
 #include "parsers/articles/article.hpp"
@@ -54,6 +56,22 @@ class RecordBuilder {
  private:
   RecordSettings settings_;
 };
+
+// CloudEvents 1.0 in Kafka's binary content mode: the record's value is
+// the event's data (content-type application/json), these headers its
+// attributes, so consumers built on CloudEvents SDKs route records without
+// knowing newsd. Deterministic for one (id, version): a repeat after a
+// crash carries the same headers.
+inline constexpr std::string_view kCloudEventSourcePrefix = "/newsd/sources/";
+inline constexpr std::string_view kArticlePublished = "org.newsd.article.published";  // version 1
+inline constexpr std::string_view kArticleUpdated = "org.newsd.article.updated";      // a later version
+inline constexpr std::string_view kArticleDataSchema = "https://newsd.example/schemas/newsd.article.v1.json";
+// ce_specversion, ce_id (id.version), ce_source (/newsd/sources/ID), ce_type,
+// ce_time (updated_at, else published_at, else fetched_at), ce_subject (the
+// canonical URL) and ce_dataschema.
+std::vector<std::pair<std::string, std::string>> cloud_event_headers(const parsers::Article& article,
+                                                                   const std::string& source_id,
+                                                                   std::uint32_t version);
 
 // A topic template for a source's article: "{source}" and "{language}" (the
 // primary subtag, "unknown" when none) expanded; characters Kafka does not

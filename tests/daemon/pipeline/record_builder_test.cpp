@@ -105,6 +105,32 @@ TEST(RecordBuilder, TopicTemplatesTakeTheSourceAndTheLanguagesPrimarySubtag) {
   EXPECT_EQ(builder.article(article, source_named("wafa mag", "in.{source}"), 1).topic, "in.wafa_mag");
 }
 
+TEST(RecordBuilder, EveryRecordIsACloudEventInBinaryMode) {
+  RecordBuilder builder({.default_topic = "news"});
+  auto article = article_with_body("Body.");
+  article.published_at = parsers::StatedTime{std::chrono::sys_days{std::chrono::year{2026} / 11 / 30} +
+                                                 std::chrono::hours(8),
+                                             std::chrono::minutes(120)};
+  auto header_of = [](const sinks::OutRecord& record, const std::string& name) {
+    for (const auto& [key, value] : record.headers)
+      if (key == name) return value;
+    return std::string("(missing)");
+  };
+  auto first = builder.article(article, source_named("s1"), 1);
+  EXPECT_EQ(header_of(first, "ce_specversion"), "1.0");
+  EXPECT_EQ(header_of(first, "ce_id"), article.id + ".1");
+  EXPECT_EQ(header_of(first, "ce_source"), "/newsd/sources/s1");
+  EXPECT_EQ(header_of(first, "ce_type"), "org.newsd.article.published");
+  EXPECT_EQ(header_of(first, "ce_time"), "2026-11-30T10:00:00+02:00");
+  EXPECT_EQ(header_of(first, "ce_subject"), article.url);
+  EXPECT_EQ(header_of(first, "content-type"), "application/json");
+  auto second = builder.article(article, source_named("s1"), 2);
+  EXPECT_EQ(header_of(second, "ce_id"), article.id + ".2");  // unique per (id, version)
+  EXPECT_EQ(header_of(second, "ce_type"), "org.newsd.article.updated");
+  // The same (id, version) gives the same event: a repeat is byte-identical.
+  EXPECT_EQ(builder.article(article, source_named("s1"), 1).headers, first.headers);
+}
+
 // ---- Dead letters ------------------------------------------------------------
 
 TEST(RecordBuilder, NoDeadLetterTopicNoDeadLetter) {
