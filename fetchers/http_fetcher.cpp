@@ -523,6 +523,35 @@ struct HttpFetcher::Impl {
   std::unordered_map<std::string, RobotsEntry> robots_;
   static constexpr std::size_t kMaxRobotsEntries = 20'000;
 
+  // Drops expired robots.txt entries once the cache is full, and every
+  // settled one if that was not enough.
+  void make_room_for_robots() {
+    if (robots_.size() < kMaxRobotsEntries) return;
+    const auto now = std::chrono::steady_clock::now();
+    std::erase_if(robots_, [now](const auto& entry) { return !entry.second.ready && entry.second.expires <= now; });
+    // Still full of fresh entries: start over rather than grow without bound.
+    if (robots_.size() >= kMaxRobotsEntries)
+      std::erase_if(robots_, [](const auto& entry) { return !entry.second.ready; });
+  }
+
+  // The rules a robots.txt response stands for, and how long to keep them.
+  std::pair<RobotsTxt, std::chrono::milliseconds> robots_rules_of(const FetchResponse& response,
+                                                                   const std::string& origin) const {
+    std::chrono::milliseconds ttl = options_.robots_ttl;
+    if (response.ok() && response.status >= 200 && response.status < 300) {
+      return {RobotsTxt::parse(response.body, options_.user_agent), ttl};
+    }
+    if (response.ok() && response.status >= 400 && response.status < 500 && response.status != 429) {
+      return {RobotsTxt::allow_all(), ttl};  // RFC 9309: no robots.txt, no rules
+    }
+    // RFC 9309: unreachable (5xx, 429, network) means "assume complete
+    // disallow"; asked again in a few minutes rather than a day.
+    ttl = std::min(ttl, std::chrono::milliseconds(std::chrono::minutes(5)));
+    spdlog::debug("robots.txt of {} unavailable ({}); pages there wait", origin,
+                  response.ok() ? "HTTP " + std::to_string(response.status) : std::string(to_string(response.error)));
+    return {RobotsTxt::disallow_all(), ttl};
+  }
+
  private:
   using ConfigError = std::optional<std::pair<FetchError, std::string>>;
 
@@ -539,6 +568,28 @@ struct HttpFetcher::Impl {
         options_.max_body_bytes > 0 ? static_cast<std::size_t>(options_.max_body_bytes) : 0;
 
     CurlSlistPtr headers;
+    if (ConfigError error = build_headers(request, hop, headers)) return error;
+
+    CurlEasyPtr easy(curl_easy_init());
+    if (!easy) return std::pair{FetchError::other, std::string("curl_easy_init failed")};
+    CURL* e = easy.get();
+    // Every option is set even after one fails; the first failure is reported.
+    CURLcode rc = set_request_options(e, request, hop, headers.get());
+    const CURLcode callbacks_rc = set_callbacks(e, transfer);
+    if (rc == CURLE_OK) rc = callbacks_rc;
+    if (ConfigError error = set_route(e, transfer, request, hop, rc)) return error;
+    transfer.url = request.url;
+    if (rc != CURLE_OK) {
+      return std::pair{FetchError::other, std::string("curl_easy_setopt failed: ") + curl_easy_strerror(rc)};
+    }
+    transfer.headers = std::move(headers);
+    transfer.easy = std::move(easy);
+    return std::nullopt;
+  }
+
+  // The request's header lines: configured ones, the request's own and its
+  // validators, each checked for a smuggled line break.
+  ConfigError build_headers(const FetchRequest& request, const HopRules& hop, CurlSlistPtr& headers) const {
     const auto add_header = [&](const std::string& line) {
       curl_slist* head = curl_slist_append(headers.get(), line.c_str());
       if (head == nullptr) return false;
@@ -562,10 +613,12 @@ struct HttpFetcher::Impl {
     if (has_line_break(options_.user_agent)) {
       return std::pair{FetchError::other, std::string("user agent contains a line break")};
     }
+    return std::nullopt;
+  }
 
-    CurlEasyPtr easy(curl_easy_init());
-    if (!easy) return std::pair{FetchError::other, std::string("curl_easy_init failed")};
-    CURL* e = easy.get();
+  // URL, protocols, redirects, timeouts and limits; returns the first failure.
+  CURLcode set_request_options(CURL* e, const FetchRequest& request, const HopRules& hop,
+                               curl_slist* headers) const {
     CURLcode rc = CURLE_OK;
     const auto check = [&rc](CURLcode result) {
       if (rc == CURLE_OK) rc = result;
@@ -586,7 +639,16 @@ struct HttpFetcher::Impl {
       check(curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options_.max_body_bytes)));
     }
     check(curl_easy_setopt(e, CURLOPT_USERAGENT, options_.user_agent.c_str()));
-    check(curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers.get()));
+    check(curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers));
+    return rc;
+  }
+
+  // The C callbacks and their data pointers; returns the first failure.
+  CURLcode set_callbacks(CURL* e, Transfer& transfer) {
+    CURLcode rc = CURLE_OK;
+    const auto check = [&rc](CURLcode result) {
+      if (rc == CURLE_OK) rc = result;
+    };
     check(curl_easy_setopt(e, CURLOPT_ERRORBUFFER, transfer.error_buffer.data()));
     check(curl_easy_setopt(e, CURLOPT_PRIVATE, static_cast<void*>(&transfer)));
     check(curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Impl::on_body));
@@ -601,6 +663,16 @@ struct HttpFetcher::Impl {
     check(curl_easy_setopt(e, CURLOPT_PREREQDATA, static_cast<void*>(&transfer)));
     check(curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Impl::on_header));
     check(curl_easy_setopt(e, CURLOPT_HEADERDATA, static_cast<void*>(&transfer)));
+    return rc;
+  }
+
+  // How the connection is made: TLS multiplexing, CA file, proxy and the
+  // pinned address. Keeps the first setopt failure in rc.
+  ConfigError set_route(CURL* e, Transfer& transfer, const FetchRequest& request, const HopRules& hop,
+                        CURLcode& rc) {
+    const auto check = [&rc](CURLcode result) {
+      if (rc == CURLE_OK) rc = result;
+    };
     // Over TLS, ALPN tells at the handshake whether a connection can
     // multiplex (h2): wait for that rather than open another. Not for plain
     // http, where curl would only know from the first response, and a
@@ -626,12 +698,6 @@ struct HttpFetcher::Impl {
       transfer.connect_to.reset(pin);
       check(curl_easy_setopt(e, CURLOPT_CONNECT_TO, pin));
     }
-    transfer.url = request.url;
-    if (rc != CURLE_OK) {
-      return std::pair{FetchError::other, std::string("curl_easy_setopt failed: ") + curl_easy_strerror(rc)};
-    }
-    transfer.headers = std::move(headers);
-    transfer.easy = std::move(easy);
     return std::nullopt;
   }
 
@@ -679,7 +745,17 @@ struct HttpFetcher::Impl {
     if (node.empty()) return;
     Transfer& transfer = *node.mapped();
     curl_multi_remove_handle(multi_.get(), easy);
+    read_response_info(easy, transfer);
+    if (code == CURLE_OK) {
+      transfer.response.permanent_redirect = permanent_target(transfer);
+    } else {
+      record_failure(transfer, code);
+    }
+    complete(transfer);
+  }
 
+  // Status, URLs, caching headers and connection facts of a finished transfer.
+  void read_response_info(CURL* easy, Transfer& transfer) {
     FetchResponse& response = transfer.response;
     long status = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
@@ -709,29 +785,29 @@ struct HttpFetcher::Impl {
     if (curl_easy_getinfo(easy, CURLINFO_REDIRECT_URL, &redirect_url) == CURLE_OK && redirect_url != nullptr) {
       response.redirect_url = redirect_url;
     }
-    if (code == CURLE_OK) response.permanent_redirect = permanent_target(transfer);
+  }
 
-    if (code != CURLE_OK) {
-      response.error = classify(code, transfer);
-      // A cut-off body must never pass for the document.
-      response.body.clear();
-      response.body.shrink_to_fit();
-      if (response.error == FetchError::blocked_address) {
-        response.error_detail = transfer.blocked_detail;
-      } else if (transfer.body_too_large) {
-        response.error_detail = "body exceeds " + std::to_string(transfer.max_body_bytes) + " bytes";
-      } else if (transfer.out_of_memory) {
-        response.error_detail = "out of memory while storing the body";
-      } else if (code == CURLE_OUT_OF_MEMORY) {
-        // What curl reports for a header block over its 100 KB limit.
-        response.error_detail = "response headers too large (over curl's 100 KB limit)";
-      } else if (transfer.error_buffer[0] != '\0') {
-        response.error_detail = transfer.error_buffer.data();
-      } else {
-        response.error_detail = curl_easy_strerror(code);
-      }
+  // The error of a failed transfer and the most specific detail we have.
+  void record_failure(Transfer& transfer, CURLcode code) {
+    FetchResponse& response = transfer.response;
+    response.error = classify(code, transfer);
+    // A cut-off body must never pass for the document.
+    response.body.clear();
+    response.body.shrink_to_fit();
+    if (response.error == FetchError::blocked_address) {
+      response.error_detail = transfer.blocked_detail;
+    } else if (transfer.body_too_large) {
+      response.error_detail = "body exceeds " + std::to_string(transfer.max_body_bytes) + " bytes";
+    } else if (transfer.out_of_memory) {
+      response.error_detail = "out of memory while storing the body";
+    } else if (code == CURLE_OUT_OF_MEMORY) {
+      // What curl reports for a header block over its 100 KB limit.
+      response.error_detail = "response headers too large (over curl's 100 KB limit)";
+    } else if (transfer.error_buffer[0] != '\0') {
+      response.error_detail = transfer.error_buffer.data();
+    } else {
+      response.error_detail = curl_easy_strerror(code);
     }
-    complete(transfer);
   }
 
   void drain_completions() {
@@ -1104,13 +1180,7 @@ boost::asio::awaitable<bool> HttpFetcher::robots_allow(const FetchRequest& reque
     break;
   }
 
-  if (impl->robots_.size() >= Impl::kMaxRobotsEntries) {
-    const auto now = Clock::now();
-    std::erase_if(impl->robots_, [now](const auto& entry) { return !entry.second.ready && entry.second.expires <= now; });
-    // Still full of fresh entries: start over rather than grow without bound.
-    if (impl->robots_.size() >= Impl::kMaxRobotsEntries)
-      std::erase_if(impl->robots_, [](const auto& entry) { return !entry.second.ready; });
-  }
+  impl->make_room_for_robots();
   auto ready = std::make_shared<asio::steady_timer>(impl->io(), Clock::time_point::max());
   impl->robots_[origin].ready = ready;
 
@@ -1124,25 +1194,11 @@ boost::asio::awaitable<bool> HttpFetcher::robots_allow(const FetchRequest& reque
   if (alive.expired()) co_return false;
   ready->expires_at(Clock::time_point::min());  // wakes the waiters
 
-  const FetchOptions& options = impl->options();
-  RobotsTxt rules = RobotsTxt::allow_all();
-  auto ttl = options.robots_ttl;
   if (response.error == FetchError::cancelled) {
     impl->robots_.erase(origin);
     co_return false;
   }
-  if (response.ok() && response.status >= 200 && response.status < 300) {
-    rules = RobotsTxt::parse(response.body, options.user_agent);
-  } else if (response.ok() && response.status >= 400 && response.status < 500 && response.status != 429) {
-    rules = RobotsTxt::allow_all();  // RFC 9309: no robots.txt, no rules
-  } else {
-    // RFC 9309: unreachable (5xx, 429, network) means "assume complete
-    // disallow"; asked again in a few minutes rather than a day.
-    rules = RobotsTxt::disallow_all();
-    ttl = std::min(ttl, std::chrono::milliseconds(std::chrono::minutes(5)));
-    spdlog::debug("robots.txt of {} unavailable ({}); pages there wait", origin,
-                  response.ok() ? "HTTP " + std::to_string(response.status) : std::string(to_string(response.error)));
-  }
+  auto [rules, ttl] = impl->robots_rules_of(response, origin);
   if (auto delay = rules.crawl_delay())
     impl->politeness().set_host_delay(host, std::min(*delay, std::chrono::milliseconds(std::chrono::minutes(1))));
   const bool allowed = rules.allowed(path);

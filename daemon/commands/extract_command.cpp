@@ -86,10 +86,9 @@ std::string error_line(const std::string& input, const std::string& error) {
   return boost::json::serialize(line);
 }
 
-}  // namespace
-
-int run_extract_command(int argc, char** argv) {
-  Options options;
+// Fills options from the command line; an exit status when the command
+// should stop here (help asked for, or a usage error, already printed).
+std::optional<int> parse_arguments(int argc, char** argv, Options& options) {
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg == "-h" || arg == "--help") {
@@ -123,62 +122,85 @@ int run_extract_command(int argc, char** argv) {
     std::cerr << "newsd extract: --url must be an absolute http(s) URL, got " << options.url << "\n";
     return 2;
   }
+  return std::nullopt;
+}
 
+// The site templates, none when no folder is found and none was asked for;
+// nothing (errors printed) when they do not load.
+std::optional<parsers::SiteTemplateSet> load_templates(const Options& options) {
   parsers::SiteTemplateSet templates;
   if (auto dir = find_templates_dir(options.templates_dir)) {
     std::vector<std::string> errors;
     templates = load_template_directory(*dir, errors);
     if (!errors.empty()) {
       for (const auto& e : errors) std::cerr << e << "\n";
-      return 2;
+      return std::nullopt;
     }
   } else if (!options.templates_dir.empty()) {
     std::cerr << "newsd extract: no templates folder " << options.templates_dir << "\n";
-    return 2;
+    return std::nullopt;
   }
+  return templates;
+}
+
+// The bytes of a URL (fetched once; its content type and final URL go into
+// page) or of a file, or nothing with the reason in error.
+std::optional<std::string> read_input(const std::string& input, std::size_t max_bytes, PageInput& page,
+                                      std::string& error) {
+  if (!is_url(input)) return read_file(input, max_bytes, error);
+  auto fetched = fetch_once(input, static_cast<std::int64_t>(max_bytes),
+                            "newsd-extract/1.0 (+https://example.org/newsd)");
+  if (!fetched.error.empty()) {
+    error = "fetch failed: " + fetched.error;
+    return std::nullopt;
+  }
+  page.content_type = std::move(fetched.response.content_type);
+  page.url = fetched.response.effective_url.empty() ? input : fetched.response.effective_url;
+  return std::move(fetched.response.body);
+}
+
+// Prints one input's record, or its error line; false when it failed.
+bool extract_input(const std::string& input, const Options& options, const ExtractOptions& extract_options,
+                   std::chrono::sys_seconds now) {
+  std::string error;
+  PageInput page;
+  page.fetched_at = now;
+  std::optional<std::string> bytes = read_input(input, extract_options.html.max_bytes, page, error);
+  if (!options.url.empty()) {
+    page.url = options.url;
+    page.url_is_final = true;
+  }
+  if (!bytes) {
+    std::cout << error_line(input, error) << "\n";
+    return false;
+  }
+  page.bytes = *bytes;
+  if (options.fixture) page = parsers::template_fixture_page(*bytes, std::move(page.url));
+  auto result = parsers::extract_article(page, extract_options);
+  if (!result.article) {
+    std::cout << error_line(input, std::string(parsers::to_string(result.error)) + ": " + result.detail) << "\n";
+    return false;
+  }
+  std::cout << boost::json::serialize(options.fixture ? parsers::template_fixture_fields(*result.article)
+                                                      : parsers::article_record(*result.article))
+            << "\n";
+  return true;
+}
+
+}  // namespace
+
+int run_extract_command(int argc, char** argv) {
+  Options options;
+  if (std::optional<int> status = parse_arguments(argc, argv, options)) return *status;
+  std::optional<parsers::SiteTemplateSet> templates = load_templates(options);
+  if (!templates) return 2;
 
   ExtractOptions extract_options;
-  extract_options.templates = &templates;
+  extract_options.templates = &*templates;
   auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   bool any_failed = false;
   for (const auto& input : options.inputs) {
-    std::string error;
-    PageInput page;
-    page.fetched_at = now;
-    std::optional<std::string> bytes;
-    if (is_url(input)) {
-      auto fetched = fetch_once(input, static_cast<std::int64_t>(extract_options.html.max_bytes),
-                                "newsd-extract/1.0 (+https://example.org/newsd)");
-      if (fetched.error.empty()) {
-        bytes = std::move(fetched.response.body);
-        page.content_type = std::move(fetched.response.content_type);
-        page.url = fetched.response.effective_url.empty() ? input : fetched.response.effective_url;
-      } else {
-        error = "fetch failed: " + fetched.error;
-      }
-    } else {
-      bytes = read_file(input, extract_options.html.max_bytes, error);
-    }
-    if (!options.url.empty()) {
-      page.url = options.url;
-      page.url_is_final = true;
-    }
-    if (!bytes) {
-      std::cout << error_line(input, error) << "\n";
-      any_failed = true;
-      continue;
-    }
-    page.bytes = *bytes;
-    if (options.fixture) page = parsers::template_fixture_page(*bytes, std::move(page.url));
-    auto result = parsers::extract_article(page, extract_options);
-    if (!result.article) {
-      std::cout << error_line(input, std::string(parsers::to_string(result.error)) + ": " + result.detail) << "\n";
-      any_failed = true;
-      continue;
-    }
-    std::cout << boost::json::serialize(options.fixture ? parsers::template_fixture_fields(*result.article)
-                                                        : parsers::article_record(*result.article))
-              << "\n";
+    if (!extract_input(input, options, extract_options, now)) any_failed = true;
   }
   std::cout.flush();
   return any_failed ? 1 : 0;

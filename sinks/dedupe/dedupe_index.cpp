@@ -467,6 +467,111 @@ Verdict pending_verdict(const Stored& e) {
   return v;
 }
 
+// The batch's ids in binary, or nothing (logged) when one is not an article id.
+std::optional<std::vector<Id>> parse_batch_ids(std::span<const Observation> batch) {
+  std::vector<Id> ids;
+  ids.reserve(batch.size());
+  for (const auto& o : batch) {
+    auto id = parse_id(o.id);
+    if (!id) {
+      spdlog::error("dedupe index: '{}' is not an article id (32 hex digits); batch of {} not recorded", o.id,
+                    batch.size());
+      return std::nullopt;
+    }
+    ids.push_back(*id);
+  }
+  return ids;
+}
+
+// First sighting: matched against known stories, then stored with its bands,
+// title and time keys.
+int observe_new(Store& store, const Id& id, const Observation& o, const DedupeOptions& options, std::int64_t now_s,
+                std::vector<Verdict>& verdicts) {
+  Stored e;
+  Verdict v;
+  std::optional<std::string> story;
+  int rc;
+  if ((rc = match_story(store, o, options, e, story)) != MDB_SUCCESS) return rc;
+  if (story) {
+    v.novelty = Novelty::near_duplicate;
+    v.duplicate_of = *story;
+    e.duplicate_of = parse_id(*story);
+  }
+  e.first_seen = e.last_seen = now_s;
+  e.title_digest = o.title_digest;
+  e.title_words = stored_title_words(o.title_words);
+  e.body_simhash = o.body_simhash;
+  e.body_words = o.body_words;
+  e.source = std::string(o.source);
+  if ((rc = store.put(id, e)) != MDB_SUCCESS || (rc = store.add_bands(id, e.body_simhash)) != MDB_SUCCESS ||
+      (rc = store.add_title(id, e.title_digest)) != MDB_SUCCESS || (rc = store.add_time(id, now_s)) != MDB_SUCCESS)
+    return rc;
+  verdicts.push_back(std::move(v));
+  return MDB_SUCCESS;
+}
+
+// Whether the observation changes the entry: only one from the entry's own
+// source can, by a new title or a body further than max_distance away.
+bool is_change(const Observation& o, const Stored& e, const DedupeOptions& options) {
+  if (o.source != e.source) return false;
+  const bool body_changed = o.body_simhash != 0 && (e.body_simhash == 0 ||
+                                                    std::popcount(o.body_simhash ^ e.body_simhash) > options.max_distance);
+  return o.title_digest != e.title_digest || body_changed;
+}
+
+// Moves the entry's title and band keys to the changed observation's.
+int apply_change(Store& store, const Id& id, const Observation& o, Stored& e) {
+  int rc;
+  if (o.title_digest != e.title_digest) {
+    if ((rc = store.remove_title(id, e.title_digest)) != MDB_SUCCESS ||
+        (rc = store.add_title(id, o.title_digest)) != MDB_SUCCESS)
+      return rc;
+    e.title_digest = o.title_digest;
+    e.title_words = stored_title_words(o.title_words);
+  }
+  if (o.body_words != 0) e.body_words = o.body_words;
+  if (o.body_simhash != 0 && o.body_simhash != e.body_simhash) {
+    if ((rc = store.remove_bands(id, e.body_simhash)) != MDB_SUCCESS ||
+        (rc = store.add_bands(id, o.body_simhash)) != MDB_SUCCESS)
+      return rc;
+    e.body_simhash = o.body_simhash;
+  }
+  return MDB_SUCCESS;
+}
+
+// A known article seen again: a change bumps its version (unless the last
+// one is still unpublished), and its last-seen time is refreshed at most
+// every touch interval to spare writes.
+int observe_known(Store& store, const Id& id, const Observation& o, const DedupeOptions& options, std::int64_t now_s,
+                  Stored& e, std::vector<Verdict>& verdicts) {
+  int rc;
+  const bool pending = e.version > e.published_version;
+  const bool changed = is_change(o, e, options);
+  bool dirty = false;
+  if (changed) {
+    if (!pending) ++e.version;  // a change to a version not yet published replaces it
+    if ((rc = apply_change(store, id, o, e)) != MDB_SUCCESS) return rc;
+    dirty = true;
+  }
+  if (changed || now_s - e.last_seen >= options.touch_interval.count()) {
+    if ((rc = store.remove_time(id, e.last_seen)) != MDB_SUCCESS || (rc = store.add_time(id, now_s)) != MDB_SUCCESS)
+      return rc;
+    e.last_seen = now_s;
+    dirty = true;
+  }
+  if (dirty && (rc = store.put(id, e)) != MDB_SUCCESS) return rc;
+  if (e.version > e.published_version) {
+    verdicts.push_back(pending_verdict(e));
+  } else {
+    Verdict v;
+    v.novelty = Novelty::unchanged;
+    v.version = e.version;
+    if (e.duplicate_of) v.duplicate_of = hex_id(e.duplicate_of->data());
+    verdicts.push_back(std::move(v));
+  }
+  return MDB_SUCCESS;
+}
+
 }  // namespace
 
 void DedupeIndex::EnvDeleter::operator()(MDB_env* env) const { mdb_env_close(env); }
@@ -517,92 +622,21 @@ int DedupeIndex::write(Work&& work) {
 }
 
 std::optional<std::vector<Verdict>> DedupeIndex::observe(std::span<const Observation> batch, Clock::time_point now) {
-  std::vector<Id> ids;
-  ids.reserve(batch.size());
-  for (const auto& o : batch) {
-    auto id = parse_id(o.id);
-    if (!id) {
-      spdlog::error("dedupe index: '{}' is not an article id (32 hex digits); batch of {} not recorded", o.id,
-                    batch.size());
-      return std::nullopt;
-    }
-    ids.push_back(*id);
-  }
+  const std::optional<std::vector<Id>> ids = parse_batch_ids(batch);
+  if (!ids) return std::nullopt;
   const std::int64_t now_s = to_seconds(now);
-  const std::int64_t touch = options_.touch_interval.count();
   std::vector<Verdict> verdicts;
   int rc = write([&](Store& store) {
     verdicts.clear();
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      const auto& o = batch[i];
-      const Id& id = ids[i];
       Stored e;
-      int rc = store.get(id, e);
+      int rc = store.get((*ids)[i], e);
       if (rc == MDB_NOTFOUND) {
-        Verdict v;
-        std::optional<std::string> story;
-        if ((rc = match_story(store, o, options_, e, story)) != MDB_SUCCESS) return rc;
-        if (story) {
-          v.novelty = Novelty::near_duplicate;
-          v.duplicate_of = *story;
-          e.duplicate_of = parse_id(*story);
-        }
-        e.first_seen = e.last_seen = now_s;
-        e.title_digest = o.title_digest;
-        e.title_words = stored_title_words(o.title_words);
-        e.body_simhash = o.body_simhash;
-        e.body_words = o.body_words;
-        e.source = std::string(o.source);
-        if ((rc = store.put(id, e)) != MDB_SUCCESS || (rc = store.add_bands(id, e.body_simhash)) != MDB_SUCCESS ||
-            (rc = store.add_title(id, e.title_digest)) != MDB_SUCCESS || (rc = store.add_time(id, now_s)) != MDB_SUCCESS)
-          return rc;
-        verdicts.push_back(std::move(v));
-        continue;
+        rc = observe_new(store, (*ids)[i], batch[i], options_, now_s, verdicts);
+      } else if (rc == MDB_SUCCESS) {
+        rc = observe_known(store, (*ids)[i], batch[i], options_, now_s, e, verdicts);
       }
       if (rc != MDB_SUCCESS) return rc;
-
-      const bool pending = e.version > e.published_version;
-      bool changed = false;
-      if (o.source == e.source) {
-        bool body_changed = o.body_simhash != 0 &&
-                            (e.body_simhash == 0 || std::popcount(o.body_simhash ^ e.body_simhash) > options_.max_distance);
-        changed = o.title_digest != e.title_digest || body_changed;
-      }
-      bool dirty = false;
-      if (changed) {
-        if (!pending) ++e.version;  // a change to a version not yet published replaces it
-        if (o.title_digest != e.title_digest) {
-          if ((rc = store.remove_title(id, e.title_digest)) != MDB_SUCCESS ||
-              (rc = store.add_title(id, o.title_digest)) != MDB_SUCCESS)
-            return rc;
-          e.title_digest = o.title_digest;
-          e.title_words = stored_title_words(o.title_words);
-        }
-        if (o.body_words != 0) e.body_words = o.body_words;
-        if (o.body_simhash != 0 && o.body_simhash != e.body_simhash) {
-          if ((rc = store.remove_bands(id, e.body_simhash)) != MDB_SUCCESS ||
-              (rc = store.add_bands(id, o.body_simhash)) != MDB_SUCCESS)
-            return rc;
-          e.body_simhash = o.body_simhash;
-        }
-        dirty = true;
-      }
-      if (changed || now_s - e.last_seen >= touch) {
-        if ((rc = store.remove_time(id, e.last_seen)) != MDB_SUCCESS || (rc = store.add_time(id, now_s)) != MDB_SUCCESS)
-          return rc;
-        e.last_seen = now_s;
-        dirty = true;
-      }
-      if (dirty && (rc = store.put(id, e)) != MDB_SUCCESS) return rc;
-      if (e.version > e.published_version) {
-        verdicts.push_back(pending_verdict(e));
-      } else {
-        Verdict v;
-        v.novelty = Novelty::unchanged;
-        v.version = e.version;
-        if (e.duplicate_of) v.duplicate_of = hex_id(e.duplicate_of->data());
-        verdicts.push_back(std::move(v));
-      }
     }
     std::size_t evicted = 0;
     return store.evict(now_s - options_.ttl.count(), options_.max_entries, batch.size() + kEvictionSlack, evicted);
