@@ -131,7 +131,9 @@ Daemon::Daemon(Config config) : parts_(std::make_unique<Parts>(std::move(config)
   p.outbox = std::make_unique<Outbox>(p.io, p.state, *p.sink, kafka.outbox_capacity, p.writes.get_executor());
   // Every acknowledged version reaches the story memory, replayed records' too.
   p.outbox->on_acknowledged([&p](const std::string& id, std::uint32_t version) { p.stories.published(id, version); });
-  p.outbox->dead_letters(kafka.dead_letter_topic, static_cast<std::size_t>(kafka.dead_letter_max_body));
+  p.outbox->dead_letters([&records = p.records](const sinks::OutRecord& refused, const std::string& why) {
+    return records.refused(refused, why, std::chrono::system_clock::now());
+  });
 
   p.context = std::make_unique<PollerContext>(
       PollerContext{p.io, p.cpu, p.fetch_shared, *p.outbox, p.records, p.history, &p.pages, &p.stories});

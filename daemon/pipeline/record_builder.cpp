@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
@@ -15,6 +16,21 @@ namespace newsd::daemon {
 namespace {
 
 constexpr std::string_view kDeadLetterSchema = "newsd.deadletter.v1";
+
+std::string header_of(const sinks::OutRecord& record, std::string_view name) {
+  for (const auto& [key, value] : record.headers)
+    if (key == name) return value;
+  return {};
+}
+
+// The record's own URL, when its value is an article record.
+std::string record_url(const sinks::OutRecord& record) {
+  boost::system::error_code ec;
+  auto value = boost::json::parse(record.value, ec);
+  if (ec || !value.is_object()) return {};
+  const auto* url = value.as_object().if_contains("url");
+  return url && url->is_string() ? std::string(url->as_string()) : std::string();
+}
 
 // The event's time: when the story says it changed, else when it was
 // published, else when newsd fetched it; in the offset the source stated.
@@ -73,13 +89,24 @@ std::optional<sinks::OutRecord> RecordBuilder::dead_letter(const std::string& so
                              {"body", parsers::sanitize_utf8(kept)},
                              {"body_truncated", whole > kept.size()}};
   std::string id = parsers::hex_digest("deadletter\n" + source_id + "\n" + what.url + "\n" +
-                                       parsers::format_rfc3339(seconds));
+                                       parsers::format_rfc3339(seconds) + what.what);
   return sinks::OutRecord{settings_.dead_letter_topic,
                           std::move(id),
                           boost::json::serialize(letter),
                           {{"schema", std::string(kDeadLetterSchema)},
                            {"source", source_id},
                            {"content-type", "application/json"}}};
+}
+
+std::optional<sinks::OutRecord> RecordBuilder::refused(const sinks::OutRecord& record, const std::string& why,
+                                                       std::chrono::system_clock::time_point now) const {
+  if (record.topic == settings_.dead_letter_topic) return std::nullopt;  // never a letter about a letter
+  Unusable what{.url = record_url(record),
+                .content_type = "application/json",
+                .bytes = record.value,
+                .error = "record refused by Kafka: " + why,
+                .what = "\n" + record.key + "\n" + header_of(record, "version")};
+  return dead_letter(header_of(record, "source"), what, now);
 }
 
 std::string expand_topic(const std::string& topic, const std::string& source, const std::string& language) {

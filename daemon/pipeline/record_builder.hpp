@@ -36,6 +36,7 @@ struct Unusable {
   std::string_view bytes;       // what is kept of the body (cut to dead_letter_max_body)
   std::size_t body_size = 0;    // the whole body's size; 0: bytes is the whole body
   std::string error;
+  std::string what;             // names the record refused, when it is one (keeps dead letters distinct)
 };
 
 class RecordBuilder {
@@ -50,6 +51,12 @@ class RecordBuilder {
   // no dead-letter topic is configured.
   std::optional<sinks::OutRecord> dead_letter(const std::string& source_id, const Unusable& what,
                                               std::chrono::system_clock::time_point now) const;
+
+  // The dead letter of a record Kafka refused for good (too large, an
+  // invalid topic): its value is the body; nullopt when no dead-letter topic
+  // is configured or the refused record is itself a dead letter.
+  std::optional<sinks::OutRecord> refused(const sinks::OutRecord& record, const std::string& why,
+                                          std::chrono::system_clock::time_point now) const;
 
   const RecordSettings& settings() const { return settings_; }
 

@@ -31,49 +31,6 @@ constexpr auto kMaxRetryDelay = std::chrono::milliseconds(std::chrono::seconds(3
 // timer only guards against none coming (e.g. the sink freed room otherwise).
 constexpr auto kQueueFullRecheck = std::chrono::milliseconds(100);
 
-std::string header(const sinks::OutRecord& record, std::string_view name) {
-  for (const auto& [key, value] : record.headers)
-    if (key == name) return value;
-  return {};
-}
-
-// The record's own URL, when its value is an article record.
-std::string record_url(const sinks::OutRecord& record) {
-  boost::system::error_code ec;
-  auto value = boost::json::parse(record.value, ec);
-  if (ec || !value.is_object()) return {};
-  const auto* url = value.as_object().if_contains("url");
-  return url && url->is_string() ? std::string(url->as_string()) : std::string();
-}
-
-// A newsd.deadletter.v1 record for a record Kafka can never take; the body
-// is the record's value, cut to `max_body` bytes.
-std::pair<std::string, sinks::OutRecord> dead_letter_for(const sinks::OutboxEntry& entry,
-                                                         const std::string& why,
-                                                         const std::string& topic,
-                                                         std::size_t max_body) {
-  auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-  std::string source = header(entry.record, "source");
-  std::string_view value = entry.record.value;
-  bool truncated = value.size() > max_body;
-  boost::json::object letter{
-      {"schema", "newsd.deadletter.v1"},
-      {"source", source},
-      {"url", record_url(entry.record)},
-      {"error", "record refused by Kafka: " + why},
-      {"http_status", 0},
-      {"content_type", "application/json"},
-      {"fetched_at", parsers::format_rfc3339(now)},
-      {"body", parsers::sanitize_utf8(value.substr(0, max_body))},
-      {"body_truncated", truncated}};
-  std::string id = parsers::hex_digest("deadletter\n" + source + "\n" + entry.id + "\n" +
-                                       std::to_string(entry.sequence));
-  return {id, sinks::OutRecord{topic, id, boost::json::serialize(letter),
-                               {{"schema", "newsd.deadletter.v1"},
-                                {"source", source},
-                                {"content-type", "application/json"}}}};
-}
-
 }  // namespace
 
 Outbox::Outbox(asio::io_context& io, sinks::DeliveryState& state, sinks::Sink& sink,
@@ -238,11 +195,12 @@ void Outbox::delivered(Pending& pending, const sinks::DeliveryReport& report) {
 
 void Outbox::give_up(const sinks::OutboxEntry& entry, const std::string& why) {
   ++refused_;
-  // A refused dead letter is not dead-lettered again.
-  bool letter = !dead_letter_topic_.empty() && entry.record.topic != dead_letter_topic_;
+  auto dead = dead_letter_ ? dead_letter_(entry.record, why) : std::nullopt;
+  const bool letter = dead.has_value();
   if (letter) {
     std::vector<std::pair<std::string, sinks::OutRecord>> letters;
-    letters.push_back(dead_letter_for(entry, why, dead_letter_topic_, dead_letter_max_body_));
+    std::string key = dead->key;
+    letters.emplace_back(std::move(key), std::move(*dead));
     auto entries = state_.enqueue(std::move(letters));
     if (!entries) {
       // Kept in the outbox: given up again (and dead-lettered) after a restart.

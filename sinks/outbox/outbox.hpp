@@ -62,11 +62,11 @@ class Outbox {
   Outbox(boost::asio::io_context& io, sinks::DeliveryState& state, sinks::Sink& sink,
          std::size_t capacity, std::optional<boost::asio::any_io_executor> writes = std::nullopt);
 
-  // Where records Kafka can never take are reported; empty topic: nowhere.
-  void dead_letters(std::string topic, std::size_t max_body) {
-    dead_letter_topic_ = std::move(topic);
-    dead_letter_max_body_ = max_body;
-  }
+  // The dead letter of a record Kafka can never take (made by the pipeline's
+  // RecordBuilder, which owns every record's shape); nullopt: none.
+  using DeadLetterMaker =
+      std::function<std::optional<sinks::OutRecord>(const sinks::OutRecord& refused, const std::string& why)>;
+  void dead_letters(DeadLetterMaker make) { dead_letter_ = std::move(make); }
 
   // Waiting in the outbox for Kafka's acknowledgement.
   bool waiting(const std::string& id) const { return waiting_.contains(id); }
@@ -156,8 +156,7 @@ class Outbox {
   std::optional<boost::asio::any_io_executor> writes_;
   std::size_t reserved_ = 0;  // room taken by async_submit() calls waiting for their write
   bool committing_ = false;   // a batch of acknowledgements is being written on `writes`
-  std::string dead_letter_topic_;
-  std::size_t dead_letter_max_body_ = 64 * 1024;
+  DeadLetterMaker dead_letter_;
   std::unordered_set<std::string> waiting_;  // ids in the outbox
   std::map<std::uint64_t, std::chrono::steady_clock::time_point> since_;  // sequence -> when it came
   std::map<std::uint64_t, Pending> queue_;   // not handed to the sink yet, by sequence

@@ -162,5 +162,27 @@ TEST(RecordBuilder, ADeadLetterCutsTheBodyAtItsCapAndSaysSo) {
   EXPECT_FALSE(boost::json::parse(whole->value).as_object().at("body_truncated").as_bool());
 }
 
+TEST(RecordBuilder, ARecordKafkaRefusedBecomesADeadLetterWithItsValueAsTheBody) {
+  RecordBuilder builder({.default_topic = "news", .dead_letter_topic = "news.dead", .dead_letter_max_body = 200});
+  auto article = article_with_body(std::string(5000, 'x'));
+  auto record = builder.article(article, source_named("s1"), 2);
+  const auto now = std::chrono::system_clock::now();
+  auto letter = builder.refused(record, "Broker: Message size too large", now);
+  ASSERT_TRUE(letter);
+  EXPECT_EQ(letter->topic, "news.dead");
+  auto value = boost::json::parse(letter->value).as_object();
+  EXPECT_EQ(value.at("schema").as_string(), "newsd.deadletter.v1");
+  EXPECT_EQ(value.at("source").as_string(), "s1");
+  EXPECT_EQ(value.at("url").as_string(), article.url);
+  EXPECT_EQ(value.at("error").as_string(), "record refused by Kafka: Broker: Message size too large");
+  EXPECT_EQ(value.at("body").as_string().size(), 200u);
+  EXPECT_TRUE(value.at("body_truncated").as_bool());
+  // Two versions of one story refused in one second are two letters.
+  auto other = builder.refused(builder.article(article, source_named("s1"), 3), "too large", now);
+  EXPECT_NE(other->key, letter->key);
+  // A refused dead letter is not dead-lettered again.
+  EXPECT_FALSE(builder.refused(*letter, "too large", now));
+}
+
 }  // namespace
 }  // namespace newsd::daemon
