@@ -45,6 +45,24 @@ class OutboxTest : public ::testing::Test {
     return out;
   }
 
+  // One record of `id` at `version` whose value is not plain text (a NUL,
+  // bytes that are not UTF-8), so a replay that re-encodes anything shows.
+  static std::pair<std::string, sinks::OutRecord> record(const std::string& id, std::uint32_t version) {
+    std::string value = "{\"url\":\"https://example.org/" + id + "\",\"v\":" + std::to_string(version) + "}";
+    value += std::string("\0\xff\xfe\r\n", 5) + id;
+    return {id, sinks::OutRecord{"news." + id, id, value,
+                                 {{"schema", "newsd.article.v1"},
+                                  {"source", "s1"},
+                                  {"version", std::to_string(version)},
+                                  {"content-type", "application/json"}}}};
+  }
+
+  // Closes and opens the delivery state again, as a restart does.
+  void reopen_state() {
+    state_.reset();
+    state_ = std::make_unique<sinks::DeliveryState>(dir_);
+  }
+
   static std::vector<std::string> keys(const std::vector<sinks::OutRecord>& produced) {
     std::vector<std::string> out;
     for (const auto& record : produced) out.push_back(record.key);
@@ -206,6 +224,236 @@ TEST_F(OutboxTest, TheOldestRecordsAgeIsReportedUntilItIsAcknowledged) {
   sink_.deliver_all();
   ASSERT_TRUE(run_until(io_, [&] { return outbox.size() == 0; }));
   EXPECT_EQ(outbox.oldest_age(later), std::chrono::seconds(0));
+}
+
+// One run of the daemon: its event loop, its sink and its outbox, gone
+// together as in a crash (pending handlers are destroyed, never run).
+struct DaemonRun {
+  explicit DaemonRun(sinks::DeliveryState& state, std::size_t capacity = 100) : outbox(io, state, sink, capacity) {}
+  boost::asio::io_context io;
+  FakeSink sink;
+  Outbox outbox;
+};
+
+TEST_F(OutboxTest, RecordsNotAcknowledgedBeforeACrashAreReplayedInOrderByteForByte) {
+  std::vector<std::pair<std::string, sinks::OutRecord>> submitted;
+  {
+    DaemonRun first(*state_);
+    std::vector<std::pair<std::string, sinks::OutRecord>> batch{record("a", 1), record("b", 2), record("c", 1)};
+    submitted.insert(submitted.end(), batch.begin(), batch.end());
+    ASSERT_EQ(first.outbox.submit(batch), 3u);
+    std::vector<std::pair<std::string, sinks::OutRecord>> later{record("d", 7)};
+    submitted.insert(submitted.end(), later.begin(), later.end());
+    ASSERT_EQ(first.outbox.submit(later), 1u);
+    ASSERT_TRUE(run_until(first.io, [&] { return first.sink.produced.size() == 4; }));
+    first.sink.report();  // "a" only; "b", "c", "d" are in flight at the crash
+    ASSERT_TRUE(run_until(first.io, [&] { return first.outbox.size() == 3; }));
+  }  // crash: no acknowledgement of "b", "c", "d", nothing flushed or closed
+  reopen_state();
+  EXPECT_EQ(state_->outbox_size(), 3u);
+
+  DaemonRun second(*state_);
+  EXPECT_EQ(second.outbox.replay(), 3u);
+  EXPECT_TRUE(second.outbox.waiting("b"));
+  EXPECT_FALSE(second.outbox.waiting("a"));
+  ASSERT_TRUE(run_until(second.io, [&] { return second.sink.produced.size() == 3; }));
+  ASSERT_EQ(keys(second.sink.produced), (std::vector<std::string>{"b", "c", "d"}));
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto& original = submitted[i + 1].second;
+    const auto& replayed = second.sink.produced[i];
+    EXPECT_EQ(replayed.topic, original.topic);
+    EXPECT_EQ(replayed.key, original.key);
+    EXPECT_EQ(replayed.value, original.value) << "value of " << original.key << " changed by the replay";
+    EXPECT_EQ(replayed.headers, original.headers);
+    EXPECT_EQ(sinks::record_version(replayed), sinks::record_version(original));
+  }
+
+  second.sink.deliver_all();
+  ASSERT_TRUE(run_until(second.io, [&] { return second.outbox.size() == 0; }));
+  EXPECT_EQ(second.outbox.published_version("b"), 2u);
+  EXPECT_EQ(second.outbox.published_version("d"), 7u);
+  EXPECT_EQ(state_->outbox_size(), 0u);
+}
+
+TEST_F(OutboxTest, AnEntryWhoseVersionWasAlreadyPublishedIsNotReplayedButANewerOneIs) {
+  {
+    DaemonRun first(*state_);
+    ASSERT_EQ(first.outbox.submit({record("a", 1), record("b", 2)}), 2u);
+  }
+  // An older run recorded these versions published but kept the entries:
+  // "a" at its version, "b" only at an older one (an edit was in flight).
+  std::vector<sinks::Acknowledgement> acks{{1000, "a", 1}, {1001, "b", 1}};
+  ASSERT_TRUE(state_->acknowledge(acks, std::chrono::system_clock::now()));
+  reopen_state();
+
+  DaemonRun second(*state_);
+  EXPECT_EQ(second.outbox.replay(), 1u);
+  ASSERT_TRUE(run_until(second.io, [&] { return second.sink.produced.size() == 1; }));
+  EXPECT_EQ(keys(second.sink.produced), (std::vector<std::string>{"b"}));
+  EXPECT_EQ(state_->outbox_size(), 1u);  // "a" left the outbox without being produced
+  EXPECT_FALSE(second.outbox.waiting("a"));
+  EXPECT_TRUE(second.outbox.known("a"));
+}
+
+TEST_F(OutboxTest, AWaitingPollerResumesOnlyOnceADeliveryFreesRoom) {
+  Outbox outbox(io_, *state_, sink_, 2);
+  ASSERT_EQ(outbox.submit(records({"a", "b"})), 2u);
+  ASSERT_TRUE(outbox.full());
+
+  bool resumed = false;
+  std::size_t room_at_resumption = 0;
+  boost::asio::co_spawn(
+      io_,
+      [&]() -> boost::asio::awaitable<void> {
+        co_await outbox.wait_for_room();
+        resumed = true;
+        room_at_resumption = outbox.room();
+      },
+      [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
+
+  // Produced, not yet acknowledged: still full.
+  ASSERT_TRUE(run_until(io_, [&] { return sink_.produced.size() == 2; }));
+  EXPECT_FALSE(run_until(io_, [&] { return resumed; }, std::chrono::milliseconds(50)));
+  // A failed delivery frees nothing either.
+  sink_.report({false, "Local: Message timed out", false});
+  EXPECT_FALSE(run_until(io_, [&] { return resumed; }, std::chrono::milliseconds(50)));
+  EXPECT_TRUE(outbox.full());
+
+  sink_.report();  // "b" delivered
+  ASSERT_TRUE(run_until(io_, [&] { return resumed; }, std::chrono::seconds(2)));
+  EXPECT_EQ(room_at_resumption, 1u);
+}
+
+TEST_F(OutboxTest, CloseReleasesAPollerWaitingForRoom) {
+  Outbox outbox(io_, *state_, sink_, 1);
+  ASSERT_EQ(outbox.submit(records({"a"})), 1u);
+  bool resumed = false;
+  boost::asio::co_spawn(
+      io_,
+      [&]() -> boost::asio::awaitable<void> {
+        co_await outbox.wait_for_room();
+        resumed = true;
+      },
+      [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
+  EXPECT_FALSE(run_until(io_, [&] { return resumed; }, std::chrono::milliseconds(50)));
+  outbox.close();
+  ASSERT_TRUE(run_until(io_, [&] { return resumed; }, std::chrono::seconds(2)));
+  EXPECT_TRUE(outbox.full());  // released for shutdown, not because there is room
+}
+
+TEST_F(OutboxTest, ABurstOfAcknowledgementsIsCommittedInOneTurnAndSurvivesAReopen) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 50; ++i) ids.push_back("r" + std::to_string(i));
+  std::size_t told = 0;
+  {
+    Outbox outbox(io_, *state_, sink_, 100);
+    outbox.on_acknowledged([&](const std::string&, std::uint32_t) { ++told; });
+    ASSERT_EQ(outbox.submit(records(ids)), ids.size());
+    ASSERT_TRUE(run_until(io_, [&] { return sink_.produced.size() == ids.size(); }));
+
+    sink_.deliver_all();
+    // Reported, not yet durable: nothing is written per report.
+    EXPECT_EQ(outbox.size(), ids.size());
+    EXPECT_EQ(state_->outbox_size(), ids.size());
+    EXPECT_EQ(state_->published_size(), 0u);
+    EXPECT_EQ(told, 0u);
+
+    // One handler on the event loop records the whole burst.
+    io_.restart();
+    EXPECT_EQ(io_.poll_one(), 1u);
+    EXPECT_EQ(outbox.size(), 0u);
+    EXPECT_EQ(state_->outbox_size(), 0u);
+    EXPECT_EQ(state_->published_size(), ids.size());
+    EXPECT_EQ(told, ids.size());
+    io_.poll();
+  }
+  reopen_state();
+  EXPECT_EQ(state_->outbox_size(), 0u);
+  EXPECT_EQ(state_->published_size(), ids.size());
+  DaemonRun next(*state_);
+  EXPECT_EQ(next.outbox.replay(), 0u);
+  for (const auto& id : ids) EXPECT_TRUE(next.outbox.known(id)) << id;
+  EXPECT_TRUE(next.sink.produced.empty());
+}
+
+TEST_F(OutboxTest, CommitWritesAcknowledgementsReportedSoFarAtOnce) {
+  {
+    DaemonRun run(*state_);
+    ASSERT_EQ(run.outbox.submit({record("a", 1), record("b", 1)}), 2u);
+    ASSERT_TRUE(run_until(run.io, [&] { return run.sink.produced.size() == 2; }));
+    run.sink.deliver_all();
+    run.outbox.commit();  // as at shutdown: the event loop does not turn again
+  }
+  reopen_state();
+  EXPECT_EQ(state_->outbox_size(), 0u);
+  EXPECT_TRUE(state_->published("a"));
+  EXPECT_TRUE(state_->published("b"));
+}
+
+TEST_F(OutboxTest, ThePublishedVersionIsRecordedWithTheAcknowledgementAndSurvivesAReopen) {
+  {
+    DaemonRun run(*state_);
+    EXPECT_EQ(run.outbox.published_version("a"), 0u);
+    ASSERT_EQ(run.outbox.submit({record("a", 1)}), 1u);
+    ASSERT_TRUE(run_until(run.io, [&] { return run.sink.produced.size() == 1; }));
+    run.sink.report();
+    ASSERT_TRUE(run_until(run.io, [&] { return run.outbox.size() == 0; }));
+    EXPECT_EQ(run.outbox.published_version("a"), 1u);
+
+    ASSERT_EQ(run.outbox.submit({record("a", 3)}), 1u);  // an edit
+    ASSERT_TRUE(run_until(run.io, [&] { return run.sink.produced.size() == 2; }));
+    run.sink.report();
+    ASSERT_TRUE(run_until(run.io, [&] { return run.outbox.size() == 0; }));
+    EXPECT_EQ(run.outbox.published_version("a"), 3u);
+  }  // no story memory heard of it: only the delivery state knows
+  reopen_state();
+  DaemonRun next(*state_);
+  EXPECT_EQ(next.outbox.published_version("a"), 3u);
+  EXPECT_EQ(next.outbox.published_version("never"), 0u);
+  // The journal holds it for the story memory, at the version delivered last.
+  EXPECT_EQ(state_->unapplied(), (std::vector<std::pair<std::string, std::uint32_t>>{{"a", 3}}));
+}
+
+TEST_F(OutboxTest, ARecordIsWaitingUntilItsAcknowledgementIsDurableThenKnownOnly) {
+  std::uint32_t acknowledged_version = 0;
+  {
+    DaemonRun run(*state_);
+    run.outbox.on_acknowledged([&](const std::string&, std::uint32_t version) { acknowledged_version = version; });
+    EXPECT_FALSE(run.outbox.known("a"));
+    EXPECT_FALSE(run.outbox.waiting("a"));
+    ASSERT_EQ(run.outbox.submit({record("a", 2), record("b", 1)}), 2u);
+    EXPECT_TRUE(run.outbox.waiting("a"));
+    EXPECT_TRUE(run.outbox.known("a"));
+    ASSERT_TRUE(run_until(run.io, [&] { return run.sink.produced.size() == 2; }));
+    EXPECT_TRUE(run.outbox.waiting("a"));  // handed over is not delivered
+
+    run.sink.report();  // "a" delivered, not yet recorded
+    EXPECT_TRUE(run.outbox.waiting("a"));
+    EXPECT_FALSE(state_->published("a"));
+    ASSERT_TRUE(run_until(run.io, [&] { return !run.outbox.waiting("a"); }));
+    EXPECT_TRUE(run.outbox.known("a"));
+    EXPECT_TRUE(state_->published("a"));
+    EXPECT_EQ(acknowledged_version, 2u);
+
+    run.sink.report({false, "Local: Message timed out", false});  // "b" failed: still waiting
+    run.io.restart();
+    run.io.poll();
+    EXPECT_TRUE(run.outbox.waiting("b"));
+    EXPECT_FALSE(state_->published("b"));
+  }
+  reopen_state();
+  DaemonRun next(*state_);
+  EXPECT_TRUE(next.outbox.known("a"));  // from the published set
+  EXPECT_FALSE(next.outbox.waiting("a"));
+  EXPECT_FALSE(next.outbox.waiting("b"));  // until replayed
+  next.outbox.replay();
+  EXPECT_TRUE(next.outbox.waiting("b"));
+  EXPECT_TRUE(next.outbox.known("b"));
+  EXPECT_EQ(next.outbox.size(), 1u);
 }
 
 }  // namespace
