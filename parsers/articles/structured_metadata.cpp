@@ -472,106 +472,121 @@ std::vector<std::string> split_authors(std::string_view byline) {
   return out;
 }
 
-StructuredMetadata read_structured_metadata(const pugi::xml_document& dom) {
-  StructuredMetadata meta;
+namespace {
+
+// What the element scan gathers besides the fields it writes into
+// StructuredMetadata directly; merged by priority once the scan is done.
+struct PageSignals {
   MetaTags tags;
-  JsonLdIndex index;
-  std::vector<json::value> json_ld;  // owns what index points into
-  json_ld.reserve(16);
+  std::vector<json::value> json_ld;  // owns what the JsonLdIndex points into
   std::string itemprop_headline, itemprop_published, itemprop_updated, time_published, time_any, itemprop_image;
-  std::vector<std::string> itemprop_authors;
-
-  pugi::xml_node root = dom.document_element();
-  meta.language = primary_language(root.attribute("lang").value());
-  if (meta.language.empty()) meta.language = primary_language(root.attribute("xml:lang").value());
-
-  // One pass over the elements in document order.
+  std::vector<std::string> itemprop_authors, rel_author_names, byline_names;
   pugi::xml_node breadcrumb_container;
-  std::vector<std::string> rel_author_names, byline_names;
-  for (pugi::xml_node node = root; node; node = next_element(node, root)) {
-    std::string_view name = node.name();
-    std::string_view class_attr, id_attr, itemprop;
-    for (pugi::xml_attribute a = node.first_attribute(); a; a = a.next_attribute()) {
-      std::string_view attribute = a.name();
-      if (attribute == "class") class_attr = a.value();
-      else if (attribute == "id") id_attr = a.value();
-      else if (attribute == "itemprop") itemprop = a.value();
-    }
-    if (!breadcrumb_container && (contains_ascii_ci(class_attr, "breadcrumb") || contains_ascii_ci(id_attr, "breadcrumb") ||
-                                  id_attr == "crumbs"))
-      breadcrumb_container = node;
-    if (meta.heading_elements.size() < kMaxHeadingElements &&
-        (name == "h1" || name == "h2" || (name != "meta" && has_token(itemprop, "headline"))))
-      meta.heading_elements.push_back(node);
-    if (meta.date_elements.size() < kMaxDateElements && name != "html" && name != "body" &&
-        (name == "time" || looks_like_date_hint(class_attr) || looks_like_date_hint(id_attr)))
-      meta.date_elements.push_back(node);
-    if (name == "a" && rel_author_names.size() < 8 && contains_ascii_ci(node.attribute("rel").value(), "author"))
-      for (auto& a : split_authors(dom_text(node))) add_unique(rel_author_names, std::move(a));
-    if (byline_names.empty() && is_byline_element(name, class_attr, id_attr)) {
-      std::string text = dom_text(node);
-      if (!text.empty() && text.size() <= kMaxBylineBytes)
-        for (auto& a : split_authors(text)) add_unique(byline_names, std::move(a));
-    }
-    if (name == "meta") {
-      read_meta(node, tags);
-    } else if (name == "script") {
-      if (json_ld.size() < json_ld.capacity() && std::string_view(node.attribute("type").value()).find("ld+json") != std::string_view::npos)
-        if (auto value = parse_json_ld(node.child_value())) json_ld.push_back(std::move(*value));
-      continue;
-    } else if (name == "title") {
-      if (meta.document_title.empty()) meta.document_title = dom_text(node);
-      if (meta.document_title.empty()) meta.document_title = normalize_whitespace(node.child_value());
-    } else if (name == "link") {
-      std::string rel = lower_ascii(node.attribute("rel").value());
-      if (rel == "canonical" && meta.canonical_url.empty()) meta.canonical_url = normalize_whitespace(node.attribute("href").value());
-    } else if (name == "time") {
-      std::string_view datetime = node.attribute("datetime").value();
-      if (!datetime.empty()) {
-        std::string cls = lower_ascii(node.attribute("class").value());
-        bool published = node.attribute("pubdate") || cls.find("publish") != std::string::npos ||
-                         cls.find("pubdate") != std::string::npos || cls.find("entry-date") != std::string::npos;
-        if (published && time_published.empty()) time_published = datetime;
-        if (time_any.empty()) time_any = datetime;
-      }
-    }
-    if (!itemprop.empty() && name != "meta") {
-      if (itemprop == "headline" && itemprop_headline.empty()) itemprop_headline = dom_text(node);
-      else if (itemprop == "datePublished" && itemprop_published.empty()) itemprop_published = itemprop_value(node);
-      else if (itemprop == "dateModified" && itemprop_updated.empty()) itemprop_updated = itemprop_value(node);
-      else if (itemprop == "image" && itemprop_image.empty()) itemprop_image = itemprop_value(node);
-      else if (itemprop == "author" || itemprop == "creator") {
-        pugi::xml_node name_node = node.find_node([](pugi::xml_node n) {
-          return std::string_view(n.attribute("itemprop").value()) == "name";
-        });
-        std::string author = name_node ? itemprop_value(name_node) : itemprop_value(node);
-        for (auto& a : split_authors(author)) add_unique(itemprop_authors, std::move(a));
-      }
+};
+
+struct ElementAttributes {
+  std::string_view class_attr, id_attr, itemprop;
+};
+
+ElementAttributes element_attributes(pugi::xml_node node) {
+  ElementAttributes out;
+  for (pugi::xml_attribute a = node.first_attribute(); a; a = a.next_attribute()) {
+    std::string_view attribute = a.name();
+    if (attribute == "class") out.class_attr = a.value();
+    else if (attribute == "id") out.id_attr = a.value();
+    else if (attribute == "itemprop") out.itemprop = a.value();
+  }
+  return out;
+}
+
+// Remembers elements later stages look at again: the breadcrumb container,
+// headings, date-like elements, rel=author links and the first byline.
+void note_landmarks(pugi::xml_node node, std::string_view name, const ElementAttributes& attrs, StructuredMetadata& meta,
+                    PageSignals& signals) {
+  if (!signals.breadcrumb_container &&
+      (contains_ascii_ci(attrs.class_attr, "breadcrumb") || contains_ascii_ci(attrs.id_attr, "breadcrumb") ||
+       attrs.id_attr == "crumbs"))
+    signals.breadcrumb_container = node;
+  if (meta.heading_elements.size() < kMaxHeadingElements &&
+      (name == "h1" || name == "h2" || (name != "meta" && has_token(attrs.itemprop, "headline"))))
+    meta.heading_elements.push_back(node);
+  if (meta.date_elements.size() < kMaxDateElements && name != "html" && name != "body" &&
+      (name == "time" || looks_like_date_hint(attrs.class_attr) || looks_like_date_hint(attrs.id_attr)))
+    meta.date_elements.push_back(node);
+  if (name == "a" && signals.rel_author_names.size() < 8 && contains_ascii_ci(node.attribute("rel").value(), "author"))
+    for (auto& a : split_authors(dom_text(node))) add_unique(signals.rel_author_names, std::move(a));
+  if (signals.byline_names.empty() && is_byline_element(name, attrs.class_attr, attrs.id_attr)) {
+    std::string text = dom_text(node);
+    if (!text.empty() && text.size() <= kMaxBylineBytes)
+      for (auto& a : split_authors(text)) add_unique(signals.byline_names, std::move(a));
+  }
+}
+
+// Reads <meta>, <script type=ld+json>, <title>, <link rel=canonical> and
+// <time datetime>. Returns false for a script, whose itemprops are not read.
+bool read_head_element(pugi::xml_node node, std::string_view name, StructuredMetadata& meta, PageSignals& signals) {
+  if (name == "meta") {
+    read_meta(node, signals.tags);
+  } else if (name == "script") {
+    auto& json_ld = signals.json_ld;
+    if (json_ld.size() < json_ld.capacity() && std::string_view(node.attribute("type").value()).find("ld+json") != std::string_view::npos)
+      if (auto value = parse_json_ld(node.child_value())) json_ld.push_back(std::move(*value));
+    return false;
+  } else if (name == "title") {
+    if (meta.document_title.empty()) meta.document_title = dom_text(node);
+    if (meta.document_title.empty()) meta.document_title = normalize_whitespace(node.child_value());
+  } else if (name == "link") {
+    std::string rel = lower_ascii(node.attribute("rel").value());
+    if (rel == "canonical" && meta.canonical_url.empty()) meta.canonical_url = normalize_whitespace(node.attribute("href").value());
+  } else if (name == "time") {
+    std::string_view datetime = node.attribute("datetime").value();
+    if (!datetime.empty()) {
+      std::string cls = lower_ascii(node.attribute("class").value());
+      bool published = node.attribute("pubdate") || cls.find("publish") != std::string::npos ||
+                       cls.find("pubdate") != std::string::npos || cls.find("entry-date") != std::string::npos;
+      if (published && signals.time_published.empty()) signals.time_published = datetime;
+      if (signals.time_any.empty()) signals.time_any = datetime;
     }
   }
-  for (const auto& value : json_ld) index.add(value);
-  read_json_ld(index, meta);
-  if (meta.breadcrumbs.empty() && breadcrumb_container) meta.breadcrumbs = breadcrumbs_in(breadcrumb_container);
+  return true;
+}
 
-  auto first = [](std::initializer_list<const std::string*> options) {
-    for (const auto* o : options)
-      if (!o->empty()) return *o;
-    return std::string{};
-  };
-  if (meta.headline.empty()) meta.headline = tags.headline;
-  if (meta.title.empty()) meta.title = first({&tags.headline, &tags.og_title, &tags.twitter_title, &tags.dc_title, &itemprop_headline});
-  meta.og_title = tags.og_title;
-  meta.twitter_title = tags.twitter_title;
-  if (meta.description.empty()) meta.description = first({&tags.og_description, &tags.description});
-  else if (!tags.og_description.empty()) meta.description = tags.og_description;
-  // Bylines, most specific source first (JSON-LD, meta author, article:author,
-  // Dublin Core, itemprop, rel=author, then a visible byline element). E-mail
-  // addresses, photo credits and slug duplicates go. A source that names only
-  // the publication ("stern.de", the site name) gives way to a later one
-  // that names people, and stands when none does: it is what the page says.
+// Microdata outside <meta>: the first headline, dates and image, every author.
+void read_itemprop(pugi::xml_node node, std::string_view itemprop, PageSignals& signals) {
+  if (itemprop == "headline" && signals.itemprop_headline.empty()) signals.itemprop_headline = dom_text(node);
+  else if (itemprop == "datePublished" && signals.itemprop_published.empty()) signals.itemprop_published = itemprop_value(node);
+  else if (itemprop == "dateModified" && signals.itemprop_updated.empty()) signals.itemprop_updated = itemprop_value(node);
+  else if (itemprop == "image" && signals.itemprop_image.empty()) signals.itemprop_image = itemprop_value(node);
+  else if (itemprop == "author" || itemprop == "creator") {
+    pugi::xml_node name_node = node.find_node([](pugi::xml_node n) {
+      return std::string_view(n.attribute("itemprop").value()) == "name";
+    });
+    std::string author = name_node ? itemprop_value(name_node) : itemprop_value(node);
+    for (auto& a : split_authors(author)) add_unique(signals.itemprop_authors, std::move(a));
+  }
+}
+
+// One pass over the elements in document order.
+void scan_elements(pugi::xml_node root, StructuredMetadata& meta, PageSignals& signals) {
+  for (pugi::xml_node node = root; node; node = next_element(node, root)) {
+    std::string_view name = node.name();
+    ElementAttributes attrs = element_attributes(node);
+    note_landmarks(node, name, attrs, meta, signals);
+    if (!read_head_element(node, name, meta, signals)) continue;
+    if (!attrs.itemprop.empty() && name != "meta") read_itemprop(node, attrs.itemprop, signals);
+  }
+}
+
+// Bylines, most specific source first (JSON-LD, meta author, article:author,
+// Dublin Core, itemprop, rel=author, then a visible byline element). E-mail
+// addresses, photo credits and slug duplicates go. A source that names only
+// the publication ("stern.de", the site name) gives way to a later one
+// that names people, and stands when none does: it is what the page says.
+void choose_authors(StructuredMetadata& meta, PageSignals& signals) {
+  MetaTags& tags = signals.tags;
   std::vector<std::string> house_byline;
-  for (auto* source : {&meta.authors, &tags.authors, &tags.article_authors, &tags.dc_creators, &itemprop_authors,
-                       &rel_author_names, &byline_names}) {
+  for (auto* source : {&meta.authors, &tags.authors, &tags.article_authors, &tags.dc_creators, &signals.itemprop_authors,
+                       &signals.rel_author_names, &signals.byline_names}) {
     std::vector<std::string> names = *source;
     drop_non_author_entries(names);
     if (names.empty()) continue;
@@ -587,23 +602,70 @@ StructuredMetadata read_structured_metadata(const pugi::xml_document& dom) {
     meta.authors.clear();
   }
   if (meta.authors.empty()) meta.authors = std::move(house_byline);
+}
+
+const std::string& first_nonempty(std::initializer_list<const std::string*> options) {
+  static const std::string kEmpty;
+  for (const auto* o : options)
+    if (!o->empty()) return *o;
+  return kEmpty;
+}
+
+// Titles and description: JSON-LD already filled what it knows.
+void merge_titles(StructuredMetadata& meta, const PageSignals& signals) {
+  const MetaTags& tags = signals.tags;
+  if (meta.headline.empty()) meta.headline = tags.headline;
+  if (meta.title.empty())
+    meta.title = first_nonempty({&tags.headline, &tags.og_title, &tags.twitter_title, &tags.dc_title, &signals.itemprop_headline});
+  meta.og_title = tags.og_title;
+  meta.twitter_title = tags.twitter_title;
+  if (meta.description.empty()) meta.description = first_nonempty({&tags.og_description, &tags.description});
+  else if (!tags.og_description.empty()) meta.description = tags.og_description;
+}
+
+// Dates, section, tags, image, site name, language and canonical URL, each
+// from the first source that has one.
+void merge_page_facts(StructuredMetadata& meta, const PageSignals& signals) {
+  const MetaTags& tags = signals.tags;
   if (!meta.published_at) meta.published_at = date_of(tags.published);
-  if (!meta.published_at) meta.published_at = date_of(itemprop_published);
-  if (!meta.published_at) meta.published_at = date_of(time_published);
-  if (!meta.published_at) meta.published_at = date_of(time_any);
+  if (!meta.published_at) meta.published_at = date_of(signals.itemprop_published);
+  if (!meta.published_at) meta.published_at = date_of(signals.time_published);
+  if (!meta.published_at) meta.published_at = date_of(signals.time_any);
   if (!meta.updated_at) meta.updated_at = date_of(tags.updated);
-  if (!meta.updated_at) meta.updated_at = date_of(itemprop_updated);
+  if (!meta.updated_at) meta.updated_at = date_of(signals.itemprop_updated);
   if (!tags.section.empty()) meta.section = tags.section;
   if (!tags.tags.empty()) meta.tags = tags.tags;
   if (meta.tags.empty()) meta.tags = tags.keywords;
   if (!tags.og_image.empty()) meta.image = tags.og_image;
-  if (meta.image.empty()) meta.image = first({&tags.twitter_image, &itemprop_image});
+  if (meta.image.empty()) meta.image = first_nonempty({&tags.twitter_image, &signals.itemprop_image});
   // og:site_name is what the site calls itself on the page; JSON-LD publisher is often a legal name.
   if (!tags.og_site_name.empty()) meta.site_name = tags.og_site_name;
   if (meta.site_name.empty()) meta.site_name = tags.application_name;
   if (meta.language.empty()) meta.language = primary_language(tags.og_locale);
   if (meta.language.empty()) meta.language = primary_language(tags.content_language);
   if (meta.canonical_url.empty()) meta.canonical_url = tags.og_url;
+}
+
+}  // namespace
+
+StructuredMetadata read_structured_metadata(const pugi::xml_document& dom) {
+  StructuredMetadata meta;
+  PageSignals signals;
+  signals.json_ld.reserve(16);  // the scan stops collecting at this capacity
+
+  pugi::xml_node root = dom.document_element();
+  meta.language = primary_language(root.attribute("lang").value());
+  if (meta.language.empty()) meta.language = primary_language(root.attribute("xml:lang").value());
+
+  scan_elements(root, meta, signals);
+  JsonLdIndex index;
+  for (const auto& value : signals.json_ld) index.add(value);
+  read_json_ld(index, meta);
+  if (meta.breadcrumbs.empty() && signals.breadcrumb_container) meta.breadcrumbs = breadcrumbs_in(signals.breadcrumb_container);
+
+  merge_titles(meta, signals);
+  choose_authors(meta, signals);
+  merge_page_facts(meta, signals);
   return meta;
 }
 

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <new>
+#include <optional>
 #include <vector>
 
 #include <gumbo.h>
@@ -73,6 +74,50 @@ std::string charset_in_content(std::string_view content) {
   return std::string(trim(std::string_view(lowered).substr(pos, end - pos)));
 }
 
+// The charset a <meta> tag declares (the tag body after "<meta"), or
+// nullopt when it declares none.
+std::optional<std::string> meta_tag_charset(std::string_view tag) {
+  std::string charset, content;
+  bool http_equiv_content_type = false;
+  std::size_t p = 0;
+  while (p < tag.size()) {
+    while (p < tag.size() && (is_space(tag[p]) || tag[p] == '/')) ++p;
+    auto name_start = p;
+    while (p < tag.size() && !is_space(tag[p]) && tag[p] != '=' && tag[p] != '/') ++p;
+    std::string name = lower_ascii(tag.substr(name_start, p - name_start));
+    while (p < tag.size() && is_space(tag[p])) ++p;
+    std::string_view value;
+    if (p < tag.size() && tag[p] == '=') {
+      ++p;
+      while (p < tag.size() && is_space(tag[p])) ++p;
+      if (p < tag.size() && (tag[p] == '"' || tag[p] == '\'')) {
+        char quote = tag[p++];
+        auto end = tag.find(quote, p);
+        if (end == std::string_view::npos) end = tag.size();
+        value = tag.substr(p, end - p);
+        p = end + 1;
+      } else {
+        auto start = p;
+        while (p < tag.size() && !is_space(tag[p])) ++p;
+        value = tag.substr(start, p - start);
+      }
+    }
+    if (name.empty()) {
+      ++p;
+      continue;
+    }
+    if (name == "charset") charset = lower_ascii(trim(value));
+    else if (name == "content") content = std::string(value);
+    else if (name == "http-equiv") http_equiv_content_type = lower_ascii(trim(value)) == "content-type";
+  }
+  if (!charset.empty()) return normalize_meta_label(charset);
+  if (http_equiv_content_type) {
+    auto from_content = charset_in_content(content);
+    if (!from_content.empty()) return normalize_meta_label(from_content);
+  }
+  return std::nullopt;
+}
+
 // A simplified WHATWG prescan: <meta charset=...> or
 // <meta http-equiv=content-type content="...charset=...">, skipping comments.
 std::string prescan_meta_charset(std::string_view bytes) {
@@ -94,46 +139,8 @@ std::string prescan_meta_charset(std::string_view bytes) {
     }
     auto gt = bytes.find('>', lt);
     if (gt == std::string_view::npos) break;
-    // Attribute scan of the tag body.
-    std::string_view tag = bytes.substr(lt + 5, gt - lt - 5);
-    std::string charset, content;
-    bool http_equiv_content_type = false;
-    std::size_t p = 0;
-    while (p < tag.size()) {
-      while (p < tag.size() && (is_space(tag[p]) || tag[p] == '/')) ++p;
-      auto name_start = p;
-      while (p < tag.size() && !is_space(tag[p]) && tag[p] != '=' && tag[p] != '/') ++p;
-      std::string name = lower_ascii(tag.substr(name_start, p - name_start));
-      while (p < tag.size() && is_space(tag[p])) ++p;
-      std::string_view value;
-      if (p < tag.size() && tag[p] == '=') {
-        ++p;
-        while (p < tag.size() && is_space(tag[p])) ++p;
-        if (p < tag.size() && (tag[p] == '"' || tag[p] == '\'')) {
-          char quote = tag[p++];
-          auto end = tag.find(quote, p);
-          if (end == std::string_view::npos) end = tag.size();
-          value = tag.substr(p, end - p);
-          p = end + 1;
-        } else {
-          auto start = p;
-          while (p < tag.size() && !is_space(tag[p])) ++p;
-          value = tag.substr(start, p - start);
-        }
-      }
-      if (name.empty()) {
-        ++p;
-        continue;
-      }
-      if (name == "charset") charset = lower_ascii(trim(value));
-      else if (name == "content") content = std::string(value);
-      else if (name == "http-equiv") http_equiv_content_type = lower_ascii(trim(value)) == "content-type";
-    }
-    if (!charset.empty()) return normalize_meta_label(charset);
-    if (http_equiv_content_type) {
-      auto from_content = charset_in_content(content);
-      if (!from_content.empty()) return normalize_meta_label(from_content);
-    }
+    // An answer, even an unusable label, ends the prescan.
+    if (auto charset = meta_tag_charset(bytes.substr(lt + 5, gt - lt - 5))) return *std::move(charset);
     i = gt + 1;
   }
   return {};

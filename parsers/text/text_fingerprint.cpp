@@ -293,6 +293,29 @@ std::uint64_t text_digest(std::string_view utf8) {
 
 std::uint64_t simhash(std::string_view utf8) { return body_fingerprint(utf8).simhash; }
 
+namespace {
+
+// Each bit is set when more than half of the shingles' hashes have it
+// (the +1/-1 vote of SimHash, as a count of ones).
+std::uint64_t shingle_simhash(const std::vector<std::uint64_t>& words) {
+  BitCounter ones;
+  auto vote = [&](std::uint64_t h) { ones.add(h); };
+  if (words.size() < kShingleWords) {
+    std::uint64_t h = 0;
+    for (auto w : words) h = mix64(h ^ w);
+    vote(h);
+  }
+  for (std::size_t i = 0; i + kShingleWords <= words.size(); ++i) {
+    // Shingle hash: order-sensitive combination of its word hashes.
+    std::uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (std::size_t k = 0; k < kShingleWords; ++k) h = mix64(h ^ std::rotl(words[i + k], static_cast<int>(21 * k)));
+    vote(h);
+  }
+  return ones.majority();
+}
+
+}  // namespace
+
 BodyFingerprint body_fingerprint(std::string_view utf8) {
   // The words' hashes (hash64 of each normalised word, computed as the word
   // streams by) and each paragraph's word count.
@@ -341,22 +364,7 @@ BodyFingerprint body_fingerprint(std::string_view utf8) {
   } else {
     words = std::move(hashes.words);
   }
-  // Each bit is set when more than half of the shingles' hashes have it
-  // (the +1/-1 vote of SimHash, as a count of ones).
-  BitCounter ones;
-  auto vote = [&](std::uint64_t h) { ones.add(h); };
-  if (words.size() < kShingleWords) {
-    std::uint64_t h = 0;
-    for (auto w : words) h = mix64(h ^ w);
-    vote(h);
-  }
-  for (std::size_t i = 0; i + kShingleWords <= words.size(); ++i) {
-    // Shingle hash: order-sensitive combination of its word hashes.
-    std::uint64_t h = 0x9e3779b97f4a7c15ULL;
-    for (std::size_t k = 0; k < kShingleWords; ++k) h = mix64(h ^ std::rotl(words[i + k], static_cast<int>(21 * k)));
-    vote(h);
-  }
-  std::uint64_t out = ones.majority();
+  std::uint64_t out = shingle_simhash(words);
   return {out == 0 ? 1 : out, total};
 }
 
