@@ -62,7 +62,8 @@ class StoryMemoryTest : public ::testing::Test {
 
   static std::optional<sinks::Verdict> observe(StoryMemory& memory, const Sighting& sighting) {
     auto observation = sighting.observation();
-    auto verdicts = memory.observe(std::span<const sinks::Observation>(&observation, 1));
+    boost::asio::io_context io;  // observe() is a coroutine; without a writer thread it runs inline
+    auto verdicts = testing::run_task(io, memory.observe(std::span<const sinks::Observation>(&observation, 1)));
     if (!verdicts) return std::nullopt;
     return verdicts->front();
   }
@@ -197,7 +198,7 @@ TEST_F(StoryMemoryTest, AWriteTheIndexCannotMakeGivesNoVerdicts) {
     batch.push_back(observation_of(article, kTitle + batch.size()));
     batch.back().title_words = words;
   }
-  EXPECT_FALSE(memory.observe(batch)) << "a failed write must not give verdicts";
+  EXPECT_FALSE(testing::run_task(io_, memory.observe(batch))) << "a failed write must not give verdicts";
 
   // Nothing of the failed batch was recorded; the memory still works.
   auto after = observe(memory, Sighting{ids.front()});
