@@ -251,13 +251,9 @@ std::string resolve_file_url(const std::string& url, const std::filesystem::path
   return "file://" + (base_dir / std::string(parsed->path())).lexically_normal().string();
 }
 
-void read_source(const toml::table& table, int index, const std::string& file,
-                 const std::filesystem::path& base_dir, std::vector<ConfigError>& errors,
-                 std::vector<SourceConfig>& sources, std::map<std::string, int>& first_lines,
-                 std::set<std::string>& reported_ids) {
-  TableReader reader(table, "sources[" + std::to_string(index) + "]", file, errors);
-  SourceConfig source;
-  source.line = static_cast<int>(table.source().begin.line);
+// A source's id, kind and URL (a relative file: URL made absolute).
+void read_source_identity(TableReader& reader, const toml::table& table, const std::filesystem::path& base_dir,
+                          SourceConfig& source) {
   auto missing = [&](std::string_view key) {
     reader.error_at(table.source(), reader.qualified(key) + ": missing; expected a string");
   };
@@ -283,7 +279,10 @@ void read_source(const toml::table& table, int index, const std::string& file,
   if (table.contains("url") && !valid_source_url(source.url))
     reader.expected("url", *table.get("url"), "an absolute http://, https:// or file:// URL");
   source.url = resolve_file_url(source.url, base_dir);
+}
 
+// How a source is polled and where its records go.
+void read_source_options(TableReader& reader, const toml::table& table, SourceConfig& source) {
   reader.duration("interval", source.interval, 1s, kMaxInterval);
   reader.boolean("fetch_articles", source.fetch_articles);
   reader.string("template", source.template_name);
@@ -311,11 +310,12 @@ void read_source(const toml::table& table, int index, const std::string& file,
                       "\"\" (direct) or a proxy URL such as \"http://proxy:3128\" or \"socks5h://proxy:1080\"");
     source.proxy = proxy;
   }
-  read_headers(reader, "headers", source.headers);
-  reader.reject_unknown();
+}
 
-  // Once per id, not once per pair: 10,000 copies of one source are one
-  // mistake, not 50 million messages.
+// Once per id, not once per pair: 10,000 copies of one source are one
+// mistake, not 50 million messages.
+void note_duplicate_id(TableReader& reader, const toml::table& table, const SourceConfig& source,
+                       std::map<std::string, int>& first_lines, std::set<std::string>& reported_ids) {
   if (!source.id.empty()) {
     auto [first, inserted] = first_lines.try_emplace(source.id, source.line);
     if (!inserted && reported_ids.insert(source.id).second)
@@ -323,6 +323,20 @@ void read_source(const toml::table& table, int index, const std::string& file,
                                           source.id + "' (first defined on line " +
                                           std::to_string(first->second) + ")");
   }
+}
+
+void read_source(const toml::table& table, int index, const std::string& file,
+                 const std::filesystem::path& base_dir, std::vector<ConfigError>& errors,
+                 std::vector<SourceConfig>& sources, std::map<std::string, int>& first_lines,
+                 std::set<std::string>& reported_ids) {
+  TableReader reader(table, "sources[" + std::to_string(index) + "]", file, errors);
+  SourceConfig source;
+  source.line = static_cast<int>(table.source().begin.line);
+  read_source_identity(reader, table, base_dir, source);
+  read_source_options(reader, table, source);
+  read_headers(reader, "headers", source.headers);
+  reader.reject_unknown();
+  note_duplicate_id(reader, table, source, first_lines, reported_ids);
   sources.push_back(std::move(source));
 }
 
