@@ -435,6 +435,76 @@ void read_fetch(const toml::table& table, const std::string& file,
   reader.reject_unknown();
 }
 
+void read_http(const toml::table& http, const std::string& file, std::vector<ConfigError>& errors,
+               HttpConfig& out) {
+  TableReader r(http, "http", file, errors);
+  r.string("listen", out.listen);
+  if (http.contains("listen") && !valid_listen(out.listen))
+    r.expected("listen", *http.get("listen"), "host:port with an IP address or localhost as host, such as \"127.0.0.1:9464\" or \"[::1]:9464\"");
+  r.reject_unknown();
+}
+
+void read_dedupe(const toml::table& dedupe, const std::string& file, std::vector<ConfigError>& errors,
+                 DedupeConfig& out) {
+  TableReader r(dedupe, "dedupe", file, errors);
+  r.duration("ttl", out.ttl, std::chrono::minutes(1), kMaxDedupeTtl);
+  r.integer("max_entries", out.max_entries, 1000, 1'000'000'000);
+  r.integer("max_distance", out.max_distance, 0, 8);
+  r.reject_unknown();
+}
+
+const std::set<std::string>& log_levels() {
+  static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
+  return levels;
+}
+
+// [log.components]: a level per known component or per source.ID.
+void read_log_components(TableReader& r, const toml::table& components, LogConfig& out) {
+  for (auto&& [key, node] : components) {
+    std::string name(key.str());
+    auto level = node.value<std::string>();
+    bool known = is_log_component(name) ||
+                 (name.starts_with("source.") && valid_source_id(name.substr(7)));
+    if (!known)
+      r.error_at(key.source(), "log.components." + name +
+                                   ": unknown component; expected newsd, kafka, source, "
+                                   "source.ID, http, systemd, config or state");
+    else if (!level || !node.is_string() || !log_levels().contains(*level))
+      r.error_at(node.source(), "log.components." + name +
+                                    ": expected one of trace, debug, info, warn, error, off");
+    else
+      out.components[name] = *level;
+  }
+}
+
+void read_log(const toml::table& log, const std::string& file, std::vector<ConfigError>& errors, LogConfig& out) {
+  TableReader r(log, "log", file, errors);
+  r.string("level", out.level);
+  if (log.contains("level") && !log_levels().contains(out.level))
+    r.expected("level", *log.get("level"), "one of trace, debug, info, warn, error, off");
+  r.string("format", out.format);
+  if (log.contains("format") && out.format != "auto" && out.format != "text" && out.format != "json")
+    r.expected("format", *log.get("format"), "one of auto, text, json");
+  if (const auto* components = r.table("components")) read_log_components(r, *components, out);
+  r.reject_unknown();
+}
+
+// [[sources]]; a duplicate id is reported once, at its second definition.
+void read_sources(TableReader& reader, const toml::node& node, const std::string& file,
+                  const std::filesystem::path& base_dir, std::vector<ConfigError>& errors,
+                  std::vector<SourceConfig>& sources) {
+  const auto* array = node.as_array();
+  if (!array || !array->is_array_of_tables()) {
+    reader.expected("sources", node, "an array of tables ([[sources]])");
+    return;
+  }
+  int index = 0;
+  std::map<std::string, int> first_lines;
+  std::set<std::string> reported_ids;
+  for (const auto& element : *array)
+    read_source(*element.as_table(), index++, file, base_dir, errors, sources, first_lines, reported_ids);
+}
+
 }  // namespace
 
 std::string ConfigError::to_string() const {
@@ -518,66 +588,13 @@ ConfigLoad parse_config(std::string_view text, const std::string& file,
   reader.path("state_dir", config.state_dir, base_dir);
   reader.path("templates_dir", config.templates_dir, base_dir);
 
-  if (const auto* http = reader.table("http")) {
-    TableReader r(*http, "http", file, errors);
-    r.string("listen", config.http.listen);
-    if (http->contains("listen") && !valid_listen(config.http.listen))
-      r.expected("listen", *http->get("listen"), "host:port with an IP address or localhost as host, such as \"127.0.0.1:9464\" or \"[::1]:9464\"");
-    r.reject_unknown();
-  }
+  if (const auto* http = reader.table("http")) read_http(*http, file, errors, config.http);
   if (const auto* sink = reader.table("sink")) read_sink(*sink, file, base_dir, errors, config.sink);
   if (const auto* kafka = reader.table("kafka")) read_kafka(*kafka, file, errors, config.kafka);
   if (const auto* fetch = reader.table("fetch")) read_fetch(*fetch, file, errors, config.fetch);
-  if (const auto* dedupe = reader.table("dedupe")) {
-    TableReader r(*dedupe, "dedupe", file, errors);
-    r.duration("ttl", config.dedupe.ttl, std::chrono::minutes(1), kMaxDedupeTtl);
-    r.integer("max_entries", config.dedupe.max_entries, 1000, 1'000'000'000);
-    r.integer("max_distance", config.dedupe.max_distance, 0, 8);
-    r.reject_unknown();
-  }
-  if (const auto* log = reader.table("log")) {
-    TableReader r(*log, "log", file, errors);
-    r.string("level", config.log.level);
-    static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
-    if (log->contains("level") && !levels.contains(config.log.level))
-      r.expected("level", *log->get("level"), "one of trace, debug, info, warn, error, off");
-    r.string("format", config.log.format);
-    if (log->contains("format") && config.log.format != "auto" && config.log.format != "text" &&
-        config.log.format != "json")
-      r.expected("format", *log->get("format"), "one of auto, text, json");
-    if (const auto* components = r.table("components")) {
-      for (auto&& [key, node] : *components) {
-        std::string name(key.str());
-        auto level = node.value<std::string>();
-        bool known = is_log_component(name) ||
-                     (name.starts_with("source.") && valid_source_id(name.substr(7)));
-        if (!known)
-          r.error_at(key.source(), "log.components." + name +
-                                       ": unknown component; expected newsd, kafka, source, "
-                                       "source.ID, http, systemd, config or state");
-        else if (!level || !node.is_string() || !levels.contains(*level))
-          r.error_at(node.source(), "log.components." + name +
-                                        ": expected one of trace, debug, info, warn, error, off");
-        else
-          config.log.components[name] = *level;
-      }
-    }
-    r.reject_unknown();
-  }
-
-  if (const auto* node = reader.take("sources")) {
-    const auto* array = node->as_array();
-    if (!array || !array->is_array_of_tables()) {
-      reader.expected("sources", *node, "an array of tables ([[sources]])");
-    } else {
-      int index = 0;
-      std::map<std::string, int> first_lines;
-      std::set<std::string> reported_ids;
-      for (const auto& element : *array)
-        read_source(*element.as_table(), index++, file, base_dir, errors, config.sources,
-                    first_lines, reported_ids);
-    }
-  }
+  if (const auto* dedupe = reader.table("dedupe")) read_dedupe(*dedupe, file, errors, config.dedupe);
+  if (const auto* log = reader.table("log")) read_log(*log, file, errors, config.log);
+  if (const auto* node = reader.take("sources")) read_sources(reader, *node, file, base_dir, errors, config.sources);
   if (config.sources.empty() && errors.empty())
     errors.push_back({file, 0, 0, "no [[sources]] defined; expected at least one"});
   reader.reject_unknown();
