@@ -251,13 +251,9 @@ std::string resolve_file_url(const std::string& url, const std::filesystem::path
   return "file://" + (base_dir / std::string(parsed->path())).lexically_normal().string();
 }
 
-void read_source(const toml::table& table, int index, const std::string& file,
-                 const std::filesystem::path& base_dir, std::vector<ConfigError>& errors,
-                 std::vector<SourceConfig>& sources, std::map<std::string, int>& first_lines,
-                 std::set<std::string>& reported_ids) {
-  TableReader reader(table, "sources[" + std::to_string(index) + "]", file, errors);
-  SourceConfig source;
-  source.line = static_cast<int>(table.source().begin.line);
+// A source's id, kind and URL (a relative file: URL made absolute).
+void read_source_identity(TableReader& reader, const toml::table& table, const std::filesystem::path& base_dir,
+                          SourceConfig& source) {
   auto missing = [&](std::string_view key) {
     reader.error_at(table.source(), reader.qualified(key) + ": missing; expected a string");
   };
@@ -283,7 +279,10 @@ void read_source(const toml::table& table, int index, const std::string& file,
   if (table.contains("url") && !valid_source_url(source.url))
     reader.expected("url", *table.get("url"), "an absolute http://, https:// or file:// URL");
   source.url = resolve_file_url(source.url, base_dir);
+}
 
+// How a source is polled and where its records go.
+void read_source_options(TableReader& reader, const toml::table& table, SourceConfig& source) {
   reader.duration("interval", source.interval, 1s, kMaxInterval);
   reader.boolean("fetch_articles", source.fetch_articles);
   reader.string("template", source.template_name);
@@ -311,11 +310,12 @@ void read_source(const toml::table& table, int index, const std::string& file,
                       "\"\" (direct) or a proxy URL such as \"http://proxy:3128\" or \"socks5h://proxy:1080\"");
     source.proxy = proxy;
   }
-  read_headers(reader, "headers", source.headers);
-  reader.reject_unknown();
+}
 
-  // Once per id, not once per pair: 10,000 copies of one source are one
-  // mistake, not 50 million messages.
+// Once per id, not once per pair: 10,000 copies of one source are one
+// mistake, not 50 million messages.
+void note_duplicate_id(TableReader& reader, const toml::table& table, const SourceConfig& source,
+                       std::map<std::string, int>& first_lines, std::set<std::string>& reported_ids) {
   if (!source.id.empty()) {
     auto [first, inserted] = first_lines.try_emplace(source.id, source.line);
     if (!inserted && reported_ids.insert(source.id).second)
@@ -323,6 +323,20 @@ void read_source(const toml::table& table, int index, const std::string& file,
                                           source.id + "' (first defined on line " +
                                           std::to_string(first->second) + ")");
   }
+}
+
+void read_source(const toml::table& table, int index, const std::string& file,
+                 const std::filesystem::path& base_dir, std::vector<ConfigError>& errors,
+                 std::vector<SourceConfig>& sources, std::map<std::string, int>& first_lines,
+                 std::set<std::string>& reported_ids) {
+  TableReader reader(table, "sources[" + std::to_string(index) + "]", file, errors);
+  SourceConfig source;
+  source.line = static_cast<int>(table.source().begin.line);
+  read_source_identity(reader, table, base_dir, source);
+  read_source_options(reader, table, source);
+  read_headers(reader, "headers", source.headers);
+  reader.reject_unknown();
+  note_duplicate_id(reader, table, source, first_lines, reported_ids);
   sources.push_back(std::move(source));
 }
 
@@ -421,6 +435,76 @@ void read_fetch(const toml::table& table, const std::string& file,
   reader.reject_unknown();
 }
 
+void read_http(const toml::table& http, const std::string& file, std::vector<ConfigError>& errors,
+               HttpConfig& out) {
+  TableReader r(http, "http", file, errors);
+  r.string("listen", out.listen);
+  if (http.contains("listen") && !valid_listen(out.listen))
+    r.expected("listen", *http.get("listen"), "host:port with an IP address or localhost as host, such as \"127.0.0.1:9464\" or \"[::1]:9464\"");
+  r.reject_unknown();
+}
+
+void read_dedupe(const toml::table& dedupe, const std::string& file, std::vector<ConfigError>& errors,
+                 DedupeConfig& out) {
+  TableReader r(dedupe, "dedupe", file, errors);
+  r.duration("ttl", out.ttl, std::chrono::minutes(1), kMaxDedupeTtl);
+  r.integer("max_entries", out.max_entries, 1000, 1'000'000'000);
+  r.integer("max_distance", out.max_distance, 0, 8);
+  r.reject_unknown();
+}
+
+const std::set<std::string>& log_levels() {
+  static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
+  return levels;
+}
+
+// [log.components]: a level per known component or per source.ID.
+void read_log_components(TableReader& r, const toml::table& components, LogConfig& out) {
+  for (auto&& [key, node] : components) {
+    std::string name(key.str());
+    auto level = node.value<std::string>();
+    bool known = is_log_component(name) ||
+                 (name.starts_with("source.") && valid_source_id(name.substr(7)));
+    if (!known)
+      r.error_at(key.source(), "log.components." + name +
+                                   ": unknown component; expected newsd, kafka, source, "
+                                   "source.ID, http, systemd, config or state");
+    else if (!level || !node.is_string() || !log_levels().contains(*level))
+      r.error_at(node.source(), "log.components." + name +
+                                    ": expected one of trace, debug, info, warn, error, off");
+    else
+      out.components[name] = *level;
+  }
+}
+
+void read_log(const toml::table& log, const std::string& file, std::vector<ConfigError>& errors, LogConfig& out) {
+  TableReader r(log, "log", file, errors);
+  r.string("level", out.level);
+  if (log.contains("level") && !log_levels().contains(out.level))
+    r.expected("level", *log.get("level"), "one of trace, debug, info, warn, error, off");
+  r.string("format", out.format);
+  if (log.contains("format") && out.format != "auto" && out.format != "text" && out.format != "json")
+    r.expected("format", *log.get("format"), "one of auto, text, json");
+  if (const auto* components = r.table("components")) read_log_components(r, *components, out);
+  r.reject_unknown();
+}
+
+// [[sources]]; a duplicate id is reported once, at its second definition.
+void read_sources(TableReader& reader, const toml::node& node, const std::string& file,
+                  const std::filesystem::path& base_dir, std::vector<ConfigError>& errors,
+                  std::vector<SourceConfig>& sources) {
+  const auto* array = node.as_array();
+  if (!array || !array->is_array_of_tables()) {
+    reader.expected("sources", node, "an array of tables ([[sources]])");
+    return;
+  }
+  int index = 0;
+  std::map<std::string, int> first_lines;
+  std::set<std::string> reported_ids;
+  for (const auto& element : *array)
+    read_source(*element.as_table(), index++, file, base_dir, errors, sources, first_lines, reported_ids);
+}
+
 }  // namespace
 
 std::string ConfigError::to_string() const {
@@ -504,66 +588,13 @@ ConfigLoad parse_config(std::string_view text, const std::string& file,
   reader.path("state_dir", config.state_dir, base_dir);
   reader.path("templates_dir", config.templates_dir, base_dir);
 
-  if (const auto* http = reader.table("http")) {
-    TableReader r(*http, "http", file, errors);
-    r.string("listen", config.http.listen);
-    if (http->contains("listen") && !valid_listen(config.http.listen))
-      r.expected("listen", *http->get("listen"), "host:port with an IP address or localhost as host, such as \"127.0.0.1:9464\" or \"[::1]:9464\"");
-    r.reject_unknown();
-  }
+  if (const auto* http = reader.table("http")) read_http(*http, file, errors, config.http);
   if (const auto* sink = reader.table("sink")) read_sink(*sink, file, base_dir, errors, config.sink);
   if (const auto* kafka = reader.table("kafka")) read_kafka(*kafka, file, errors, config.kafka);
   if (const auto* fetch = reader.table("fetch")) read_fetch(*fetch, file, errors, config.fetch);
-  if (const auto* dedupe = reader.table("dedupe")) {
-    TableReader r(*dedupe, "dedupe", file, errors);
-    r.duration("ttl", config.dedupe.ttl, std::chrono::minutes(1), kMaxDedupeTtl);
-    r.integer("max_entries", config.dedupe.max_entries, 1000, 1'000'000'000);
-    r.integer("max_distance", config.dedupe.max_distance, 0, 8);
-    r.reject_unknown();
-  }
-  if (const auto* log = reader.table("log")) {
-    TableReader r(*log, "log", file, errors);
-    r.string("level", config.log.level);
-    static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
-    if (log->contains("level") && !levels.contains(config.log.level))
-      r.expected("level", *log->get("level"), "one of trace, debug, info, warn, error, off");
-    r.string("format", config.log.format);
-    if (log->contains("format") && config.log.format != "auto" && config.log.format != "text" &&
-        config.log.format != "json")
-      r.expected("format", *log->get("format"), "one of auto, text, json");
-    if (const auto* components = r.table("components")) {
-      for (auto&& [key, node] : *components) {
-        std::string name(key.str());
-        auto level = node.value<std::string>();
-        bool known = is_log_component(name) ||
-                     (name.starts_with("source.") && valid_source_id(name.substr(7)));
-        if (!known)
-          r.error_at(key.source(), "log.components." + name +
-                                       ": unknown component; expected newsd, kafka, source, "
-                                       "source.ID, http, systemd, config or state");
-        else if (!level || !node.is_string() || !levels.contains(*level))
-          r.error_at(node.source(), "log.components." + name +
-                                        ": expected one of trace, debug, info, warn, error, off");
-        else
-          config.log.components[name] = *level;
-      }
-    }
-    r.reject_unknown();
-  }
-
-  if (const auto* node = reader.take("sources")) {
-    const auto* array = node->as_array();
-    if (!array || !array->is_array_of_tables()) {
-      reader.expected("sources", *node, "an array of tables ([[sources]])");
-    } else {
-      int index = 0;
-      std::map<std::string, int> first_lines;
-      std::set<std::string> reported_ids;
-      for (const auto& element : *array)
-        read_source(*element.as_table(), index++, file, base_dir, errors, config.sources,
-                    first_lines, reported_ids);
-    }
-  }
+  if (const auto* dedupe = reader.table("dedupe")) read_dedupe(*dedupe, file, errors, config.dedupe);
+  if (const auto* log = reader.table("log")) read_log(*log, file, errors, config.log);
+  if (const auto* node = reader.take("sources")) read_sources(reader, *node, file, base_dir, errors, config.sources);
   if (config.sources.empty() && errors.empty())
     errors.push_back({file, 0, 0, "no [[sources]] defined; expected at least one"});
   reader.reject_unknown();

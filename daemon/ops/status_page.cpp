@@ -143,14 +143,10 @@ std::string source_state(const SourceStats* stats) {
   return "ok";
 }
 
-std::string render_status_page(const StatusSnapshot& s) {
-  std::string out;
-  out.reserve(32 * 1024);
-  out += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-         "<meta http-equiv=\"refresh\" content=\"15\"><title>newsd status</title><style>";
-  out += kStyle;
-  out += "</style></head><body><header><h1>newsd</h1>";
+namespace {
+
+// Version, uptime, readiness and the headline counts.
+void render_summary(std::string& out, const StatusSnapshot& s) {
   out += "<span class=\"meta\">version " + escape(s.version) + " &middot; up " +
          span(std::chrono::duration_cast<std::chrono::seconds>(s.now - s.started)) + " &middot; " +
          rfc3339(s.now) + "</span>";
@@ -165,44 +161,46 @@ std::string render_status_page(const StatusSnapshot& s) {
   out += "<span class=\"meta\">" + std::to_string(s.published_total) + " published &middot; " +
          std::to_string(s.in_flight) + " in flight &middot; " +
          std::to_string(s.kafka_outstanding) + " awaiting Kafka</span></header><main>";
+}
 
-  out += "<section><h2>Articles published per minute</h2>";
-  render_chart(out, s.history ? s.history->per_minute(s.now)
-                              : std::vector<std::uint32_t>(PublicationHistory::kMinutes, 0));
-  out += "</section>";
+// One source's table row: its URL, state and last poll, or why it is not polled.
+void render_source_row(std::string& out, const SourceView& source, Clock::time_point now) {
+  auto state = source_state(source.stats);
+  auto css = state == "not polled" ? "off" : state;
+  const auto* st = source.stats;
+  out += "<tr><td><strong>" + escape(source.config.id) + "</strong><br><small>";
+  if (linkable(source.config.url))
+    out += "<a href=\"" + escape(source.config.url) + "\">" + escape(source.config.url) + "</a>";
+  else
+    out += escape(source.config.url);
+  out += "</small></td><td><span class=\"badge " + css + "\">" + escape(state);
+  if (st && st->error_streak > 1) out += " &times;" + std::to_string(st->error_streak);
+  out += "</span></td>";
+  if (st) {
+    out += "<td>" + relative(st->last_poll, now) + "</td><td>" +
+           (st->last_status ? std::to_string(st->last_status) : "&ndash;") + "</td><td>" +
+           relative(st->next_poll, now) + "</td><td class=\"num\">" +
+           std::to_string(st->polls) + "</td><td class=\"num\">" + std::to_string(st->published) +
+           "</td><td class=\"num\">" + std::to_string(st->failures) +
+           "</td><td class=\"error\">" + escape(st->last_error) + "</td>";
+  } else {
+    out += "<td colspan=\"7\">" + std::string(to_string(source.config.kind)) +
+           " sources are not polled by this version</td>";
+  }
+  out += "</tr>";
+}
 
+void render_sources_table(std::string& out, const StatusSnapshot& s) {
   out += "<section><h2>Sources (" + std::to_string(s.sources.size()) +
          ")</h2><table><thead><tr><th>source</th><th>state</th><th>last poll</th>"
          "<th>HTTP</th><th>next poll</th><th class=\"num\">polls</th>"
          "<th class=\"num\">published</th><th class=\"num\">failures</th><th>last error</th>"
          "</tr></thead><tbody>";
-  for (const auto& source : s.sources) {
-    auto state = source_state(source.stats);
-    auto css = state == "not polled" ? "off" : state;
-    const auto* st = source.stats;
-    out += "<tr><td><strong>" + escape(source.config.id) + "</strong><br><small>";
-    if (linkable(source.config.url))
-      out += "<a href=\"" + escape(source.config.url) + "\">" + escape(source.config.url) + "</a>";
-    else
-      out += escape(source.config.url);
-    out += "</small></td><td><span class=\"badge " + css + "\">" + escape(state);
-    if (st && st->error_streak > 1) out += " &times;" + std::to_string(st->error_streak);
-    out += "</span></td>";
-    if (st) {
-      out += "<td>" + relative(st->last_poll, s.now) + "</td><td>" +
-             (st->last_status ? std::to_string(st->last_status) : "&ndash;") + "</td><td>" +
-             relative(st->next_poll, s.now) + "</td><td class=\"num\">" +
-             std::to_string(st->polls) + "</td><td class=\"num\">" + std::to_string(st->published) +
-             "</td><td class=\"num\">" + std::to_string(st->failures) +
-             "</td><td class=\"error\">" + escape(st->last_error) + "</td>";
-    } else {
-      out += "<td colspan=\"7\">" + std::string(to_string(source.config.kind)) +
-             " sources are not polled by this version</td>";
-    }
-    out += "</tr>";
-  }
+  for (const auto& source : s.sources) render_source_row(out, source, s.now);
   out += "</tbody></table></section>";
+}
 
+void render_recent_articles(std::string& out, const StatusSnapshot& s) {
   out += "<section><h2>Last articles published</h2>";
   if (!s.history || s.history->recent().empty()) {
     out += "<p>None yet.</p>";
@@ -220,7 +218,27 @@ std::string render_status_page(const StatusSnapshot& s) {
     }
     out += "</tbody></table>";
   }
-  out += "</section><p><small>Also: <a href=\"/sources\">/sources</a> (JSON) &middot; "
+  out += "</section>";
+}
+
+}  // namespace
+
+std::string render_status_page(const StatusSnapshot& s) {
+  std::string out;
+  out.reserve(32 * 1024);
+  out += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+         "<meta http-equiv=\"refresh\" content=\"15\"><title>newsd status</title><style>";
+  out += kStyle;
+  out += "</style></head><body><header><h1>newsd</h1>";
+  render_summary(out, s);
+  out += "<section><h2>Articles published per minute</h2>";
+  render_chart(out, s.history ? s.history->per_minute(s.now)
+                              : std::vector<std::uint32_t>(PublicationHistory::kMinutes, 0));
+  out += "</section>";
+  render_sources_table(out, s);
+  render_recent_articles(out, s);
+  out += "<p><small>Also: <a href=\"/sources\">/sources</a> (JSON) &middot; "
          "<a href=\"/metrics\">/metrics</a> &middot; <a href=\"/readyz\">/readyz</a> &middot; "
          "<a href=\"/healthz\">/healthz</a></small></p></main></body></html>\n";
   return out;

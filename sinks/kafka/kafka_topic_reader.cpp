@@ -39,11 +39,12 @@ int remaining_ms(std::chrono::steady_clock::time_point deadline) {
   return static_cast<int>(std::max<std::int64_t>(0, std::min<std::int64_t>(left.count(), 1000)));
 }
 
-}  // namespace
+using ConsumerPtr = std::unique_ptr<rd_kafka_t, HandleDeleter>;
+using MetadataPtr = std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter>;
+using PartitionListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
+using Partitions = std::set<std::pair<std::string, int>>;
 
-ReadSummary read_topics(const KafkaReaderConfig& config, const std::function<bool(std::string_view)>& wanted,
-                        const std::function<void(const ReadRecord&)>& on_record) {
-  const auto deadline = std::chrono::steady_clock::now() + config.timeout;
+ConsumerPtr make_consumer(const KafkaReaderConfig& config) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   // Producer settings (linger.ms, compression, ...) mean nothing here; the
   // operator's security and network settings do.
@@ -60,24 +61,31 @@ ReadSummary read_topics(const KafkaReaderConfig& config, const std::function<boo
     rd_kafka_conf_destroy(conf);
     throw std::runtime_error(std::string("kafka reader: ") + error);
   }
-  std::unique_ptr<rd_kafka_t, HandleDeleter> rk(raw);
+  return ConsumerPtr(raw);
+}
 
+// The cluster's metadata, asked again until the brokers answer or the deadline passes.
+MetadataPtr fetch_metadata(rd_kafka_t* rk, const KafkaReaderConfig& config,
+                           std::chrono::steady_clock::time_point deadline) {
   const rd_kafka_metadata_t* raw_md = nullptr;
   rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
   do {
-    err = rd_kafka_metadata(rk.get(), 1, nullptr, &raw_md, 5000);
+    err = rd_kafka_metadata(rk, 1, nullptr, &raw_md, 5000);
   } while (err != RD_KAFKA_RESP_ERR_NO_ERROR && std::chrono::steady_clock::now() < deadline);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
     throw std::runtime_error(std::string("kafka reader: no metadata from ") + config.brokers + ": " +
                              rd_kafka_err2str(err));
-  std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter> md(raw_md);
+  return MetadataPtr(raw_md);
+}
 
-  ReadSummary summary;
-  std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter> assignment(
-      rd_kafka_topic_partition_list_new(16));
-  std::set<std::pair<std::string, int>> open;  // partitions not yet read to their end
-  for (int t = 0; t < md->topic_cnt; ++t) {
-    const auto& topic = md->topics[t];
+// Assigns every partition of the wanted topics from its beginning; returns
+// those partitions, and names the topics in summary.
+Partitions assign_wanted(rd_kafka_t* rk, const rd_kafka_metadata_t& md,
+                         const std::function<bool(std::string_view)>& wanted, ReadSummary& summary) {
+  PartitionListPtr assignment(rd_kafka_topic_partition_list_new(16));
+  Partitions open;
+  for (int t = 0; t < md.topic_cnt; ++t) {
+    const auto& topic = md.topics[t];
     if (topic.err != RD_KAFKA_RESP_ERR_NO_ERROR || !wanted(topic.topic)) continue;
     summary.topics.emplace_back(topic.topic);
     for (int p = 0; p < topic.partition_cnt; ++p) {
@@ -86,15 +94,20 @@ ReadSummary read_topics(const KafkaReaderConfig& config, const std::function<boo
       open.emplace(topic.topic, topic.partitions[p].id);
     }
   }
-  if (open.empty()) return summary;
-  if ((err = rd_kafka_assign(rk.get(), assignment.get())) != RD_KAFKA_RESP_ERR_NO_ERROR)
+  if (open.empty()) return open;
+  if (rd_kafka_resp_err_t err = rd_kafka_assign(rk, assignment.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR)
     throw std::runtime_error(std::string("kafka reader: assign: ") + rd_kafka_err2str(err));
+  return open;
+}
 
+// Hands every record to on_record until each open partition reached its end.
+void read_to_end(rd_kafka_t* rk, Partitions& open, std::chrono::steady_clock::time_point deadline,
+                 const std::function<void(const ReadRecord&)>& on_record, ReadSummary& summary) {
   while (!open.empty()) {
     if (std::chrono::steady_clock::now() >= deadline)
       throw std::runtime_error("kafka reader: " + std::to_string(open.size()) +
                                " partitions not read to their end within the timeout");
-    std::unique_ptr<rd_kafka_message_t, MessageDeleter> m(rd_kafka_consumer_poll(rk.get(), remaining_ms(deadline)));
+    std::unique_ptr<rd_kafka_message_t, MessageDeleter> m(rd_kafka_consumer_poll(rk, remaining_ms(deadline)));
     if (!m) continue;
     const std::string topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "";
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -110,6 +123,18 @@ ReadSummary read_topics(const KafkaReaderConfig& config, const std::function<boo
                std::string_view(static_cast<const char*>(m->key), m->key ? m->key_len : 0),
                std::string_view(static_cast<const char*>(m->payload), m->payload ? m->len : 0)});
   }
+}
+
+}  // namespace
+
+ReadSummary read_topics(const KafkaReaderConfig& config, const std::function<bool(std::string_view)>& wanted,
+                        const std::function<void(const ReadRecord&)>& on_record) {
+  const auto deadline = std::chrono::steady_clock::now() + config.timeout;
+  ConsumerPtr rk = make_consumer(config);
+  MetadataPtr md = fetch_metadata(rk.get(), config, deadline);
+  ReadSummary summary;
+  Partitions open = assign_wanted(rk.get(), *md, wanted, summary);
+  read_to_end(rk.get(), open, deadline, on_record, summary);
   return summary;
 }
 
