@@ -24,6 +24,7 @@
 #include "sinks/dedupe/story_memory.hpp"
 #include "daemon/pipeline/file_fetcher.hpp"
 #include "daemon/pipeline/record_builder.hpp"
+#include "sinks/revisits/revisit_store.hpp"
 #include "daemon/pipeline/poller_set.hpp"
 #include "daemon/pipeline/source_poller.hpp"
 #include "daemon/ops/state_dir_lock.hpp"
@@ -64,6 +65,7 @@ RecordSettings record_settings(const KafkaConfig& kafka) {
   RecordSettings settings;
   settings.default_topic = kafka.topic;
   settings.dead_letter_topic = kafka.dead_letter_topic;
+  settings.latest_topic = kafka.latest_topic;
   settings.dead_letter_max_body = static_cast<std::size_t>(kafka.dead_letter_max_body);
   settings.max_record_bytes = record_value_limit(sinks::kafka_max_message_bytes(kafka.properties));
   return settings;
@@ -86,6 +88,7 @@ struct Daemon::Parts {
   StateDirLock lock;  // before any store: a second newsd on this state stops here
   sinks::DeliveryState state;
   StoryMemory stories;
+  sinks::RevisitStore revisits;
   std::unique_ptr<sinks::EmbeddedBroker> embedded;
   fetchers::HttpFetcher fetcher;
   FileFetcher files;  // `file:` sources; the rest through `fetcher`
@@ -116,6 +119,7 @@ struct Daemon::Parts {
         lock(config.state_dir),
         state(config.state_dir / "delivery"),
         stories(io, config.state_dir / "dedupe", dedupe_options(config.dedupe), state, writes.get_executor()),
+        revisits(config.state_dir / "revisits"),
         fetcher(io, fetch_options(config.fetch)),
         files(fetcher, cpu, static_cast<std::size_t>(config.fetch.max_body_bytes)),
         records(record_settings(config.kafka)),
@@ -136,7 +140,8 @@ Daemon::Daemon(Config config) : parts_(std::make_unique<Parts>(std::move(config)
   });
 
   p.context = std::make_unique<PollerContext>(
-      PollerContext{p.io, p.cpu, p.fetch_shared, *p.outbox, p.records, p.history, &p.pages, &p.stories});
+      PollerContext{p.io, p.cpu, p.fetch_shared, *p.outbox, p.records, p.history, &p.pages, &p.stories,
+                    &p.revisits, p.writes.get_executor()});
   if (!p.pages.templates().empty())
     spdlog::info("{} site templates from {}", p.pages.templates().size(), p.config.templates_dir.string());
   p.pollers = std::make_unique<PollerSet>(p.io, *p.context, p.metrics);

@@ -17,6 +17,9 @@ struct OutRecord {
   std::string key;
   std::string value;
   std::vector<std::pair<std::string, std::string>> headers;
+  // A null value, not an empty one (`value` is then empty): the tombstone
+  // that deletes `key` from a compacted topic.
+  bool null_value = false;
 };
 
 struct DeliveryReport {

@@ -17,6 +17,12 @@
 #include "sinks/kafka/kafka_sink.hpp"
 
 namespace newsd::daemon {
+
+std::vector<std::chrono::milliseconds> default_revisits() {
+  using namespace std::chrono;
+  return {minutes(15), hours(1), hours(6), hours(24), days(3)};
+}
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -25,6 +31,7 @@ constexpr std::int64_t kSaturated = std::numeric_limits<std::int64_t>::max();
 
 // Per-key ceilings of durations (see TableReader::duration).
 constexpr std::chrono::milliseconds kMaxInterval = std::chrono::days(7);
+constexpr std::chrono::milliseconds kMaxRevisit = std::chrono::days(30);
 constexpr std::chrono::milliseconds kMaxFlushTimeout = 1h;
 constexpr std::chrono::milliseconds kMaxDeliveryTimeout = std::chrono::days(7);
 constexpr std::chrono::milliseconds kMaxConnectTimeout = 1h;
@@ -116,6 +123,25 @@ class TableReader {
       return;
     }
     out = *value;
+  }
+
+  // An array of durations, each longer than the one before.
+  void durations(std::string_view key, std::vector<std::chrono::milliseconds>& out,
+                 std::chrono::milliseconds min, std::chrono::milliseconds max) {
+    auto* node = take(key);
+    if (!node) return;
+    const std::string wanted = "an array of increasing durations such as [\"15m\", \"1h\", \"3d\"] from " +
+                               format_duration(min) + " to " + format_duration(max) + " ([] = none)";
+    const auto* array = node->as_array();
+    if (!array) return expected(key, *node, wanted);
+    std::vector<std::chrono::milliseconds> values;
+    for (const auto& item : *array) {
+      auto value = item.is_string() ? parse_duration(*item.value<std::string>()) : std::nullopt;
+      if (!value || *value < min || *value > max || (!values.empty() && *value <= values.back()))
+        return expected(key, item, wanted);
+      values.push_back(*value);
+    }
+    out = std::move(values);
   }
 
   void path(std::string_view key, std::filesystem::path& out, const std::filesystem::path& base) {
@@ -298,6 +324,7 @@ void read_source_options(TableReader& reader, const toml::table& table, SourceCo
     reader.expected("duplicates", *table.get("duplicates"), "\"drop\" or \"publish\"");
   reader.duration("min_interval", source.min_interval, 1s, kMaxInterval);
   reader.duration("max_interval", source.max_interval, 1s, kMaxInterval);
+  reader.durations("revisits", source.revisits, 1s, kMaxRevisit);
   if (table.contains("min_interval") && source.min_interval > source.interval)
     reader.expected("min_interval", *table.get("min_interval"), "a duration no longer than interval");
   if (table.contains("max_interval") && source.max_interval.count() > 0 && source.max_interval < source.interval)
@@ -397,6 +424,9 @@ void read_kafka(const toml::table& table, const std::string& file,
   if (!kafka.dead_letter_topic.empty() && !valid_topic(kafka.dead_letter_topic))
     reader.expected("dead_letter_topic", *table.get("dead_letter_topic"), "a Kafka topic name ([A-Za-z0-9._-]+)");
   reader.integer("dead_letter_max_body", kafka.dead_letter_max_body, 0, 16 * 1024 * 1024);
+  reader.string("latest_topic", kafka.latest_topic);
+  if (!kafka.latest_topic.empty() && (!valid_topic(kafka.latest_topic) || kafka.latest_topic.find('{') != std::string::npos))
+    reader.expected("latest_topic", *table.get("latest_topic"), "a Kafka topic name ([A-Za-z0-9._-]+)");
   if (const auto* props = reader.table("properties")) {
     for (auto&& [key, node] : *props) {
       if (auto v = node.value<std::string>(); v && node.is_string()) {

@@ -18,6 +18,9 @@ namespace newsd::daemon {
 
 enum class SourceKind { feed, html, sitemap };
 
+// 15 minutes, 1 hour, 6 hours, 1 day and 3 days after a page's first publication.
+std::vector<std::chrono::milliseconds> default_revisits();
+
 struct SourceConfig {
   std::string id;                              // unique, [A-Za-z0-9._-]+; names the source in records and logs
   SourceKind kind = SourceKind::feed;          // feed: RSS/Atom/JSON feed; html: a section page listing articles; sitemap: a (news) sitemap or sitemap index
@@ -32,6 +35,9 @@ struct SourceConfig {
   std::optional<std::string> proxy;            // overrides fetch.proxy; "" = connect directly
   std::vector<std::string> headers;            // "Name: value", added to fetch.headers
   bool publish_duplicates = false;             // duplicates = "publish": near duplicates go out with duplicate_of; "drop" (default) drops them
+  // When a fetched page (fetch_articles, html and sitemap sources) is looked
+  // at again after its first publication, for edits and removals; [] = never.
+  std::vector<std::chrono::milliseconds> revisits = default_revisits();
   int line = 0;                                // where the source is defined, for messages
 
   friend bool operator==(const SourceConfig&, const SourceConfig&) = default;
@@ -60,6 +66,7 @@ struct KafkaConfig {
   std::chrono::milliseconds delivery_timeout{0};  // message.timeout.ms; 0 = retry until delivered
   std::size_t outbox_capacity = 50'000;         // records waiting for Kafka before fetching pauses
   std::string dead_letter_topic;                // feeds that cannot be parsed go here (URL, error, body); empty = off
+  std::string latest_topic;                     // every version again, keyed by id, retractions as tombstones (cleanup.policy=compact); empty = off
   std::int64_t dead_letter_max_body = 64 * 1024;  // bytes of the raw body kept in a dead letter
   std::map<std::string, std::string> properties;  // extra librdkafka settings, passed as given
 

@@ -270,6 +270,11 @@ DaemonMetrics::DaemonMetrics()
           "newsd_item_identity_collisions_total",
           "Items of one document with the identity of an earlier item of it, merged into that one.",
           {"source"})),
+      page_revisits(registry.counter(
+          "newsd_page_revisits_total",
+          "Published pages looked at again, by outcome: not_modified, unchanged, updated, missing (a first 404/410), "
+          "retracted, failed.",
+          {"source", "outcome"})),
       articles_produced(registry.counter("newsd_articles_produced_total",
                                          "Article records handed to Kafka.", {"source"})),
       articles_published(registry.counter("newsd_articles_published_total",

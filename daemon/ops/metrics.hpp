@@ -171,6 +171,7 @@ struct DaemonMetrics {
   Family<Counter>& articles_deduplicated;  // newsd_articles_deduplicated_total{source}
   Family<Counter>& near_duplicates;        // newsd_articles_near_duplicates_total{source}
   Family<Counter>& item_collisions;        // newsd_item_identity_collisions_total{source}
+  Family<Counter>& page_revisits;          // newsd_page_revisits_total{source,outcome}
   Family<Counter>& articles_produced;      // newsd_articles_produced_total{source}
   Family<Counter>& articles_published;     // newsd_articles_published_total{source}
   // Kafka.

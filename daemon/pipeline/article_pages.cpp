@@ -10,6 +10,8 @@
 
 #include "parsers/articles/article_extractor.hpp"
 #include "parsers/articles/feed_article.hpp"
+#include "parsers/text/stated_time.hpp"
+#include "parsers/text/text_fingerprint.hpp"
 
 namespace newsd::daemon {
 namespace asio = boost::asio;
@@ -18,6 +20,28 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::size_t kDeadLetterSample = 64 * 1024;
+
+// What a reader of the page sees, exactly: any edit to it is a new version.
+std::uint64_t page_digest(const parsers::Article& page) {
+  std::string content = page.title + '\n' + page.body + '\n';
+  for (const auto& author : page.authors) content += author + '\x1f';
+  content += '\n';
+  if (page.published_at) content += parsers::format_rfc3339(*page.published_at);
+  content += '\n';
+  if (page.updated_at) content += parsers::format_rfc3339(*page.updated_at);
+  // Never 0, which means "no page".
+  return std::max<std::uint64_t>(1, parsers::text_digest(content));
+}
+
+fetchers::FetchRequest page_request(const SourceConfig& source, const std::string& url,
+                                    const PageValidators* validators) {
+  auto request = request_for(source, url);
+  if (validators) {
+    request.if_none_match = validators->etag;
+    request.if_modified_since = validators->last_modified;
+  }
+  return request;
+}
 
 }  // namespace
 
@@ -40,15 +64,18 @@ ArticlePages::ArticlePages(fetchers::Fetcher& fetcher, asio::thread_pool& cpu,
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 asio::awaitable<std::pair<parsers::Article, PageOutcome>> ArticlePages::extract(
-    const std::string& url, const SourceConfig& source) {
+    const std::string& url, const SourceConfig& source, const PageValidators* validators) {
   std::pair<parsers::Article, PageOutcome> out;
   auto& [article, outcome] = out;
   // The source's proxy, headers and private-network permission, as for its own document.
-  auto response = co_await fetcher_.fetch(request_for(source, url));
+  auto response = co_await fetcher_.fetch(page_request(source, url, validators));
   const auto verdict = fetchers::classify(response);
   outcome.status = response.status;
   outcome.content_type = response.content_type;
+  outcome.final_url = response.effective_url.empty() ? url : response.effective_url;
   outcome.fetched = verdict.ok();
+  outcome.not_modified = verdict.kind == fetchers::FetchVerdict::Kind::not_modified;
+  if (outcome.fetched) outcome.validators = {response.etag, response.last_modified};
   if (!outcome.fetched) {
     outcome.error = verdict.kind == fetchers::FetchVerdict::Kind::not_modified ? "HTTP 304" : verdict.error;
   } else {
@@ -75,7 +102,10 @@ asio::awaitable<std::pair<parsers::Article, PageOutcome>> ArticlePages::extract(
       outcome.body_size = response.body.size();
       outcome.body_sample = response.body.substr(0, std::min(response.body.size(), kDeadLetterSample));
     }
-    if (result.article) article = std::move(*result.article);
+    if (result.article) {
+      article = std::move(*result.article);
+      if (outcome.extracted) article.page_digest = page_digest(article);
+    }
   }
   co_return out;
 }

@@ -20,8 +20,17 @@
 namespace newsd::daemon {
 
 // What became of a page.
+// A page's validators: sent back to ask whether it changed (conditional GET).
+struct PageValidators {
+  std::string etag;
+  std::string last_modified;
+};
+
 struct PageOutcome {
   bool fetched = false;      // an HTTP 2xx body was obtained
+  bool not_modified = false; // 304: the page is as it was when `validators` were given
+  std::string final_url;     // after redirects
+  PageValidators validators; // of the 2xx response
   bool extracted = false;    // the page yielded an article body
   long status = 0;
   std::string error;         // why not, when !extracted
@@ -43,9 +52,10 @@ class ArticlePages {
   // them). On failure the feed's article is left as it was.
   boost::asio::awaitable<PageOutcome> enrich(parsers::Article& article, const SourceConfig& source);
 
-  // Fetches and extracts one page found on a section page.
+  // Fetches and extracts one page found on a section page (or revisited:
+  // with the validators of its last fetch, a conditional GET).
   boost::asio::awaitable<std::pair<parsers::Article, PageOutcome>> extract(
-      const std::string& url, const SourceConfig& source);
+      const std::string& url, const SourceConfig& source, const PageValidators* validators = nullptr);
 
   const parsers::SiteTemplateSet& templates() const { return templates_; }
 

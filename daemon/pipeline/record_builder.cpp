@@ -10,6 +10,7 @@
 
 #include "parsers/identity/article_identity.hpp"
 #include "parsers/text/text_codec.hpp"
+#include "sinks/outbox/delivery_state.hpp"
 
 namespace newsd::daemon {
 
@@ -51,14 +52,61 @@ sinks::OutRecord RecordBuilder::article(parsers::Article& article, const SourceC
   if (article.body_truncated)
     spdlog::warn("source {}: body of {} cut to {} bytes to fit Kafka's message.max.bytes", source.id, article.id,
                  article.body.size());
-  const std::string& topic = source.topic.empty() ? settings_.default_topic : source.topic;
   auto headers = cloud_event_headers(article, source.id, version);
   headers.insert(headers.begin(), {{"schema", parsers::kArticleSchema},
                                    {"source", source.id},
                                    {"version", std::to_string(version)},
                                    {"content-type", "application/json"}});
-  return sinks::OutRecord{expand_topic(topic, source.id, article.language), article.id, std::move(value),
+  return sinks::OutRecord{topic_for(article, source), article.id, std::move(value),
                           std::move(headers)};
+}
+
+std::string RecordBuilder::topic_for(const parsers::Article& article, const SourceConfig& source) const {
+  return expand_topic(source.topic.empty() ? settings_.default_topic : source.topic, source.id, article.language);
+}
+
+sinks::OutRecord RecordBuilder::retraction(const Retraction& story, const std::string& source_id,
+                                           std::chrono::system_clock::time_point now) const {
+  const auto when = parsers::format_rfc3339(std::chrono::time_point_cast<std::chrono::seconds>(now));
+  boost::json::object value{{"schema", parsers::kArticleSchema},
+                            {"id", story.id},
+                            {"url", story.url},
+                            {"source", source_id},
+                            {"version", story.version},
+                            {"retracted", true},
+                            {"retracted_at", when},
+                            {"retraction_reason", story.reason}};
+  const auto version = std::to_string(story.version);
+  return sinks::OutRecord{story.topic,
+                          story.id,
+                          boost::json::serialize(value),
+                          {{"schema", std::string(parsers::kArticleSchema)},
+                           {"source", source_id},
+                           {"version", version},
+                           {"content-type", "application/json"},
+                           {"ce_specversion", "1.0"},
+                           {"ce_id", story.id + "." + version + ".retracted"},
+                           {"ce_source", std::string(kCloudEventSourcePrefix) + source_id},
+                           {"ce_type", std::string(kArticleRetracted)},
+                           {"ce_time", when},
+                           {"ce_subject", story.url},
+                           {"ce_dataschema", std::string(kArticleDataSchema)}}};
+}
+
+std::vector<std::pair<std::string, sinks::OutRecord>> RecordBuilder::entries(sinks::OutRecord record) const {
+  std::vector<std::pair<std::string, sinks::OutRecord>> out;
+  std::string id = record.key;
+  if (!settings_.latest_topic.empty()) {
+    sinks::OutRecord latest = record;
+    latest.topic = settings_.latest_topic;
+    if (header_of(record, "ce_type") == kArticleRetracted) {
+      latest.value.clear();
+      latest.null_value = true;  // a tombstone: the story leaves the compacted topic
+    }
+    out.emplace_back(sinks::further_record_id(id, "latest"), std::move(latest));
+  }
+  out.emplace(out.begin(), std::move(id), std::move(record));
+  return out;
 }
 
 std::vector<std::pair<std::string, std::string>> cloud_event_headers(const parsers::Article& article,

@@ -21,6 +21,7 @@ namespace newsd::daemon {
 
 struct RecordSettings {
   std::string default_topic = "news.articles";  // for sources without their own topic
+  std::string latest_topic;                      // every version again, retractions as tombstones; empty: off
   std::string dead_letter_topic;                 // empty: no dead letters
   std::size_t dead_letter_max_body = 64 * 1024;  // bytes of a bad document a dead letter keeps
   // The largest record value Kafka takes: record_value_limit() of the
@@ -39,6 +40,16 @@ struct Unusable {
   std::string what;             // names the record refused, when it is one (keeps dead letters distinct)
 };
 
+// A story that is gone: its page answered 404 or 410 twice in a row, or
+// now redirects to its site's home or section page.
+struct Retraction {
+  std::string id;
+  std::string url;
+  std::string topic;         // where its versions went
+  std::uint32_t version = 1; // the last version published
+  std::string reason;        // "gone" (404, 410) or "redirected"
+};
+
 class RecordBuilder {
  public:
   explicit RecordBuilder(RecordSettings settings) : settings_(std::move(settings)) {}
@@ -46,6 +57,20 @@ class RecordBuilder {
   // The record of `article` published as `version` for `source`. The body is
   // cut to fit (fit_article_record: article.body_truncated is then set).
   sinks::OutRecord article(parsers::Article& article, const SourceConfig& source, std::uint32_t version) const;
+
+  // The topic of `article`'s records from `source` (its template expanded).
+  std::string topic_for(const parsers::Article& article, const SourceConfig& source) const;
+
+  // The record saying that a story is gone, keyed by its id, with the last
+  // version published: {"retracted": true, "retracted_at": now, ...}.
+  sinks::OutRecord retraction(const Retraction& story, const std::string& source_id,
+                              std::chrono::system_clock::time_point now) const;
+
+  // The outbox entries of one story record (an article version or a
+  // retraction): the record under its id, and, when a latest topic is set,
+  // its copy there under "<id>#latest" (a retraction's copy is a tombstone).
+  std::vector<std::pair<std::string, sinks::OutRecord>> entries(sinks::OutRecord record) const;
+  std::size_t records_per_story() const { return settings_.latest_topic.empty() ? 1 : 2; }
 
   // A dead letter for `what`, keyed by source, URL and time; nullopt when
   // no dead-letter topic is configured.
@@ -72,6 +97,7 @@ class RecordBuilder {
 inline constexpr std::string_view kCloudEventSourcePrefix = "/newsd/sources/";
 inline constexpr std::string_view kArticlePublished = "org.newsd.article.published";  // version 1
 inline constexpr std::string_view kArticleUpdated = "org.newsd.article.updated";      // a later version
+inline constexpr std::string_view kArticleRetracted = "org.newsd.article.retracted";  // the story is gone
 inline constexpr std::string_view kArticleDataSchema = "https://newsd.example/schemas/newsd.article.v1.json";
 // ce_specversion, ce_id (id.version), ce_source (/newsd/sources/ID), ce_type,
 // ce_time (updated_at, else published_at, else fetched_at), ce_subject (the

@@ -12,6 +12,29 @@ namespace {
 // outbox's job, not the producer's queue's.
 std::size_t sink_queue_capacity(const KafkaConfig& kafka) { return kafka.outbox_capacity + 1000; }
 
+// The latest topic is only right compacted: say so loudly when it is not.
+void check_latest_topic(sinks::KafkaSink& sink, const std::string& topic) {
+  using State = sinks::CompactedTopic::State;
+  const auto checked = sink.ensure_compacted_topic(topic, std::chrono::seconds(15));
+  switch (checked.state) {
+    case State::compacted:
+      spdlog::info("kafka: latest topic {} is compacted ({})", topic, checked.detail);
+      break;
+    case State::created:
+      spdlog::info("kafka: latest topic {} created with {}", topic, checked.detail);
+      break;
+    case State::not_compacted:
+      spdlog::error("kafka: latest topic {} is NOT compacted ({}): its readers will see every version and "
+                    "retracted stories; set cleanup.policy=compact on it (kafka-configs --alter)",
+                    topic, checked.detail);
+      break;
+    case State::unknown:
+      spdlog::error("kafka: cannot check that latest topic {} is compacted: {}; if the broker creates it on first "
+                    "use it will not be", topic, checked.detail);
+      break;
+  }
+}
+
 ConfiguredSink make_kafka_sink(boost::asio::io_context& io, const KafkaConfig& kafka) {
   ConfiguredSink out;
   sinks::KafkaSinkConfig sink_config;
@@ -27,7 +50,10 @@ ConfiguredSink make_kafka_sink(boost::asio::io_context& io, const KafkaConfig& k
   sink_config.delivery_timeout = kafka.delivery_timeout;
   sink_config.properties = kafka.properties;
   sink_config.queue_capacity = sink_queue_capacity(kafka);
-  out.sink = std::make_unique<sinks::KafkaSink>(io, sink_config);
+  auto sink = std::make_unique<sinks::KafkaSink>(io, sink_config);
+  // (The embedded broker keeps everything and compacts nothing anyway.)
+  if (!kafka.latest_topic.empty() && !out.embedded) check_latest_topic(*sink, kafka.latest_topic);
+  out.sink = std::move(sink);
   return out;
 }
 

@@ -28,11 +28,14 @@ SourcePoller::SourcePoller(PollerContext& context, SourceConfig source)
       fetch_(context.fetch, source_, stats_),
       reader_(make_source(source_, tools())),
       gate_(source_, context.outbox, context.stories, series_),
+      revisits_(source_, gate_,
+                RevisitTools{context.revisits, context.pages, &context.outbox, &context.records,
+                             &context.fetch.metrics, context.writes, [this] { return on_published(); }}),
       schedule_(poll_policy(source_), static_cast<std::uint32_t>(std::hash<std::string>{}(source_.id))) {}
 
 SourceTools SourcePoller::tools() {
   SourceTools tools{context_.cpu, context_.pages, &context_.fetch.fetcher};
-  tools.room = [this] { return context_.outbox.room(); };
+  tools.room = [this] { return context_.outbox.room() / context_.records.records_per_story(); };
   tools.known = [this](const std::string& id) { return context_.outbox.known(id); };
   tools.page_failed = [this](const std::string& url, const PageOutcome& page) {
     spdlog::debug("source {}: page {} not extracted: {}", source_.id, url, page.error);
@@ -58,6 +61,8 @@ asio::awaitable<void> SourcePoller::run() {
   co_await sleep(first);
   while (!stopping_) {
     co_await poll();
+    if (stopping_) break;
+    co_await revisits_.run_due([this] { return stopping_; });
     if (stopping_) break;
     co_await sleep(next_delay());
     // Backpressure: no new articles while Kafka has not taken the last ones.
@@ -143,7 +148,7 @@ asio::awaitable<bool> SourcePoller::submit(std::vector<parsers::Article>& articl
 }
 
 asio::awaitable<SourcePoller::Taken> SourcePoller::submit_chunk(std::span<parsers::Article* const> chunk) {
-  if (context_.outbox.room() == 0) co_return Taken::some;
+  if (context_.outbox.room() < context_.records.records_per_story()) co_return Taken::some;
   auto admitted = co_await gate_.admit(chunk);
   if (stopping_) co_return Taken::failed;
   if (!admitted) {
@@ -151,23 +156,29 @@ asio::awaitable<SourcePoller::Taken> SourcePoller::submit_chunk(std::span<parser
     spdlog::error("source {}: dedupe store write failed; the poll will be repeated", source_.id);
     co_return Taken::failed;
   }
-  const std::size_t room = context_.outbox.room();  // other pollers may have taken some meanwhile
+  // Room in stories: each takes records_per_story() records (its copy on
+  // the latest topic too), which go into the outbox together or not at all.
+  const std::size_t per_story = context_.records.records_per_story();
   std::vector<std::pair<std::string, sinks::OutRecord>> records;
+  std::size_t stories = 0;
   for (const auto& [article, version] : *admitted) {
-    if (records.size() == room) break;
-    // Building records (JSON) is done in slices too.
-    if (!records.empty() && records.size() % kBuildSlice == 0) co_await asio::post(context_.io, asio::use_awaitable);
-    records.emplace_back(article->id, context_.records.article(*article, source_, version));
+    // Building records (JSON) is done in slices too; other pollers may take room meanwhile.
+    if (stories > 0 && stories % kBuildSlice == 0) co_await asio::post(context_.io, asio::use_awaitable);
+    if ((stories + 1) * per_story > context_.outbox.room()) break;
+    auto entries = context_.records.entries(context_.records.article(*article, source_, version));
+    std::move(entries.begin(), entries.end(), std::back_inserter(records));
     context_.history.submitted(article->id, article->title, article->url);
+    ++stories;
   }
-  const bool all = records.size() == admitted->size();
+  const bool all = stories == admitted->size();
   const auto count = records.size();
   // Once persisted in the outbox the records are safe (produced again after
   // a crash or a broker outage).
   auto taken = co_await context_.outbox.async_submit(std::move(records), on_published());
   if (!taken) co_return Taken::failed;
-  stats_.produced += *taken;
-  series_.articles_produced->inc(*taken);
+  if (*taken == count) revisits_.schedule(std::span(*admitted).first(stories));
+  stats_.produced += stories;
+  series_.articles_produced->inc(stories);
   co_return all && *taken == count ? Taken::all : Taken::some;
 }
 
@@ -176,6 +187,7 @@ asio::awaitable<SourcePoller::Taken> SourcePoller::submit_chunk(std::span<parser
 Outbox::PublishedHandler SourcePoller::on_published() {
   return [this, alive = std::weak_ptr<const bool>(alive_), published = series_.articles_published,
           &history = context_.history, source = source_.id](const std::string& id) {
+    if (sinks::story_of(id) != id) return;  // a story's copy on the latest topic
     published->inc();
     history.published(id, source);
     if (alive.lock()) ++stats_.published;

@@ -23,6 +23,7 @@
 #include "daemon/pipeline/poll_schedule.hpp"
 #include "daemon/pipeline/record_builder.hpp"
 #include "daemon/pipeline/source.hpp"
+#include "daemon/pipeline/page_revisits.hpp"
 #include "daemon/pipeline/story_gate.hpp"
 #include "sinks/outbox/outbox.hpp"
 
@@ -38,6 +39,8 @@ struct PollerContext {
   PublicationHistory& history;     // what the status page shows of past publications
   ArticlePages* pages = nullptr;   // article pages; null: feeds' own text only
   StoryMemory* stories = nullptr;  // versions and near duplicates; null: ids only
+  sinks::RevisitStore* revisits = nullptr;  // when pages are looked at again; null: never
+  std::optional<boost::asio::any_io_executor> writes;  // durable store writes; none: inline
 };
 
 class SourcePoller {
@@ -89,6 +92,7 @@ class SourcePoller {
   DocumentFetch fetch_;
   std::unique_ptr<Source> reader_;
   StoryGate gate_;
+  PageRevisits revisits_;
   PollSchedule schedule_;
   std::string last_error_kind_;
   std::optional<int> ttl_minutes_;  // the last document's own polling hint

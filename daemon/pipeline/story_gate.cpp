@@ -49,7 +49,7 @@ asio::awaitable<std::optional<std::vector<Admitted>>> StoryGate::admit(
     title_words.push_back(parsers::title_words(article->title));
     observations.push_back({article->id, source_.id, parsers::text_digest(article->title),
                             parsers::content_hash_value(article->content_hash), title_words.back(),
-                            article->body_words});
+                            article->body_words, article->page_digest});
   }
   std::optional<std::vector<sinks::Verdict>> verdicts;
   if (stories_)

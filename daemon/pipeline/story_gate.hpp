@@ -50,10 +50,12 @@ class StoryGate {
   // goes on meanwhile.
   boost::asio::awaitable<std::optional<std::vector<Admitted>>> admit(std::span<parsers::Article* const> chunk) const;
 
+  // Whether the source's articles come with their pages (fetch_articles, section pages, sitemaps).
+  bool refetches_pages() const { return source_.fetch_articles || source_.kind != SourceKind::feed; }
+
  private:
   // Whether the verdict asks for `article` to be published; settles the rest.
   bool wanted(parsers::Article& article, const sinks::Verdict& verdict) const;
-  bool refetches_pages() const { return source_.fetch_articles || source_.kind != SourceKind::feed; }
 
   const SourceConfig& source_;
   Outbox& outbox_;

@@ -44,6 +44,7 @@ struct Article {
   ArticleExtraction extraction;
   std::string content_hash;
   std::uint32_t body_words = 0;  // normalised words of body (for the story memory; not in the record)
+  std::uint64_t page_digest = 0; // what its fetched page says (title, body, authors, dates), for revisits; 0: no page; not in the record
   int version = 1;
   std::string duplicate_of;
 };

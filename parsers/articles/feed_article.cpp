@@ -58,6 +58,7 @@ Article article_from_feed_item(const Feed& feed, const FeedItem& item, std::stri
 }
 
 void merge_page_into_feed_article(Article& feed, const Article& page) {
+  feed.page_digest = page.page_digest;
   if (!page.body.empty()) {
     feed.body = page.body;
     feed.content_hash = page.content_hash;

@@ -29,7 +29,8 @@ constexpr std::size_t kMaxCandidates = 64;      // indexed bodies or headlines o
 // First byte of every entry value. 1: before headline word sets, body length
 // and the furniture flag (still read: those are then empty, 0, false).
 constexpr unsigned char kFormat1 = 1;
-constexpr unsigned char kFormat = 2;
+constexpr unsigned char kFormat2 = 2;  // + flags, body words, title words
+constexpr unsigned char kFormat = 3;   // + content digest
 constexpr unsigned char kFurnitureFlag = 1;
 
 using Txn = LmdbTxn;
@@ -96,6 +97,7 @@ struct Stored {
   bool furniture = false;
   std::uint32_t body_words = 0;
   std::vector<std::uint32_t> title_words;  // sorted, no zeros
+  std::uint64_t content_digest = 0;        // Observation::content_digest; 0: none yet
   std::string source;
 };
 
@@ -133,6 +135,7 @@ std::string encode(const Stored& e) {
   append_raw(out, e.body_words);
   out.push_back(static_cast<char>(e.title_words.size()));
   for (std::uint32_t word : e.title_words) append_raw(out, word);
+  append_raw(out, e.content_digest);
   out += e.source;
   return out;
 }
@@ -142,7 +145,7 @@ std::optional<Stored> decode(const MDB_val& v) {
   const auto* in = static_cast<const unsigned char*>(v.mv_data);
   const auto* end = in + v.mv_size;
   const unsigned char format = *in++;
-  if (format != kFormat && format != kFormat1) return std::nullopt;
+  if (format != kFormat && format != kFormat2 && format != kFormat1) return std::nullopt;
   Stored e;
   e.version = read_raw<std::uint32_t>(in);
   e.published_version = read_raw<std::uint32_t>(in);
@@ -157,7 +160,7 @@ std::optional<Stored> decode(const MDB_val& v) {
     in += 16;
     e.duplicate_of = dup;
   }
-  if (format == kFormat) {
+  if (format >= kFormat2) {
     if (static_cast<std::size_t>(end - in) < kFormat2Size) return std::nullopt;
     e.furniture = (*in++ & kFurnitureFlag) != 0;
     e.body_words = read_raw<std::uint32_t>(in);
@@ -165,6 +168,10 @@ std::optional<Stored> decode(const MDB_val& v) {
     if (static_cast<std::size_t>(end - in) < 4 * words) return std::nullopt;
     e.title_words.resize(words);
     for (auto& word : e.title_words) word = read_raw<std::uint32_t>(in);
+  }
+  if (format >= kFormat) {
+    if (static_cast<std::size_t>(end - in) < sizeof e.content_digest) return std::nullopt;
+    e.content_digest = read_raw<std::uint64_t>(in);
   }
   e.source.assign(reinterpret_cast<const char*>(in), static_cast<std::size_t>(end - in));
   return e;
@@ -502,6 +509,7 @@ int observe_new(Store& store, const Id& id, const Observation& o, const DedupeOp
   e.title_words = stored_title_words(o.title_words);
   e.body_simhash = o.body_simhash;
   e.body_words = o.body_words;
+  e.content_digest = o.content_digest;
   e.source = std::string(o.source);
   if ((rc = store.put(id, e)) != MDB_SUCCESS || (rc = store.add_bands(id, e.body_simhash)) != MDB_SUCCESS ||
       (rc = store.add_title(id, e.title_digest)) != MDB_SUCCESS || (rc = store.add_time(id, now_s)) != MDB_SUCCESS)
@@ -511,12 +519,15 @@ int observe_new(Store& store, const Id& id, const Observation& o, const DedupeOp
 }
 
 // Whether the observation changes the entry: only one from the entry's own
-// source can, by a new title or a body further than max_distance away.
+// source can, by a new title, a body further than max_distance away, or
+// (pages, compared exactly) other content. An entry without a content
+// digest yet (older, or seen in a feed first) takes the observation's.
 bool is_change(const Observation& o, const Stored& e, const DedupeOptions& options) {
   if (o.source != e.source) return false;
   const bool body_changed = o.body_simhash != 0 && (e.body_simhash == 0 ||
                                                     std::popcount(o.body_simhash ^ e.body_simhash) > options.max_distance);
-  return o.title_digest != e.title_digest || body_changed;
+  const bool content_changed = o.content_digest != 0 && e.content_digest != 0 && o.content_digest != e.content_digest;
+  return o.title_digest != e.title_digest || body_changed || content_changed;
 }
 
 // Moves the entry's title and band keys to the changed observation's.
@@ -530,6 +541,7 @@ int apply_change(Store& store, const Id& id, const Observation& o, Stored& e) {
     e.title_words = stored_title_words(o.title_words);
   }
   if (o.body_words != 0) e.body_words = o.body_words;
+  if (o.content_digest != 0) e.content_digest = o.content_digest;
   if (o.body_simhash != 0 && o.body_simhash != e.body_simhash) {
     if ((rc = store.remove_bands(id, e.body_simhash)) != MDB_SUCCESS ||
         (rc = store.add_bands(id, o.body_simhash)) != MDB_SUCCESS)
@@ -551,6 +563,9 @@ int observe_known(Store& store, const Id& id, const Observation& o, const Dedupe
   if (changed) {
     if (!pending) ++e.version;  // a change to a version not yet published replaces it
     if ((rc = apply_change(store, id, o, e)) != MDB_SUCCESS) return rc;
+    dirty = true;
+  } else if (o.content_digest != 0 && e.content_digest == 0 && o.source == e.source) {
+    e.content_digest = o.content_digest;  // the first digest an entry gets is its baseline
     dirty = true;
   }
   if (changed || now_s - e.last_seen >= options.touch_interval.count()) {

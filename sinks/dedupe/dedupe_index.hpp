@@ -78,6 +78,10 @@ struct Observation {
   std::uint64_t body_simhash;    // parsers::simhash(body); 0 = no usable body (never matched as a near duplicate)
   std::span<const std::uint32_t> title_words{};  // parsers::title_words(title); empty: headlines agree only when equal
   std::uint32_t body_words = 0;  // parsers::body_fingerprint(body).words
+  // An exact digest of what a reader sees of the story (title, body,
+  // authors, dates), for stories whose page newsd fetches: any change to
+  // it is a new version, however small. 0: not compared (feed items).
+  std::uint64_t content_digest = 0;
 };
 
 enum class Novelty : std::uint8_t {

@@ -111,7 +111,10 @@ std::string json_line(const OutRecord& record) {
     append_json_string(line, record.headers[i].second);
   }
   line += "},\"value\":";
-  append_value(line, record.value);
+  if (record.null_value)
+    line += "null";
+  else
+    append_value(line, record.value);
   line += "}\n";
   return line;
 }

@@ -151,6 +151,10 @@ void KafkaSink::poll_slowly() {
   });
 }
 
+CompactedTopic KafkaSink::ensure_compacted_topic(const std::string& topic, std::chrono::milliseconds timeout) {
+  return sinks::ensure_compacted_topic(handle_.get(), topic, timeout);
+}
+
 void KafkaSink::serve_events() {
   while (rd_kafka_poll(handle_.get(), 0) > 0) {
   }
@@ -165,7 +169,7 @@ ProduceStatus KafkaSink::produce(OutRecord record, DeliveryHandler on_delivery, 
   rd_kafka_resp_err_t err = rd_kafka_producev(
       handle_.get(), RD_KAFKA_V_TOPIC(record.topic.c_str()),
       RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
-      RD_KAFKA_V_VALUE(record.value.data(), record.value.size()),
+      RD_KAFKA_V_VALUE(record.null_value ? nullptr : record.value.data(), record.value.size()),
       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
       RD_KAFKA_V_OPAQUE(handler.get()), RD_KAFKA_V_END);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {

@@ -17,6 +17,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "sinks/kafka/topic_admin.hpp"
 #include "sinks/sink.hpp"
 
 struct rd_kafka_s;
@@ -70,6 +71,11 @@ class KafkaSink final : public Sink {
 
   // Serves every pending event (delivery reports, errors). Runs on the event loop.
   void serve_events();
+
+  // Makes sure `topic` is compacted (creates it so when it is missing);
+  // blocks up to `timeout` per admin request: at start-up, before anything
+  // is produced.
+  CompactedTopic ensure_compacted_topic(const std::string& topic, std::chrono::milliseconds timeout);
 
  private:
   struct HandleDeleter {

@@ -1,6 +1,7 @@
 #include "sinks/outbox/delivery_state.hpp"
 
 #include "sinks/lmdb/lmdb_env.hpp"
+#include "sinks/lmdb/length_prefixed.hpp"
 #include "sinks/lmdb/lmdb_txn.hpp"
 
 #include <algorithm>
@@ -33,32 +34,27 @@ std::uint64_t sequence_of(const MDB_val& key) {
   return sequence;
 }
 
-void put_field(std::string& out, std::string_view field) {
-  auto size = static_cast<std::uint32_t>(field.size());
-  char prefix[4];
-  std::memcpy(prefix, &size, 4);
-  out.append(prefix, 4).append(field);
-}
-
-bool take_field(std::string_view& in, std::string& out) {
-  if (in.size() < 4) return false;
-  std::uint32_t size;
-  std::memcpy(&size, in.data(), 4);
-  in.remove_prefix(4);
-  if (in.size() < size) return false;
-  out.assign(in.substr(0, size));
-  in.remove_prefix(size);
-  return true;
-}
-
 MDB_val value_of(std::string_view bytes) { return {bytes.size(), const_cast<char*>(bytes.data())}; }
 
 }  // namespace
 
+std::string_view story_of(std::string_view outbox_id) {
+  return outbox_id.substr(0, outbox_id.find('#'));
+}
+
+std::string further_record_id(std::string_view story_id, std::string_view what) {
+  std::string id(story_id);
+  id += '#';
+  id += what;
+  return id;
+}
+
 std::string encode_outbox_record(std::string_view id, const OutRecord& record) {
   std::string out;
   out.reserve(id.size() + record.topic.size() + record.key.size() + record.value.size() + 64);
-  put_field(out, "v1");
+  // v1: id, topic, key, value, headers; v2 adds a last field of flags
+  // ("null": a tombstone). Records with a value are still written as v1.
+  put_field(out, record.null_value ? "v2" : "v1");
   put_field(out, id);
   put_field(out, record.topic);
   put_field(out, record.key);
@@ -68,13 +64,14 @@ std::string encode_outbox_record(std::string_view id, const OutRecord& record) {
     put_field(out, name);
     put_field(out, value);
   }
+  if (record.null_value) put_field(out, "null");
   return out;
 }
 
 std::optional<std::pair<std::string, OutRecord>> decode_outbox_record(std::string_view bytes) {
   std::string version, id, count;
   OutRecord record;
-  if (!take_field(bytes, version) || version != "v1" || !take_field(bytes, id) ||
+  if (!take_field(bytes, version) || (version != "v1" && version != "v2") || !take_field(bytes, id) ||
       !take_field(bytes, record.topic) || !take_field(bytes, record.key) ||
       !take_field(bytes, record.value) || !take_field(bytes, count))
     return std::nullopt;
@@ -88,6 +85,11 @@ std::optional<std::pair<std::string, OutRecord>> decode_outbox_record(std::strin
     std::string name, value;
     if (!take_field(bytes, name) || !take_field(bytes, value)) return std::nullopt;
     record.headers.emplace_back(std::move(name), std::move(value));
+  }
+  if (version == "v2") {
+    std::string flags;
+    if (!take_field(bytes, flags)) return std::nullopt;
+    record.null_value = flags == "null";
   }
   return std::pair{std::move(id), std::move(record)};
 }

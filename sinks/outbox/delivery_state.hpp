@@ -44,9 +44,17 @@ struct Acknowledgement {
 
 struct OutboxEntry {
   std::uint64_t sequence = 0;  // order of persistence; replay order
-  std::string id;              // article id (the record's key)
+  std::string id;              // outbox id: the article id (the record's key), see story_of()
   OutRecord record;
 };
+
+// An outbox id names the story a record is for: its id, a dead letter's
+// key, or "<story id>#<what>" for a further record of the same story
+// version (its copy on the latest topic). Each record is acknowledged,
+// remembered as published and replayed under its own outbox id; the story
+// is waiting while any of its records is.
+std::string_view story_of(std::string_view outbox_id);
+std::string further_record_id(std::string_view story_id, std::string_view what);
 
 class DeliveryState {
  public:

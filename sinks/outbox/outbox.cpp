@@ -44,7 +44,7 @@ Outbox::Outbox(asio::io_context& io, sinks::DeliveryState& state, sinks::Sink& s
       drive_(io) {}
 
 bool Outbox::known(const std::string& id) const {
-  return waiting_.contains(id) || state_.published(id);
+  return waiting(id) || state_.published(id);
 }
 
 bool Outbox::fit(std::vector<std::pair<std::string, sinks::OutRecord>>& records) const {
@@ -110,7 +110,7 @@ std::size_t Outbox::replay() {
 }
 
 void Outbox::enqueue(sinks::OutboxEntry entry, PublishedHandler on_published) {
-  waiting_.insert(entry.id);
+  if (waiting_.insert(entry.id).second) ++stories_[std::string(sinks::story_of(entry.id))];
   since_.emplace(entry.sequence, std::chrono::steady_clock::now());
   auto sequence = entry.sequence;
   queue_.emplace(sequence, Pending{std::move(entry), std::move(on_published)});
@@ -255,11 +255,16 @@ void Outbox::settle(std::span<const sinks::Acknowledgement> acks, bool written) 
   // this process, produced again after a restart (a duplicate, never a loss).
   if (!written) return;
   for (const auto& ack : acks) {
-    waiting_.erase(ack.id);
+    if (waiting_.erase(ack.id) != 0) forget_story(ack.id);
     since_.erase(ack.sequence);
-    if (on_acknowledged_) on_acknowledged_(ack.id, ack.version);
+    if (on_acknowledged_ && sinks::story_of(ack.id) == ack.id) on_acknowledged_(ack.id, ack.version);
   }
   wake_waiters();
+}
+
+void Outbox::forget_story(const std::string& outbox_id) {
+  auto story = stories_.find(std::string(sinks::story_of(outbox_id)));
+  if (story != stories_.end() && --story->second == 0) stories_.erase(story);
 }
 
 std::chrono::seconds Outbox::oldest_age(std::chrono::steady_clock::time_point now) const {

@@ -39,6 +39,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -68,8 +69,9 @@ class Outbox {
       std::function<std::optional<sinks::OutRecord>(const sinks::OutRecord& refused, const std::string& why)>;
   void dead_letters(DeadLetterMaker make) { dead_letter_ = std::move(make); }
 
-  // Waiting in the outbox for Kafka's acknowledgement.
-  bool waiting(const std::string& id) const { return waiting_.contains(id); }
+  // A record of story `id` (see sinks::story_of) is waiting in the outbox
+  // for Kafka's acknowledgement.
+  bool waiting(const std::string& id) const { return stories_.contains(id); }
 
   // Published, or waiting in the outbox.
   bool known(const std::string& id) const;
@@ -94,7 +96,8 @@ class Outbox {
       std::vector<std::pair<std::string, sinks::OutRecord>> records, PublishedHandler on_published = {});
 
   // Runs for every acknowledgement once it is durably recorded, replayed
-  // records' included: how the story memory learns what Kafka has.
+  // records' included: how the story memory learns what Kafka has. Not for
+  // a story's further records (sinks::further_record_id).
   using AcknowledgedHandler = std::function<void(const std::string& id, std::uint32_t version)>;
   void on_acknowledged(AcknowledgedHandler handler) { on_acknowledged_ = std::move(handler); }
 
@@ -148,6 +151,8 @@ class Outbox {
   // After they were written (or not): out of the outbox, waiters woken.
   void settle(std::span<const sinks::Acknowledgement> acks, bool written);
   void wake_waiters();
+  // One record of the story of `outbox_id` left the outbox.
+  void forget_story(const std::string& outbox_id);
 
   boost::asio::io_context& io_;
   sinks::DeliveryState& state_;
@@ -157,7 +162,8 @@ class Outbox {
   std::size_t reserved_ = 0;  // room taken by async_submit() calls waiting for their write
   bool committing_ = false;   // a batch of acknowledgements is being written on `writes`
   DeadLetterMaker dead_letter_;
-  std::unordered_set<std::string> waiting_;  // ids in the outbox
+  std::unordered_set<std::string> waiting_;  // outbox ids in the outbox
+  std::unordered_map<std::string, std::uint32_t> stories_;  // story_of(outbox id) -> records in the outbox
   std::map<std::uint64_t, std::chrono::steady_clock::time_point> since_;  // sequence -> when it came
   std::map<std::uint64_t, Pending> queue_;   // not handed to the sink yet, by sequence
   std::vector<sinks::Acknowledgement> pending_acks_;

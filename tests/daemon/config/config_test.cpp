@@ -48,6 +48,43 @@ template = "wafaamagazine"
   EXPECT_EQ(c.sources[0].line, 10);
 }
 
+TEST(ConfigTest, RevisitsDefaultToTheDecayingScheduleAndCanBeSetOrTurnedOff) {
+  auto load = parse(R"toml([kafka]
+latest_topic = "news.latest"
+[[sources]]
+id = "a"
+url = "https://example.org/feed"
+[[sources]]
+id = "b"
+url = "https://example.org/feed2"
+revisits = ["10m", "2h"]
+[[sources]]
+id = "c"
+url = "https://example.org/feed3"
+revisits = []
+)toml");
+  ASSERT_TRUE(load.config) << all_errors(load);
+  const auto& c = *load.config;
+  EXPECT_EQ(c.kafka.latest_topic, "news.latest");
+  EXPECT_EQ(c.sources[0].revisits, (std::vector<std::chrono::milliseconds>{15min, 1h, 6h, 24h, 72h}));
+  EXPECT_EQ(c.sources[1].revisits, (std::vector<std::chrono::milliseconds>{10min, 2h}));
+  EXPECT_TRUE(c.sources[2].revisits.empty());
+}
+
+TEST(ConfigTest, RevisitsMustIncreaseAndTheLatestTopicBeAPlainName) {
+  auto load = parse(R"toml([kafka]
+latest_topic = "news.{language}"
+[[sources]]
+id = "a"
+url = "https://example.org/feed"
+revisits = ["1h", "15m"]
+)toml");
+  ASSERT_FALSE(load.config);
+  const auto errors = all_errors(load);
+  EXPECT_NE(errors.find("kafka.latest_topic"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("revisits: expected an array of increasing durations"), std::string::npos) << errors;
+}
+
 TEST(ConfigTest, RelativePathsResolveAgainstTheConfigDirectory) {
   auto load = parse(R"toml(state_dir = "state"
 [[sources]]

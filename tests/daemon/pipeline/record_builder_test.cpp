@@ -184,5 +184,63 @@ TEST(RecordBuilder, ARecordKafkaRefusedBecomesADeadLetterWithItsValueAsTheBody) 
   EXPECT_FALSE(builder.refused(*letter, "too large", now));
 }
 
+// ---- Retractions and the latest topic -------------------------------------
+
+std::string header_of(const sinks::OutRecord& record, const std::string& name) {
+  for (const auto& [key, value] : record.headers)
+    if (key == name) return value;
+  return "(missing)";
+}
+
+TEST(RecordBuilder, ARetractionKeepsTheKeyAndTheLastVersionAndSaysWhen) {
+  RecordBuilder builder({.default_topic = "news.articles"});
+  Retraction story{std::string(32, 'b'), "https://example.org/b", "news.ar", 3, "gone"};
+  auto record = builder.retraction(story, "s1", std::chrono::sys_days{std::chrono::year{2026} / 12 / 1});
+  EXPECT_EQ(record.topic, "news.ar");  // where its versions went
+  EXPECT_EQ(record.key, story.id);
+  EXPECT_FALSE(record.null_value);
+  auto value = boost::json::parse(record.value).as_object();
+  EXPECT_TRUE(value.at("retracted").as_bool());
+  EXPECT_EQ(value.at("version").as_int64(), 3);
+  EXPECT_EQ(value.at("retracted_at").as_string(), "2026-12-01T00:00:00Z");
+  EXPECT_EQ(value.at("id").as_string(), story.id);
+  EXPECT_EQ(header_of(record, "version"), "3");
+  EXPECT_EQ(header_of(record, "ce_type"), "org.newsd.article.retracted");
+  EXPECT_EQ(header_of(record, "ce_id"), story.id + ".3.retracted");
+  EXPECT_EQ(header_of(record, "ce_subject"), story.url);
+}
+
+TEST(RecordBuilder, WithoutALatestTopicAStoryIsOneRecord) {
+  RecordBuilder builder({.default_topic = "news.articles"});
+  auto article = article_with_body("Body.");
+  auto entries = builder.entries(builder.article(article, source_named("s1"), 1));
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].first, article.id);
+  EXPECT_EQ(builder.records_per_story(), 1u);
+}
+
+TEST(RecordBuilder, ALatestTopicGetsEveryVersionAndATombstoneForARetraction) {
+  RecordBuilder builder({.default_topic = "news.articles", .latest_topic = "news.latest"});
+  auto article = article_with_body("Body.");
+  auto version = builder.entries(builder.article(article, source_named("s1"), 2));
+  ASSERT_EQ(version.size(), 2u);
+  EXPECT_EQ(version[0].first, article.id);
+  EXPECT_EQ(version[0].second.topic, "news.articles");
+  EXPECT_EQ(version[1].first, article.id + "#latest");
+  EXPECT_EQ(version[1].second.topic, "news.latest");
+  EXPECT_EQ(version[1].second.key, article.id);
+  EXPECT_EQ(version[1].second.value, version[0].second.value);
+  EXPECT_FALSE(version[1].second.null_value);
+
+  Retraction story{article.id, article.url, "news.articles", 2, "redirected"};
+  auto gone = builder.entries(builder.retraction(story, "s1", std::chrono::system_clock::now()));
+  ASSERT_EQ(gone.size(), 2u);
+  EXPECT_FALSE(gone[0].second.null_value);
+  EXPECT_TRUE(gone[1].second.null_value);
+  EXPECT_TRUE(gone[1].second.value.empty());
+  EXPECT_EQ(gone[1].second.key, article.id);
+  EXPECT_EQ(header_of(gone[1].second, "version"), "2") << "a tombstone says which version it removes";
+}
+
 }  // namespace
 }  // namespace newsd::daemon

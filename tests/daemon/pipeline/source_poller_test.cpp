@@ -65,6 +65,8 @@ class SourcePollerTest : public ::testing::Test {
     cpu_.join();
     pollers_.clear();
     outbox_.reset();
+    stories_.reset();
+    revisit_store_.reset();
     state_.reset();
     std::filesystem::remove_all(dir_);
   }
@@ -77,6 +79,14 @@ class SourcePollerTest : public ::testing::Test {
     records_ = std::make_unique<RecordBuilder>(std::move(records));
     context_ = std::make_unique<PollerContext>(
         PollerContext{io_, cpu_, fetch_, *outbox_, *records_, history_, &pages_, nullptr});
+    if (remember_) {
+      // As the daemon wires them: versions from the story memory, revisits from their store.
+      stories_ = std::make_unique<StoryMemory>(io_, dir_ / "dedupe", sinks::DedupeOptions{}, *state_);
+      revisit_store_ = std::make_unique<sinks::RevisitStore>(dir_ / "revisits");
+      outbox_->on_acknowledged([this](const std::string& id, std::uint32_t v) { stories_->published(id, v); });
+      context_->stories = stories_.get();
+      context_->revisits = revisit_store_.get();
+    }
     pollers_.push_back(std::make_unique<SourcePoller>(*context_, std::move(source)));
     boost::asio::co_spawn(io_, pollers_.back()->run(), boost::asio::detached);
     return *pollers_.back();
@@ -123,6 +133,9 @@ class SourcePollerTest : public ::testing::Test {
   std::unique_ptr<RecordBuilder> records_;
   std::unique_ptr<PollerContext> context_;
   std::vector<std::unique_ptr<SourcePoller>> pollers_;
+  bool remember_ = false;  // a story memory and a revisit store, as in the daemon
+  std::unique_ptr<StoryMemory> stories_;
+  std::unique_ptr<sinks::RevisitStore> revisit_store_;
 };
 
 TEST_F(SourcePollerTest, APollSubmitsOnlyTheRoomLeftOldestFirstAndTheNextPollTheRest) {
@@ -250,6 +263,78 @@ TEST_F(SourcePollerTest, ANewsSitemapsPagesBecomeRecordsOldestFirst) {
   EXPECT_EQ(first.at("title").as_string(), "First story");
   EXPECT_EQ(first.at("published_at").as_string(), "2026-11-30T09:00:00+02:00");
   EXPECT_NE(std::string(first.at("body").as_string()).find("The first text."), std::string::npos);
+}
+
+// A fetched page is looked at again on the source's schedule: an edit on
+// the page is the story's next version, and a page that answers 404 twice
+// in a row is retracted with its last version; the latest topic follows.
+TEST_F(SourcePollerTest, ARevisitedPagePublishesItsEditThenItsRetraction) {
+  const std::string url = "https://example.org/feed";
+  const std::string page = "https://example.org/item/1";
+  web_.serve(url, feed_xml(1), "application/rss+xml");
+  web_.serve(page, article_page("Item 1", "The harbour reopened."), "text/html", "\"v1\"");
+  auto source = feed_source(url);
+  source.fetch_articles = true;
+  source.revisits = {std::chrono::seconds(1), std::chrono::seconds(2), std::chrono::seconds(3)};
+  remember_ = true;
+  start(source, 1000, {.default_topic = "news", .latest_topic = "news.latest"});
+  auto delivered = [&](std::size_t count) {
+    return run_until(io_, [&] { sink_.deliver_all(); return sink_.produced.size() >= count && outbox_->size() == 0; },
+                     std::chrono::seconds(15));
+  };
+  ASSERT_TRUE(delivered(2));  // version 1, and its copy
+  ASSERT_EQ(produced_to("news.latest"), 1u);
+
+  // Edited on the page (its ETag changes): version 2 at the first revisit.
+  web_.serve(page, article_page("Item 1", "The harbour reopened after the storm."), "text/html", "\"v2\"");
+  ASSERT_TRUE(delivered(4));
+  auto edit = boost::json::parse(sink_.produced[2].value).as_object();
+  EXPECT_EQ(edit.at("version").as_int64(), 2);
+  EXPECT_NE(std::string(edit.at("body").as_string()).find("after the storm"), std::string::npos);
+
+  // Gone: one 404 is not enough, the second retracts it.
+  web_.responses.erase(page);
+  ASSERT_TRUE(delivered(6));
+  EXPECT_GE(requests_for(page).size(), 4u) << "a 404 is asked again before the story is retracted";
+  auto gone = boost::json::parse(sink_.produced[4].value).as_object();
+  EXPECT_TRUE(gone.at("retracted").as_bool());
+  EXPECT_EQ(gone.at("version").as_int64(), 2);
+  EXPECT_EQ(sink_.produced[4].key, sink_.produced[0].key);
+  EXPECT_EQ(sink_.produced[5].topic, "news.latest");
+  EXPECT_TRUE(sink_.produced[5].null_value);
+  EXPECT_EQ(revisit_store_->size(), 0u) << "a retracted story is not revisited again";
+}
+
+// A page that did not change is fetched conditionally and publishes
+// nothing; after the last step it is not fetched again.
+TEST_F(SourcePollerTest, AnUnchangedPageIsAskedWithItsValidatorsAndForgottenAfterTheLastStep) {
+  const std::string url = "https://example.org/feed";
+  const std::string page = "https://example.org/item/1";
+  web_.serve(url, feed_xml(1), "application/rss+xml");
+  web_.serve(page, article_page("Item 1", "The harbour reopened."), "text/html", "\"v1\"");
+  auto source = feed_source(url);
+  source.fetch_articles = true;
+  source.revisits = {std::chrono::seconds(1), std::chrono::seconds(2)};
+  remember_ = true;
+  start(source);
+  ASSERT_TRUE(run_until(io_, [&] { sink_.deliver_all(); return !sink_.produced.empty() && outbox_->size() == 0; }));
+  ASSERT_TRUE(run_until(io_, [&] { return requests_for(page).size() == 3 && revisit_store_->size() == 0; },
+                        std::chrono::seconds(15)));
+  EXPECT_EQ(requests_for(page)[2]->if_none_match, "\"v1\"") << "the second revisit is a conditional GET";
+  run_until(io_, [] { return false; }, std::chrono::milliseconds(1500));
+  EXPECT_EQ(requests_for(page).size(), 3u) << "no revisit after the last step";
+  EXPECT_EQ(sink_.produced.size(), 1u) << "an unchanged page publishes nothing";
+}
+
+TEST(RedirectedAway, TheHomePageOrASectionAboveThePageIsAway) {
+  EXPECT_TRUE(redirected_away("https://example.org/news/2026/story", "https://example.org/"));
+  EXPECT_TRUE(redirected_away("https://example.org/news/2026/story", "https://www.example.org"));
+  EXPECT_TRUE(redirected_away("https://example.org/news/2026/story", "https://example.org/news/"));
+  EXPECT_FALSE(redirected_away("https://example.org/news/2026/story", "https://example.org/news/2026/story-2"));
+  EXPECT_FALSE(redirected_away("https://example.org/news/2026/story", "https://example.org/news/2026/story"));
+  EXPECT_FALSE(redirected_away("https://example.org/news/story", "https://example.org/world/story"));
+  EXPECT_FALSE(redirected_away("https://example.org/?p=12", "https://example.org/2026/12/story/"))
+      << "a short link resolving to its page is not a removal";
 }
 
 }  // namespace

@@ -90,6 +90,40 @@ TEST_F(DedupeIndexTest, EditedTitleIsANewVersion) {
   EXPECT_EQ(rewritten->version, 3u);
 }
 
+// Pages carry an exact digest of what a reader sees: a one-word edit the
+// SimHash does not notice, or new authors or dates, is a new version.
+TEST_F(DedupeIndexTest, AChangedPageDigestIsANewVersionEvenWhenTheSimHashBarelyMoves) {
+  DedupeIndex index(dir_);
+  const std::string one = id(1);  // the observations' views point here
+  Observation page{one, "a", kTitle, kStory};
+  page.content_digest = 101;
+  index.observe(page, kT0);
+  index.mark_published(std::vector<PublishedVersion>{{id(1), 1}});
+  EXPECT_EQ(index.observe(page, kT0 + 1min)->novelty, Novelty::unchanged);
+  Observation edited = page;
+  edited.body_simhash = kStory ^ 0b1;  // within max_distance: not material on its own
+  edited.content_digest = 202;
+  auto verdict = index.observe(edited, kT0 + 2min);
+  EXPECT_EQ(verdict->novelty, Novelty::updated);
+  EXPECT_EQ(verdict->version, 2u);
+  // No digest (a feed's sighting of it) compares nothing.
+  index.mark_published(std::vector<PublishedVersion>{{id(1), 2}});
+  Observation feed{one, "a", kTitle, kStory ^ 0b1};
+  EXPECT_EQ(index.observe(feed, kT0 + 3min)->novelty, Novelty::unchanged);
+}
+
+TEST_F(DedupeIndexTest, AnEntryWithoutADigestTakesTheFirstOneAsItsBaseline) {
+  DedupeIndex index(dir_);
+  index.observe({id(1), "a", kTitle, kStory}, kT0);  // older entry: no digest
+  index.mark_published(std::vector<PublishedVersion>{{id(1), 1}});
+  const std::string one = id(1);
+  Observation page{one, "a", kTitle, kStory};
+  page.content_digest = 7;
+  EXPECT_EQ(index.observe(page, kT0 + 1min)->novelty, Novelty::unchanged);
+  page.content_digest = 8;
+  EXPECT_EQ(index.observe(page, kT0 + 2min)->novelty, Novelty::updated);
+}
+
 TEST_F(DedupeIndexTest, SameTextWithAndWithoutDiacriticsIsANearDuplicate) {
   // parsers::simhash gives both spellings the same value (text_fingerprint_test).
   DedupeIndex index(dir_);

@@ -107,6 +107,25 @@ TEST_F(DeliveryStateTest, RecordEncodingRoundTrips) {
   EXPECT_FALSE(decode_outbox_record(encode_outbox_record("id", record).substr(0, 20)));
 }
 
+TEST_F(DeliveryStateTest, ATombstoneStaysANullValueThroughTheOutbox) {
+  OutRecord tombstone{"news.latest", "k", "", {{"version", "3"}}};
+  tombstone.null_value = true;
+  auto decoded = decode_outbox_record(encode_outbox_record("k#latest", tombstone));
+  ASSERT_TRUE(decoded);
+  EXPECT_TRUE(decoded->second.null_value);
+  EXPECT_EQ(decoded->second.headers, tombstone.headers);
+  OutRecord empty{"news", "k", "", {}};  // an empty value is not a tombstone
+  auto plain = decode_outbox_record(encode_outbox_record("k", empty));
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->second.null_value);
+}
+
+TEST(OutboxIds, AFurtherRecordBelongsToItsStory) {
+  EXPECT_EQ(further_record_id("0123", "latest"), "0123#latest");
+  EXPECT_EQ(story_of("0123#latest"), "0123");
+  EXPECT_EQ(story_of("0123"), "0123");
+}
+
 TEST_F(DeliveryStateTest, UnusableDirectoryIsAStartUpError) {
   std::filesystem::create_directories(dir_);
   auto file = dir_ / "plain-file";

@@ -458,3 +458,44 @@ TEST_F(OutboxTest, ARecordIsWaitingUntilItsAcknowledgementIsDurableThenKnownOnly
 
 }  // namespace
 }  // namespace newsd::daemon
+
+namespace newsd::daemon {
+namespace {
+
+// A story's further record (its copy on the latest topic) is its own
+// outbox entry: the story waits until both are acknowledged, each is
+// replayed on its own, and only the story's own record tells the story
+// memory about a published version.
+TEST_F(OutboxTest, AStorysFurtherRecordKeepsItWaitingAndIsAcknowledgedOnItsOwn) {
+  std::vector<std::pair<std::string, std::uint32_t>> acknowledged;
+  {
+    DaemonRun first(*state_);
+    first.outbox.on_acknowledged([&](const std::string& id, std::uint32_t v) { acknowledged.emplace_back(id, v); });
+    auto main = record("a", 2);
+    auto copy = main;
+    copy.first = sinks::further_record_id("a", "latest");
+    copy.second.topic = "news.latest";
+    ASSERT_EQ(first.outbox.submit({main, copy}), 2u);
+    ASSERT_TRUE(run_until(first.io, [&] { return first.sink.produced.size() == 2; }));
+    first.sink.report();  // the story's own record only
+    ASSERT_TRUE(run_until(first.io, [&] { return first.outbox.size() == 1; }));
+    EXPECT_TRUE(first.outbox.waiting("a")) << "its copy is still on its way";
+    EXPECT_EQ(first.outbox.published_version("a"), 2u);
+  }  // crash before the copy's acknowledgement
+  EXPECT_EQ(acknowledged, (std::vector<std::pair<std::string, std::uint32_t>>{{"a", 2}}));
+  reopen_state();
+
+  DaemonRun second(*state_);
+  second.outbox.on_acknowledged([&](const std::string& id, std::uint32_t v) { acknowledged.emplace_back(id, v); });
+  EXPECT_EQ(second.outbox.replay(), 1u) << "the copy is replayed though version 2 of the story is published";
+  ASSERT_TRUE(run_until(second.io, [&] { return second.sink.produced.size() == 1; }));
+  EXPECT_EQ(second.sink.produced[0].topic, "news.latest");
+  EXPECT_TRUE(second.outbox.waiting("a"));
+  second.sink.deliver_all();
+  ASSERT_TRUE(run_until(second.io, [&] { return second.outbox.size() == 0; }));
+  EXPECT_FALSE(second.outbox.waiting("a"));
+  EXPECT_EQ(acknowledged.size(), 1u) << "the copy's acknowledgement is not the story's";
+}
+
+}  // namespace
+}  // namespace newsd::daemon
