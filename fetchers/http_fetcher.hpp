@@ -16,7 +16,6 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/address.hpp>
 
 #include "fetchers/fetcher.hpp"
 #include "parsers/identity/article_identity.hpp"
@@ -33,7 +32,8 @@ struct FetchOptions {
   std::int64_t max_body_bytes = 16 * 1024 * 1024;  // after decompression
   long max_redirects = 5;
   // Lets every request reach loopback, private, link-local and metadata
-  // addresses; without it only FetchRequest::private_host may.
+  // addresses (see address_guard.hpp); without it only
+  // FetchRequest::private_host may.
   bool allow_private_networks = false;
   // Proxy for every request ("http://host:port", "socks5h://host:port");
   // empty = none. The http_proxy / https_proxy / all_proxy / no_proxy
@@ -54,12 +54,6 @@ struct FetchOptions {
   std::chrono::milliseconds robots_ttl{std::chrono::hours(24)};
   long max_idle_connections = 256;   // connections kept open for reuse
 };
-
-// True for the addresses the SSRF guard refuses without allow_private_networks:
-// unspecified, loopback, private, CGNAT, link-local (cloud metadata), unique
-// local, multicast and reserved ranges, and IPv6 forms that embed such an IPv4
-// address (IPv4-mapped, IPv4-compatible, NAT64, 6to4).
-bool is_blocked_address(const boost::asio::ip::address& address);
 
 class HttpFetcher final : public Fetcher {
  public:

@@ -340,13 +340,10 @@ std::optional<StatedTime> printed_or_url_date(const StructuredMetadata& meta, st
   return from_url;
 }
 
-Article assemble(const HtmlDocument& document, const PageInput& page, const ExtractOptions& options) {
-  const pugi::xml_document& dom = document.dom;
-  StructuredMetadata meta = read_structured_metadata(dom);
-  Article article;
-  article.source = page.source;
-  article.fetched_at = page.fetched_at;
-
+// Sets the article's URL (the page's <link rel=canonical> unless the fetched
+// URL is final) and the id made from it; returns the URL that relative
+// links on the page resolve against.
+std::string set_article_url(Article& article, const PageInput& page, const StructuredMetadata& meta) {
   std::string canonical = meta.canonical_url.empty() ? std::string{} : resolve_relative_url(page.url, meta.canonical_url);
   std::string url = page.url;
   if (!page.url_is_final && has_url_scheme(canonical)) url = canonical;
@@ -354,28 +351,23 @@ Article assemble(const HtmlDocument& document, const PageInput& page, const Extr
     article.url = canonical_url(url);
     article.id = article_id_for_url(article.url);
   }
-  std::string base = url.empty() ? page.url : url;
+  return url.empty() ? page.url : url;
+}
 
-  const SiteTemplate* site_template = nullptr;
-  if (options.templates != nullptr) {
-    site_template = page.template_name.empty() ? options.templates->match(base, dom)
-                                               : options.templates->find(page.template_name);
-  }
-  TemplateFields fields;
-  PageDateContext date_context{page.fetched_at, std::chrono::minutes(0)};
-  if (site_template != nullptr) {
-    fields = apply_site_template(*site_template, dom);
-    date_context.utc_offset = site_template->utc_offset;
-  }
+// The template the source names, else the first that matches the page; null
+// without templates.
+const SiteTemplate* site_template_for(const PageInput& page, const ExtractOptions& options, const std::string& base,
+                                      const pugi::xml_document& dom) {
+  if (options.templates == nullptr) return nullptr;
+  return page.template_name.empty() ? options.templates->match(base, dom) : options.templates->find(page.template_name);
+}
 
+// The fields other than dates and body: what the template found, else the
+// page's metadata.
+void fill_described_fields(Article& article, const TemplateFields& fields, const StructuredMetadata& meta,
+                           const std::string& base) {
   article.title = !fields.title.empty() ? fields.title : choose_title(meta);
   article.authors = !fields.authors.empty() ? fields.authors : meta.authors;
-  if (!fields.published.empty()) article.published_at = parse_page_date(fields.published, date_context);
-  if (!article.published_at) article.published_at = meta.published_at;
-  if (!article.published_at) article.published_at = visible_date(meta, date_context);
-  if (!article.published_at) article.published_at = printed_or_url_date(meta, article.url.empty() ? page.url : article.url, date_context);
-  if (!fields.updated.empty()) article.updated_at = parse_page_date(fields.updated, date_context);
-  if (!article.updated_at) article.updated_at = meta.updated_at;
   article.breadcrumbs = !fields.breadcrumbs.empty() ? fields.breadcrumbs : meta.breadcrumbs;
   article.section = !fields.section.empty() ? fields.section : meta.section;
   article.tags = !fields.tags.empty() ? fields.tags : meta.tags;
@@ -383,7 +375,26 @@ Article assemble(const HtmlDocument& document, const PageInput& page, const Extr
   if (!image.empty()) article.image = resolve_relative_url(base, image);
   article.site_name = !fields.site_name.empty() ? fields.site_name : meta.site_name;
   article.summary = !fields.summary.empty() ? fields.summary : meta.description;
+}
 
+// Publication date: the template's, the metadata's, the first printed one,
+// then the one by the headline or in the URL. Update date: the template's,
+// then the metadata's.
+void choose_dates(Article& article, const TemplateFields& fields, const StructuredMetadata& meta,
+                  const PageInput& page, const PageDateContext& date_context) {
+  if (!fields.published.empty()) article.published_at = parse_page_date(fields.published, date_context);
+  if (!article.published_at) article.published_at = meta.published_at;
+  if (!article.published_at) article.published_at = visible_date(meta, date_context);
+  if (!article.published_at) article.published_at = printed_or_url_date(meta, article.url.empty() ? page.url : article.url, date_context);
+  if (!fields.updated.empty()) article.updated_at = parse_page_date(fields.updated, date_context);
+  if (!article.updated_at) article.updated_at = meta.updated_at;
+}
+
+// The body and how it was found: the template's when it found one, else the
+// generic extractor's or JSON-LD's articleBody. Returns the start of the
+// extraction detail.
+std::string extract_body(Article& article, const pugi::xml_document& dom, const StructuredMetadata& meta,
+                         const SiteTemplate* site_template, const TemplateFields& fields) {
   std::string detail;
   if (site_template != nullptr && !fields.body.empty()) {
     article.body = join_paragraphs(fields.body);
@@ -396,13 +407,41 @@ Article assemble(const HtmlDocument& document, const PageInput& page, const Extr
     article.extraction.method = from_json_ld ? "jsonld" : "generic";
     if (!from_json_ld && meta.has_article_jsonld) detail += "metadata from JSON-LD; ";
   }
-  // The page's own text decides; <html lang> / og:locale is the hint.
-  article.language = detect_language(article.title + "\n\n" + (!article.body.empty() ? article.body : article.summary),
-                                     {.declared = meta.language, .url = article.url.empty() ? page.url : article.url});
+  return detail;
+}
+
+// The rest of the extraction detail: a missing body, what parsing the page
+// had to give up, and where its charset came from.
+void finish_detail(std::string& detail, const Article& article, const HtmlDocument& document) {
   if (article.body.empty()) detail += "no article body found; ";
   if (document.flattened) detail += "nesting flattened; ";
   if (document.truncated) detail += "node limit reached, page truncated; ";
   detail += "charset " + document.charset.charset + " (" + std::string(to_string(document.charset.source)) + ")";
+}
+
+Article assemble(const HtmlDocument& document, const PageInput& page, const ExtractOptions& options) {
+  const pugi::xml_document& dom = document.dom;
+  StructuredMetadata meta = read_structured_metadata(dom);
+  Article article;
+  article.source = page.source;
+  article.fetched_at = page.fetched_at;
+  const std::string base = set_article_url(article, page, meta);
+
+  const SiteTemplate* site_template = site_template_for(page, options, base, dom);
+  TemplateFields fields;
+  PageDateContext date_context{page.fetched_at, std::chrono::minutes(0)};
+  if (site_template != nullptr) {
+    fields = apply_site_template(*site_template, dom);
+    date_context.utc_offset = site_template->utc_offset;
+  }
+  fill_described_fields(article, fields, meta, base);
+  choose_dates(article, fields, meta, page, date_context);
+
+  std::string detail = extract_body(article, dom, meta, site_template, fields);
+  // The page's own text decides; <html lang> / og:locale is the hint.
+  article.language = detect_language(article.title + "\n\n" + (!article.body.empty() ? article.body : article.summary),
+                                     {.declared = meta.language, .url = article.url.empty() ? page.url : article.url});
+  finish_detail(detail, article, document);
   article.extraction.detail = std::move(detail);
   fingerprint_body(article);
   return article;

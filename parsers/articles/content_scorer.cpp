@@ -281,69 +281,90 @@ double link_density(const NodeInfo& info) {
   return info.text == 0 ? 0.0 : static_cast<double>(info.link_text) / static_cast<double>(info.text);
 }
 
-// The page's elements in document order with parent links, text statistics
-// and class/id hints; subtrees that never hold text are not visited.
-std::vector<NodeInfo> collect(pugi::xml_node body) {
-  std::vector<NodeInfo> nodes;
-  nodes.reserve(4096);
-  std::vector<std::pair<pugi::xml_node, int>> stack{{body, -1}};
-  HintMatcher hints;
-  while (!stack.empty()) {
-    auto [node, parent] = stack.back();
-    stack.pop_back();
-    NodeInfo info;
-    info.node = node;
-    info.parent = parent;
-    std::string_view name = node.name();
-    info.tag = tag_of(name);
-    info.block = is_block_element(name);
-    std::string_view class_attr, id_attr, role, style;
-    bool hidden = false;
-    for (pugi::xml_attribute a = node.first_attribute(); a; a = a.next_attribute()) {
-      std::string_view attribute = a.name();
-      if (attribute == "class") class_attr = a.value();
-      else if (attribute == "id") id_attr = a.value();
-      else if (attribute == "role") role = a.value();
-      else if (attribute == "style") style = a.value();
-      else if (attribute == "hidden") hidden = true;
-    }
-    bool structural = info.tag == Tag::body || info.tag == Tag::html || info.tag == Tag::article || info.tag == Tag::main;
-    if (unsigned f = structural ? 0u : hints.flags(class_attr, id_attr); f != 0) {
-      if ((f & kHintUnlikelyToken) && !(f & kHintMaybe)) info.own_unlikely = true;
-      // A list is never the article however it is named ("list-articles" is a teaser list).
-      if ((f & kHintPositive) && info.tag != Tag::list) info.weight += 25;
-      if (f & kHintNegative) info.weight -= 25;
-      // "entry-content" says content even though it holds a boilerplate fragment.
-      info.boilerplate = (f & kHintBoilerplate) && !((f & kHintPositive) && (f & kHintContent) && !(f & kHintNegative));
-    }
-    if (info.tag == Tag::nav || info.tag == Tag::aside || info.tag == Tag::footer ||
-        (!role.empty() && (role == "navigation" || role == "complementary" || role == "contentinfo" ||
-                           role == "banner" || role == "menu" || role == "menubar"))) {
-      info.own_unlikely = true;
-      info.boilerplate = true;
-    }
-    if (hidden || is_hidden_style(style)) info.boilerplate = info.own_unlikely = true;
-    info.unlikely = info.own_unlikely || (parent >= 0 && nodes[static_cast<std::size_t>(parent)].unlikely);
-    int index = static_cast<int>(nodes.size());
-    std::size_t first_pushed = stack.size();
-    for (pugi::xml_node child = node.first_child(); child; child = child.next_sibling()) {
-      auto type = child.type();
-      if (type == pugi::node_pcdata) {
-        std::string_view text = child.value();
-        info.text += visible_length(text);
-        info.commas += count_commas(text);
-      } else if (type == pugi::node_element) {
-        std::string_view child_name = child.name();
-        if (is_non_content_element(child_name)) continue;
-        if (child_name == "br") ++info.line_breaks;
-        else if (is_block_element(child_name)) info.block_children = true;
-        stack.emplace_back(child, index);
-      }
-    }
-    std::reverse(stack.begin() + static_cast<std::ptrdiff_t>(first_pushed), stack.end());  // document order on pop
-    nodes.push_back(std::move(info));
+// The attributes the scorer reads from an element.
+struct ElementAttributes {
+  std::string_view class_attr, id_attr, role, style;
+  bool hidden = false;
+};
+
+ElementAttributes read_attributes(pugi::xml_node node) {
+  ElementAttributes out;
+  for (pugi::xml_attribute a = node.first_attribute(); a; a = a.next_attribute()) {
+    std::string_view attribute = a.name();
+    if (attribute == "class") out.class_attr = a.value();
+    else if (attribute == "id") out.id_attr = a.value();
+    else if (attribute == "role") out.role = a.value();
+    else if (attribute == "style") out.style = a.value();
+    else if (attribute == "hidden") out.hidden = true;
   }
-  // Children follow their parents, so a reverse sweep sums subtrees.
+  return out;
+}
+
+// What the hint lists matched in an element's class/id (`f`, not 0) say of it.
+void apply_class_hints(unsigned f, NodeInfo& info) {
+  if ((f & kHintUnlikelyToken) && !(f & kHintMaybe)) info.own_unlikely = true;
+  // A list is never the article however it is named ("list-articles" is a teaser list).
+  if ((f & kHintPositive) && info.tag != Tag::list) info.weight += 25;
+  if (f & kHintNegative) info.weight -= 25;
+  // "entry-content" says content even though it holds a boilerplate fragment.
+  info.boilerplate = (f & kHintBoilerplate) && !((f & kHintPositive) && (f & kHintContent) && !(f & kHintNegative));
+}
+
+// Navigation, sidebars and footers, by element or ARIA role.
+bool is_landmark_furniture(Tag tag, std::string_view role) {
+  return tag == Tag::nav || tag == Tag::aside || tag == Tag::footer ||
+         (!role.empty() && (role == "navigation" || role == "complementary" || role == "contentinfo" ||
+                            role == "banner" || role == "menu" || role == "menubar"));
+}
+
+// An element's own facts: its tag, and what its class/id, role, style and
+// hidden attribute say of it. Text statistics come later.
+NodeInfo describe_element(pugi::xml_node node, int parent, HintMatcher& hints) {
+  NodeInfo info;
+  info.node = node;
+  info.parent = parent;
+  std::string_view name = node.name();
+  info.tag = tag_of(name);
+  info.block = is_block_element(name);
+  const ElementAttributes attributes = read_attributes(node);
+  bool structural = info.tag == Tag::body || info.tag == Tag::html || info.tag == Tag::article || info.tag == Tag::main;
+  if (unsigned f = structural ? 0u : hints.flags(attributes.class_attr, attributes.id_attr); f != 0)
+    apply_class_hints(f, info);
+  if (is_landmark_furniture(info.tag, attributes.role)) {
+    info.own_unlikely = true;
+    info.boilerplate = true;
+  }
+  if (attributes.hidden || is_hidden_style(attributes.style)) info.boilerplate = info.own_unlikely = true;
+  return info;
+}
+
+using CollectStack = std::vector<std::pair<pugi::xml_node, int>>;
+
+// Counts the element's own text and line breaks, and pushes the children
+// that can hold content (with `index`, the element's, as their parent) so
+// that they pop in document order.
+void read_children(NodeInfo& info, int index, CollectStack& stack) {
+  std::size_t first_pushed = stack.size();
+  for (pugi::xml_node child = info.node.first_child(); child; child = child.next_sibling()) {
+    auto type = child.type();
+    if (type == pugi::node_pcdata) {
+      std::string_view text = child.value();
+      info.text += visible_length(text);
+      info.commas += count_commas(text);
+    } else if (type == pugi::node_element) {
+      std::string_view child_name = child.name();
+      if (is_non_content_element(child_name)) continue;
+      if (child_name == "br") ++info.line_breaks;
+      else if (is_block_element(child_name)) info.block_children = true;
+      stack.emplace_back(child, index);
+    }
+  }
+  std::reverse(stack.begin() + static_cast<std::ptrdiff_t>(first_pushed), stack.end());  // document order on pop
+}
+
+// Adds each element's text statistics to its parent's. Children follow their
+// parents, so a reverse sweep sums subtrees.
+void sum_subtrees(std::vector<NodeInfo>& nodes) {
   for (std::size_t i = nodes.size(); i-- > 1;) {
     auto& n = nodes[i];
     if (n.tag == Tag::a) n.link_text = n.text;
@@ -357,6 +378,24 @@ std::vector<NodeInfo> collect(pugi::xml_node body) {
       p.block_commas += n.commas;
     }
   }
+}
+
+// The page's elements in document order with parent links, text statistics
+// and class/id hints; subtrees that never hold text are not visited.
+std::vector<NodeInfo> collect(pugi::xml_node body) {
+  std::vector<NodeInfo> nodes;
+  nodes.reserve(4096);
+  CollectStack stack{{body, -1}};
+  HintMatcher hints;
+  while (!stack.empty()) {
+    auto [node, parent] = stack.back();
+    stack.pop_back();
+    NodeInfo info = describe_element(node, parent, hints);
+    info.unlikely = info.own_unlikely || (parent >= 0 && nodes[static_cast<std::size_t>(parent)].unlikely);
+    read_children(info, static_cast<int>(nodes.size()), stack);
+    nodes.push_back(std::move(info));
+  }
+  sum_subtrees(nodes);
   return nodes;
 }
 
@@ -496,17 +535,16 @@ int container_of_repeated_chunks(const std::vector<NodeInfo>& nodes, int top, st
   return container;
 }
 
-// One extraction attempt over collected nodes; `skip_unlikely` leaves out
-// subtrees whose class/id looks like furniture.
-MainContent extract_pass(std::vector<NodeInfo>& nodes, const ContentHints& hints, bool skip_unlikely) {
-  MainContent result;
+// Scores every paragraph's ancestors afresh (a second pass must not add to
+// the first's scores), discounts each score by the share of its text inside
+// links, and returns the best scored element; -1 when nothing scored.
+int score_candidates(std::vector<NodeInfo>& nodes, bool skip_unlikely) {
   for (auto& n : nodes) {
     n.score = 0;
     n.has_score = false;
     n.scored_paragraphs = 0;
   }
   score_paragraphs(nodes, skip_unlikely);
-
   int top = -1;
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     auto& n = nodes[i];
@@ -514,12 +552,12 @@ MainContent extract_pass(std::vector<NodeInfo>& nodes, const ContentHints& hints
     n.score *= 1.0 - link_density(n);
     if (top < 0 || n.score > nodes[static_cast<std::size_t>(top)].score) top = static_cast<int>(i);
   }
-  if (top < 0) return result;  // nothing looked like a paragraph: a page without an article
-  top = common_ancestor_of_close_candidates(nodes, top);
-  std::vector<int> chunks;
-  top = container_of_repeated_chunks(nodes, top, chunks);
-  // A candidate that holds nearly all of its parent's text is better replaced
-  // by that parent, so that sibling paragraphs split across wrappers are kept.
+  return top;
+}
+
+// A candidate that holds nearly all of its parent's text is better replaced
+// by that parent, so that sibling paragraphs split across wrappers are kept.
+int widen_to_parent(const std::vector<NodeInfo>& nodes, int top, bool skip_unlikely) {
   while (true) {
     const auto& t = nodes[static_cast<std::size_t>(top)];
     if (t.parent < 0) break;
@@ -528,38 +566,59 @@ MainContent extract_pass(std::vector<NodeInfo>& nodes, const ContentHints& hints
     if (static_cast<double>(t.text) < 0.85 * static_cast<double>(p.text) || p.scored_paragraphs < 1) break;
     top = t.parent;
   }
-  const NodeInfo& best = nodes[static_cast<std::size_t>(top)];
-  result.container = best.node;
-  result.score = best.score;
+  return top;
+}
 
-  // Siblings that belong to the article (split containers, a lead paragraph outside).
+// The winner and its siblings that belong to the article (split containers,
+// a lead paragraph outside), marked by index.
+std::vector<bool> article_containers(const std::vector<NodeInfo>& nodes, int top, bool skip_unlikely) {
   std::vector<bool> included(nodes.size(), false);
   included[static_cast<std::size_t>(top)] = true;
-  if (best.parent >= 0) {
-    double threshold = std::max(10.0, best.score * 0.2);
-    std::string best_class = best.node.attribute("class").value();
-    for (std::size_t i = static_cast<std::size_t>(best.parent) + 1; i < nodes.size(); ++i) {
-      auto& sibling = nodes[i];
-      if (sibling.parent != best.parent || static_cast<int>(i) == top || (skip_unlikely && sibling.unlikely)) continue;
-      double bonus = (!best_class.empty() && best_class == sibling.node.attribute("class").value()) ? best.score * 0.2 : 0;
-      bool append = sibling.has_score && sibling.score + bonus >= threshold;
-      if (!append && sibling.tag == Tag::p) {
-        double density = link_density(sibling);
-        append = (sibling.text > 80 && density < 0.25) || (sibling.text > 0 && sibling.text <= 80 && density == 0 &&
-                                                           sibling.commas + 1 > 0 && sibling.text > 40);
-      }
-      if (append) included[i] = true;
+  const NodeInfo& best = nodes[static_cast<std::size_t>(top)];
+  if (best.parent < 0) return included;
+  double threshold = std::max(10.0, best.score * 0.2);
+  std::string best_class = best.node.attribute("class").value();
+  for (std::size_t i = static_cast<std::size_t>(best.parent) + 1; i < nodes.size(); ++i) {
+    auto& sibling = nodes[i];
+    if (sibling.parent != best.parent || static_cast<int>(i) == top || (skip_unlikely && sibling.unlikely)) continue;
+    double bonus = (!best_class.empty() && best_class == sibling.node.attribute("class").value()) ? best.score * 0.2 : 0;
+    bool append = sibling.has_score && sibling.score + bonus >= threshold;
+    if (!append && sibling.tag == Tag::p) {
+      double density = link_density(sibling);
+      append = (sibling.text > 80 && density < 0.25) || (sibling.text > 0 && sibling.text <= 80 && density == 0 &&
+                                                         sibling.commas + 1 > 0 && sibling.text > 40);
     }
+    if (append) included[i] = true;
   }
+  return included;
+}
 
-  // Furniture inside the kept containers; never a chunk of a split story or
-  // the wrappers around one ("article-widget" holding "article-widget-text").
+// Whether an element inside the article is furniture to leave out; `major`
+// (it holds most of the article, or a chunk of it) vetoes most reasons.
+bool is_furniture(const NodeInfo& n, bool major, const ContentHints& hints) {
+  bool dropit = false;
+  if ((n.boilerplate || n.own_unlikely) && !major) dropit = true;
+  else if (n.tag == Tag::figcaption || n.tag == Tag::form || n.tag == Tag::h1) dropit = !major;
+  else if (n.text > 0 && n.tag != Tag::a && n.tag != Tag::inline_text) {
+    double density = link_density(n);
+    // Link lists (related stories, tag clouds) are dense; prose with a few links is not.
+    if (density > 0.5 && !major && (n.text < 300 || density > 0.7)) dropit = true;
+  }
+  if (!dropit && !hints.title.empty() && n.tag == Tag::heading && n.text < 300 && dom_text(n.node) == hints.title)
+    dropit = true;
+  return dropit;
+}
+
+// Furniture inside the kept containers; never a chunk of a split story or
+// the wrappers around one ("article-widget" holding "article-widget-text").
+DropSet furniture_inside(const std::vector<NodeInfo>& nodes, const std::vector<bool>& included, int top,
+                         const std::vector<int>& chunks, const ContentHints& hints) {
   std::vector<bool> chunk_path(nodes.size(), false);
   for (int chunk : chunks)
     for (int a = chunk; a >= 0 && a != top; a = nodes[static_cast<std::size_t>(a)].parent) chunk_path[static_cast<std::size_t>(a)] = true;
   DropSet drop;
   std::vector<bool> inside(nodes.size(), false);
-  std::size_t top_text = std::max<std::size_t>(best.text, 1);
+  std::size_t top_text = std::max<std::size_t>(nodes[static_cast<std::size_t>(top)].text, 1);
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const auto& n = nodes[i];
     bool parent_inside = n.parent >= 0 && inside[static_cast<std::size_t>(n.parent)];
@@ -567,20 +626,27 @@ MainContent extract_pass(std::vector<NodeInfo>& nodes, const ContentHints& hints
     if (!parent_inside) continue;
     // Never drop something holding most of the article: its hint was wrong.
     bool major = n.text * 2 > top_text || chunk_path[i];
-    bool dropit = false;
-    if ((n.boilerplate || n.own_unlikely) && !major) dropit = true;
-    else if (n.tag == Tag::figcaption || n.tag == Tag::form || n.tag == Tag::h1) dropit = !major;
-    else if (n.text > 0 && n.tag != Tag::a && n.tag != Tag::inline_text) {
-      double density = link_density(n);
-      // Link lists (related stories, tag clouds) are dense; prose with a few links is not.
-      if (density > 0.5 && !major && (n.text < 300 || density > 0.7)) dropit = true;
-    }
-    if (!dropit && !hints.title.empty() && n.tag == Tag::heading && n.text < 300 &&
-        dom_text(n.node) == hints.title)
-      dropit = true;
-    if (dropit) drop.nodes.insert(n.node.internal_object());
+    if (is_furniture(n, major, hints)) drop.nodes.insert(n.node.internal_object());
   }
+  return drop;
+}
 
+// One extraction attempt over collected nodes; `skip_unlikely` leaves out
+// subtrees whose class/id looks like furniture.
+MainContent extract_pass(std::vector<NodeInfo>& nodes, const ContentHints& hints, bool skip_unlikely) {
+  MainContent result;
+  int top = score_candidates(nodes, skip_unlikely);
+  if (top < 0) return result;  // nothing looked like a paragraph: a page without an article
+  top = common_ancestor_of_close_candidates(nodes, top);
+  std::vector<int> chunks;
+  top = container_of_repeated_chunks(nodes, top, chunks);
+  top = widen_to_parent(nodes, top, skip_unlikely);
+  const NodeInfo& best = nodes[static_cast<std::size_t>(top)];
+  result.container = best.node;
+  result.score = best.score;
+
+  const std::vector<bool> included = article_containers(nodes, top, skip_unlikely);
+  const DropSet drop = furniture_inside(nodes, included, top, chunks, hints);
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     if (!included[i]) continue;
     for (auto& paragraph : dom_paragraphs(nodes[i].node, &is_dropped, &drop))

@@ -37,64 +37,81 @@ std::string xpath_literal(std::string_view value) {
   return out + ")";
 }
 
+// The CSS name (tag, class, id or attribute) at s[i], moving i past it; empty
+// when none starts there.
+std::string read_css_name(std::string_view s, std::size_t& i) {
+  auto start = i;
+  while (i < s.size() && is_css_name_char(s[i])) ++i;
+  return std::string(s.substr(start, i - start));
+}
+
+// The predicate testing `attribute` with a CSS attribute operator (none for
+// a bare [attribute]); nullopt for an operator it does not translate.
+std::optional<std::string> attribute_predicate(const std::string& attribute, std::string_view op,
+                                               const std::string& value) {
+  std::string a = "@" + attribute;
+  std::string v = xpath_literal(value);
+  if (op.empty()) return "[" + a + "]";
+  if (op == "=") return "[" + a + "=" + v + "]";
+  if (op == "*=") return "[contains(" + a + "," + v + ")]";
+  if (op == "^=") return "[starts-with(" + a + "," + v + ")]";
+  if (op == "$=") return "[substring(" + a + ",string-length(" + a + ")-string-length(" + v + ")+1)=" + v + "]";
+  if (op == "~=") return "[contains(concat(' ',normalize-space(" + a + "),' '),' " + value + " ')]";
+  return std::nullopt;
+}
+
+// An attribute selector from just after its '[' to just after its ']'
+// (name, operator, quoted or bare value) as a predicate.
+std::optional<std::string> attribute_selector_to_xpath(std::string_view s, std::size_t& i) {
+  auto attribute = lower_ascii(read_css_name(s, i));
+  if (attribute.empty()) return std::nullopt;
+  std::string op;
+  while (i < s.size() && (s[i] == '=' || s[i] == '*' || s[i] == '^' || s[i] == '$' || s[i] == '~' || s[i] == '|'))
+    op.push_back(s[i++]);
+  std::string value;
+  if (!op.empty()) {
+    if (i < s.size() && (s[i] == '"' || s[i] == '\'')) {
+      char quote = s[i++];
+      auto end = s.find(quote, i);
+      if (end == std::string_view::npos) return std::nullopt;
+      value = std::string(s.substr(i, end - i));
+      i = end + 1;
+    } else {
+      value = read_css_name(s, i);
+    }
+  }
+  while (i < s.size() && s[i] == ' ') ++i;
+  if (i >= s.size() || s[i] != ']') return std::nullopt;
+  ++i;
+  return attribute_predicate(attribute, op, value);
+}
+
 // One compound selector (tag.class#id[attr]) as a node test plus predicates.
 std::optional<std::string> compound_to_xpath(std::string_view s, std::size_t& i) {
   std::string tag = "*";
   std::string predicates;
-  auto read_name = [&]() {
-    auto start = i;
-    while (i < s.size() && is_css_name_char(s[i])) ++i;
-    return std::string(s.substr(start, i - start));
-  };
   if (i < s.size() && s[i] == '*') {
     ++i;
   } else if (i < s.size() && is_css_name_char(s[i])) {
-    tag = lower_ascii(read_name());
+    tag = lower_ascii(read_css_name(s, i));
   }
   while (i < s.size()) {
     char c = s[i];
     if (c == '.') {
       ++i;
-      auto name = read_name();
+      auto name = read_css_name(s, i);
       if (name.empty()) return std::nullopt;
       predicates += "[contains(concat(' ',normalize-space(@class),' '),' " + name + " ')]";
     } else if (c == '#') {
       ++i;
-      auto name = read_name();
+      auto name = read_css_name(s, i);
       if (name.empty()) return std::nullopt;
       predicates += "[@id=" + xpath_literal(name) + "]";
     } else if (c == '[') {
       ++i;
-      auto attribute = lower_ascii(read_name());
-      if (attribute.empty()) return std::nullopt;
-      std::string op;
-      while (i < s.size() && (s[i] == '=' || s[i] == '*' || s[i] == '^' || s[i] == '$' || s[i] == '~' || s[i] == '|'))
-        op.push_back(s[i++]);
-      std::string value;
-      if (!op.empty()) {
-        if (i < s.size() && (s[i] == '"' || s[i] == '\'')) {
-          char quote = s[i++];
-          auto end = s.find(quote, i);
-          if (end == std::string_view::npos) return std::nullopt;
-          value = std::string(s.substr(i, end - i));
-          i = end + 1;
-        } else {
-          value = read_name();
-        }
-      }
-      while (i < s.size() && s[i] == ' ') ++i;
-      if (i >= s.size() || s[i] != ']') return std::nullopt;
-      ++i;
-      std::string a = "@" + attribute;
-      std::string v = xpath_literal(value);
-      if (op.empty()) predicates += "[" + a + "]";
-      else if (op == "=") predicates += "[" + a + "=" + v + "]";
-      else if (op == "*=") predicates += "[contains(" + a + "," + v + ")]";
-      else if (op == "^=") predicates += "[starts-with(" + a + "," + v + ")]";
-      else if (op == "$=")
-        predicates += "[substring(" + a + ",string-length(" + a + ")-string-length(" + v + ")+1)=" + v + "]";
-      else if (op == "~=") predicates += "[contains(concat(' ',normalize-space(" + a + "),' '),' " + value + " ')]";
-      else return std::nullopt;
+      auto predicate = attribute_selector_to_xpath(s, i);
+      if (!predicate) return std::nullopt;
+      predicates += *predicate;
     } else {
       break;
     }
@@ -352,6 +369,77 @@ std::optional<std::string> css_to_xpath(std::string_view css) {
   return out;
 }
 
+namespace {
+
+void read_hosts(const toml::node& node, std::string_view origin, std::vector<std::string>& hosts,
+                std::vector<std::string>& errors) {
+  const auto* array = node.as_array();
+  if (array == nullptr) {
+    errors.push_back(where(origin, node.source()) + ": 'hosts' must be a list of host names");
+    return;
+  }
+  for (const auto& item : *array) {
+    if (auto v = item.value<std::string>()) hosts.push_back(lower_ascii(*v));
+    else errors.push_back(where(origin, item.source()) + ": 'hosts' entries must be strings");
+  }
+}
+
+// The [select] table: one selector list per field of SiteTemplate.
+void read_select(const toml::node& node, std::string_view origin, SiteTemplate& t, std::vector<std::string>& errors) {
+  const auto* select = node.as_table();
+  if (select == nullptr) {
+    errors.push_back(where(origin, node.source()) + ": [select] must be a table");
+    return;
+  }
+  for (const auto& [field, selectors] : *select) {
+    SelectorList* list = field_of(t, field.str());
+    if (list == nullptr) {
+      std::string known;
+      for (auto name : kSelectorKeys) known += (known.empty() ? "" : ", ") + std::string(name);
+      errors.push_back(where(origin, selectors.source()) + ": unknown field '" + std::string(field.str()) +
+                       "' in [select] (expected one of " + known + ")");
+      continue;
+    }
+    read_selectors(selectors, field.str(), origin, *list, errors);
+  }
+}
+
+// One top-level key of a template.
+void read_template_key(std::string_view k, const toml::node& node, std::string_view origin, SiteTemplate& t,
+                       std::vector<std::string>& errors) {
+  if (k == "name") {
+    if (auto v = node.value<std::string>()) t.name = *v;
+    else errors.push_back(where(origin, node.source()) + ": 'name' must be a string");
+  } else if (k == "hosts") {
+    read_hosts(node, origin, t.hosts, errors);
+  } else if (k == "utc_offset") {
+    auto v = node.value<std::string>();
+    auto offset = v ? parse_offset(*v) : std::nullopt;
+    if (offset) t.utc_offset = *offset;
+    else errors.push_back(where(origin, node.source()) + ": 'utc_offset' must look like \"+03:00\"");
+  } else if (k == "detect") {
+    read_selectors(node, k, origin, t.detect, errors);
+  } else if (k == "select") {
+    read_select(node, origin, t, errors);
+  } else {
+    errors.push_back(where(origin, node.source()) + ": unknown key '" + std::string(k) +
+                     "' (expected name, hosts, detect, utc_offset, [select])");
+  }
+}
+
+// What every template must have, reported at the top of the file.
+void check_required_keys(const SiteTemplate& t, const toml::table& table, std::string_view origin,
+                         std::vector<std::string>& errors) {
+  if (t.name.empty()) errors.push_back(std::string(origin) + ":1:1: 'name' is required");
+  if (t.hosts.empty() && t.detect.empty())
+    errors.push_back(std::string(origin) + ":1:1: a template needs 'hosts' or 'detect' to apply to any page");
+  const auto* select = table["select"].as_table();
+  if (select == nullptr || !select->contains("body"))
+    errors.push_back(std::string(origin) + ":1:1: [select] body is required");
+}
+
+}  // namespace
+
 TemplateParseResult parse_site_template(std::string_view toml_text, std::string_view origin) {
   TemplateParseResult result;
   toml::table table;
@@ -362,56 +450,8 @@ TemplateParseResult parse_site_template(std::string_view toml_text, std::string_
     return result;
   }
   SiteTemplate t;
-  for (const auto& [key, node] : table) {
-    std::string_view k = key.str();
-    if (k == "name") {
-      if (auto v = node.value<std::string>()) t.name = *v;
-      else result.errors.push_back(where(origin, node.source()) + ": 'name' must be a string");
-    } else if (k == "hosts") {
-      const auto* array = node.as_array();
-      if (array == nullptr) {
-        result.errors.push_back(where(origin, node.source()) + ": 'hosts' must be a list of host names");
-        continue;
-      }
-      for (const auto& item : *array) {
-        if (auto v = item.value<std::string>()) t.hosts.push_back(lower_ascii(*v));
-        else result.errors.push_back(where(origin, item.source()) + ": 'hosts' entries must be strings");
-      }
-    } else if (k == "utc_offset") {
-      auto v = node.value<std::string>();
-      auto offset = v ? parse_offset(*v) : std::nullopt;
-      if (offset) t.utc_offset = *offset;
-      else result.errors.push_back(where(origin, node.source()) + ": 'utc_offset' must look like \"+03:00\"");
-    } else if (k == "detect") {
-      read_selectors(node, k, origin, t.detect, result.errors);
-    } else if (k == "select") {
-      const auto* select = node.as_table();
-      if (select == nullptr) {
-        result.errors.push_back(where(origin, node.source()) + ": [select] must be a table");
-        continue;
-      }
-      for (const auto& [field, selectors] : *select) {
-        SelectorList* list = field_of(t, field.str());
-        if (list == nullptr) {
-          std::string known;
-          for (auto name : kSelectorKeys) known += (known.empty() ? "" : ", ") + std::string(name);
-          result.errors.push_back(where(origin, selectors.source()) + ": unknown field '" + std::string(field.str()) +
-                                  "' in [select] (expected one of " + known + ")");
-          continue;
-        }
-        read_selectors(selectors, field.str(), origin, *list, result.errors);
-      }
-    } else {
-      result.errors.push_back(where(origin, node.source()) + ": unknown key '" + std::string(k) +
-                              "' (expected name, hosts, detect, utc_offset, [select])");
-    }
-  }
-  if (t.name.empty()) result.errors.push_back(std::string(origin) + ":1:1: 'name' is required");
-  if (t.hosts.empty() && t.detect.empty())
-    result.errors.push_back(std::string(origin) + ":1:1: a template needs 'hosts' or 'detect' to apply to any page");
-  const auto* select = table["select"].as_table();
-  if (select == nullptr || !select->contains("body"))
-    result.errors.push_back(std::string(origin) + ":1:1: [select] body is required");
+  for (const auto& [key, node] : table) read_template_key(key.str(), node, origin, t, result.errors);
+  check_required_keys(t, table, origin, result.errors);
   if (result.errors.empty()) result.site_template = std::move(t);
   return result;
 }

@@ -360,6 +360,29 @@ struct Candidates {
   std::optional<FeedDate> updated_atom, updated_dcterms, updated_dc;
   std::vector<Person> authors_core, authors_dc_creator, authors_dc_author, authors_atom, authors_itunes;
   std::string image_thumbnail, image_media, image_itunes, image_enclosure;
+  std::string language_dc;
+  // RSS channels only.
+  std::optional<FeedDate> updated_core;
+  std::vector<Person> authors_editor, authors_webmaster;
+};
+
+// What only an Atom entry offers: an alternate link of type text/html, which
+// wins over the other alternates, and its dates under Atom 1.0's names
+// (published, updated) and 0.3's (issued, created, modified). The first
+// element of each name counts.
+struct AtomEntryCandidates {
+  std::string link_html;
+  std::optional<FeedDate> published, issued, created, updated, modified;
+
+  // The date an element named `local` supplies, or null when it names none.
+  std::optional<FeedDate>* date_named(std::string_view local) {
+    if (local == "published") return &published;
+    if (local == "issued") return &issued;
+    if (local == "created") return &created;
+    if (local == "updated") return &updated;
+    if (local == "modified") return &modified;
+    return nullptr;
+  }
 };
 
 template <typename T>
@@ -484,9 +507,6 @@ class XmlFeedReader {
 
   void read_rss_channel(pugi::xml_node channel, Feed& feed) {
     Candidates c;
-    std::string language_dc;
-    std::optional<FeedDate> updated_core;
-    std::vector<Person> authors_editor, authors_webmaster;
     for (pugi::xml_node child : channel.children()) {
       if (child.type() != pugi::node_element) continue;
       const XName name = xname(child);
@@ -494,25 +514,12 @@ class XmlFeedReader {
       switch (name.ns) {
         case Ns::none:
         case Ns::rss:
-          if (local == "title") set_if_empty(c.title_core, rss_plain_text(child));
-          else if (local == "link") read_rss_link(child, c);
-          else if (local == "description") set_if_empty(c.summary_core, trimmed_text(child));
-          else if (local == "language") set_if_empty(feed.language, trimmed_text(child));
-          else if (local == "lastBuildDate" && !updated_core) updated_core = make_feed_date(inner_content(child));
-          else if (local == "managingEditor") add_person(authors_editor, parse_person(inner_content(child)));
-          else if (local == "webMaster") add_person(authors_webmaster, parse_person(inner_content(child)));
-          else if (local == "author") add_person(c.authors_core, parse_person(inner_content(child)));
-          else if (local == "ttl") {
-            if (auto ttl = parse_length(inner_content(child)); ttl && *ttl < 1'000'000)
-              feed.ttl_minutes = static_cast<int>(*ttl);
-          } else if (local == "image" && !feed.image) {
-            read_rss_image(child, feed);
-          }
+          read_rss_channel_core(child, local, c, feed);
           break;
         case Ns::dc:
           if (local == "title") set_if_empty(c.title_dc, rss_plain_text(child));
           else if (local == "description") set_if_empty(c.summary_dc, trimmed_text(child));
-          else if (local == "language") set_if_empty(language_dc, trimmed_text(child));
+          else if (local == "language") set_if_empty(c.language_dc, trimmed_text(child));
           else if (local == "date" && !c.updated_dc) c.updated_dc = make_feed_date(inner_content(child));
           else if (local == "creator") add_person(c.authors_dc_creator, parse_person(inner_content(child)));
           else if (local == "author") add_person(c.authors_dc_author, parse_person(inner_content(child)));
@@ -538,13 +545,36 @@ class XmlFeedReader {
           break;
       }
     }
+    finish_rss_channel(channel, c, feed);
+  }
+
+  // An element of RSS itself (or of no namespace) in the channel.
+  void read_rss_channel_core(pugi::xml_node child, std::string_view local, Candidates& c, Feed& feed) const {
+    if (local == "title") set_if_empty(c.title_core, rss_plain_text(child));
+    else if (local == "link") read_rss_link(child, c);
+    else if (local == "description") set_if_empty(c.summary_core, trimmed_text(child));
+    else if (local == "language") set_if_empty(feed.language, trimmed_text(child));
+    else if (local == "lastBuildDate" && !c.updated_core) c.updated_core = make_feed_date(inner_content(child));
+    else if (local == "managingEditor") add_person(c.authors_editor, parse_person(inner_content(child)));
+    else if (local == "webMaster") add_person(c.authors_webmaster, parse_person(inner_content(child)));
+    else if (local == "author") add_person(c.authors_core, parse_person(inner_content(child)));
+    else if (local == "ttl") {
+      if (auto ttl = parse_length(inner_content(child)); ttl && *ttl < 1'000'000)
+        feed.ttl_minutes = static_cast<int>(*ttl);
+    } else if (local == "image" && !feed.image) {
+      read_rss_image(child, feed);
+    }
+  }
+
+  // The channel's fields from the candidates its elements supplied.
+  void finish_rss_channel(pugi::xml_node channel, Candidates& c, Feed& feed) const {
     feed.title = first_of({&c.title_core, &c.title_dc});
     feed.link = url(channel, first_of({&c.link_href, &c.link_core, &c.link_atom}));
     feed.description = first_of({&c.summary_core, &c.summary_dc, &c.summary_itunes});
-    set_if_empty(feed.language, std::move(language_dc));
-    feed.updated = first_of<FeedDate>({&updated_core, &c.updated_dc, &c.updated_dcterms, &c.updated_atom});
-    feed.authors = first_of({&authors_editor, &c.authors_core, &authors_webmaster, &c.authors_dc_author, &c.authors_dc_creator,
-                             &c.authors_itunes, &c.authors_atom});
+    set_if_empty(feed.language, std::move(c.language_dc));
+    feed.updated = first_of<FeedDate>({&c.updated_core, &c.updated_dc, &c.updated_dcterms, &c.updated_atom});
+    feed.authors = first_of({&c.authors_editor, &c.authors_core, &c.authors_webmaster, &c.authors_dc_author,
+                             &c.authors_dc_creator, &c.authors_itunes, &c.authors_atom});
     if (!feed.image) {
       std::string image = first_of({&c.image_itunes, &c.image_thumbnail, &c.image_media});
       if (image.empty()) image = url(channel, first_image_src(feed.description));
@@ -587,7 +617,6 @@ class XmlFeedReader {
   FeedItem read_rss_item(pugi::xml_node node) {
     FeedItem item;
     Candidates c;
-    std::string language_dc;
     for (pugi::xml_node child : node.children()) {
       if (child.type() != pugi::node_element) continue;
       const XName name = xname(child);
@@ -595,20 +624,7 @@ class XmlFeedReader {
       switch (name.ns) {
         case Ns::none:
         case Ns::rss:
-          if (local == "title") set_if_empty(c.title_core, rss_plain_text(child));
-          else if (local == "link") read_rss_link(child, c);
-          else if (local == "description") set_if_empty(c.summary_core, trimmed_text(child));
-          else if (local == "author") add_person(c.authors_core, parse_person(inner_content(child)));
-          else if (local == "category") add_unique(item.categories, normalize_whitespace(inner_content(child)));
-          else if (local == "comments") set_if_empty(item.comments, url(child, inner_content(child)));
-          else if (local == "pubDate" && !c.published_core) c.published_core = make_feed_date(inner_content(child));
-          else if (local == "guid" && item.guid.empty()) {
-            item.guid = trimmed_text(child);
-            const std::string_view permalink = trim_ascii(child.attribute("isPermaLink").value());
-            item.guid_is_permalink = !item.guid.empty() && !iequals_ascii(permalink, "false");
-          } else if (local == "enclosure") {
-            read_enclosure(child, "url", item, c);
-          }
+          read_rss_item_core(child, local, item, c);
           break;
         case Ns::content:
           if (local == "encoded") set_if_empty(c.content_encoded, trimmed_text(child));
@@ -617,16 +633,7 @@ class XmlFeedReader {
           if (local == "body" || local == "div") set_if_empty(c.content_xhtml, xhtml_markup(child));
           break;
         case Ns::dc:
-          if (local == "title") set_if_empty(c.title_dc, rss_plain_text(child));
-          else if (local == "description") set_if_empty(c.summary_dc, trimmed_text(child));
-          else if (local == "creator") add_person(c.authors_dc_creator, parse_person(inner_content(child)));
-          else if (local == "author") add_person(c.authors_dc_author, parse_person(inner_content(child)));
-          else if (local == "subject") add_unique(item.categories, normalize_whitespace(inner_content(child)));
-          else if (local == "language") set_if_empty(language_dc, trimmed_text(child));
-          else if (local == "date" && !c.published_dc) {
-            c.published_dc = make_feed_date(inner_content(child));
-            c.updated_dc = c.published_dc;
-          }
+          read_rss_item_dc(child, local, item, c);
           break;
         case Ns::dcterms:
           if ((local == "issued" || local == "created") && !c.published_dcterms)
@@ -636,30 +643,10 @@ class XmlFeedReader {
           break;
         case Ns::atom10:
         case Ns::atom03:
-          if (local == "link") {
-            const std::string_view rel = child.attribute("rel").value();
-            if (rel == "enclosure") read_enclosure(child, "href", item, c);
-            else read_atom_link_in_rss(child, c);
-          } else if (local == "author") {
-            add_person(c.authors_atom, atom_person(child));
-          } else if (local == "content") {
-            set_if_empty(c.content_atom, atom_content(child));
-          } else if (local == "summary") {
-            set_if_empty(c.summary_atom, atom_content(child));
-          } else if (local == "published" && !c.published_atom) {
-            c.published_atom = make_feed_date(inner_content(child));
-          } else if (local == "updated" && !c.updated_atom) {
-            c.updated_atom = make_feed_date(inner_content(child));
-          } else if (local == "category") {
-            read_atom_category(child, item);
-          }
+          read_rss_item_atom(child, local, item, c);
           break;
         case Ns::itunes:
-          if (local == "summary") set_if_empty(c.summary_itunes, trimmed_text(child));
-          else if (local == "author") add_person(c.authors_itunes, parse_person(inner_content(child)));
-          else if (local == "image") set_if_empty(c.image_itunes, url(child, child.attribute("href").value()));
-          else if (local == "keywords") add_keywords(item.categories, inner_content(child));
-          else if (local == "category") read_itunes_category(child, item);
+          read_rss_item_itunes(child, local, item, c);
           break;
         case Ns::media:
           if (local == "title") set_if_empty(c.title_media, rss_plain_text(child));
@@ -670,6 +657,74 @@ class XmlFeedReader {
           break;
       }
     }
+    finish_rss_item(node, c, item);
+    return item;
+  }
+
+  // An element of RSS itself (or of no namespace) in an item.
+  void read_rss_item_core(pugi::xml_node child, std::string_view local, FeedItem& item, Candidates& c) const {
+    if (local == "title") set_if_empty(c.title_core, rss_plain_text(child));
+    else if (local == "link") read_rss_link(child, c);
+    else if (local == "description") set_if_empty(c.summary_core, trimmed_text(child));
+    else if (local == "author") add_person(c.authors_core, parse_person(inner_content(child)));
+    else if (local == "category") add_unique(item.categories, normalize_whitespace(inner_content(child)));
+    else if (local == "comments") set_if_empty(item.comments, url(child, inner_content(child)));
+    else if (local == "pubDate" && !c.published_core) c.published_core = make_feed_date(inner_content(child));
+    else if (local == "guid" && item.guid.empty()) {
+      item.guid = trimmed_text(child);
+      const std::string_view permalink = trim_ascii(child.attribute("isPermaLink").value());
+      item.guid_is_permalink = !item.guid.empty() && !iequals_ascii(permalink, "false");
+    } else if (local == "enclosure") {
+      read_enclosure(child, "url", item, c);
+    }
+  }
+
+  // A Dublin Core element in an RSS item.
+  static void read_rss_item_dc(pugi::xml_node child, std::string_view local, FeedItem& item, Candidates& c) {
+    if (local == "title") set_if_empty(c.title_dc, rss_plain_text(child));
+    else if (local == "description") set_if_empty(c.summary_dc, trimmed_text(child));
+    else if (local == "creator") add_person(c.authors_dc_creator, parse_person(inner_content(child)));
+    else if (local == "author") add_person(c.authors_dc_author, parse_person(inner_content(child)));
+    else if (local == "subject") add_unique(item.categories, normalize_whitespace(inner_content(child)));
+    else if (local == "language") set_if_empty(c.language_dc, trimmed_text(child));
+    else if (local == "date" && !c.published_dc) {
+      c.published_dc = make_feed_date(inner_content(child));
+      c.updated_dc = c.published_dc;
+    }
+  }
+
+  // An Atom element in an RSS item.
+  void read_rss_item_atom(pugi::xml_node child, std::string_view local, FeedItem& item, Candidates& c) const {
+    if (local == "link") {
+      const std::string_view rel = child.attribute("rel").value();
+      if (rel == "enclosure") read_enclosure(child, "href", item, c);
+      else read_atom_link_in_rss(child, c);
+    } else if (local == "author") {
+      add_person(c.authors_atom, atom_person(child));
+    } else if (local == "content") {
+      set_if_empty(c.content_atom, atom_content(child));
+    } else if (local == "summary") {
+      set_if_empty(c.summary_atom, atom_content(child));
+    } else if (local == "published" && !c.published_atom) {
+      c.published_atom = make_feed_date(inner_content(child));
+    } else if (local == "updated" && !c.updated_atom) {
+      c.updated_atom = make_feed_date(inner_content(child));
+    } else if (local == "category") {
+      read_atom_category(child, item);
+    }
+  }
+
+  // An iTunes podcast element in an RSS item.
+  void read_rss_item_itunes(pugi::xml_node child, std::string_view local, FeedItem& item, Candidates& c) const {
+    if (local == "summary") set_if_empty(c.summary_itunes, trimmed_text(child));
+    else if (local == "author") add_person(c.authors_itunes, parse_person(inner_content(child)));
+    else if (local == "image") set_if_empty(c.image_itunes, url(child, child.attribute("href").value()));
+    else if (local == "keywords") add_keywords(item.categories, inner_content(child));
+    else if (local == "category") read_itunes_category(child, item);
+  }
+
+  // The item's fields from the candidates its elements supplied.
+  void finish_rss_item(pugi::xml_node node, Candidates& c, FeedItem& item) const {
     item.title = first_of({&c.title_core, &c.title_dc, &c.title_media});
     item.link = url(node, first_of({&c.link_href, &c.link_core, &c.link_atom}));
     if (item.link.empty() && item.guid_is_permalink &&
@@ -685,8 +740,7 @@ class XmlFeedReader {
     if (item.image.empty()) item.image = url(node, first_image_src(item.content));
     if (item.image.empty()) item.image = url(node, first_image_src(item.summary));
     item.language = language_of(node);
-    if (item.language.empty()) item.language = std::move(language_dc);
-    return item;
+    if (item.language.empty()) item.language = std::move(c.language_dc);
   }
 
   void read_enclosure(pugi::xml_node node, const char* url_attribute, FeedItem& item, Candidates& c) const {
@@ -765,61 +819,67 @@ class XmlFeedReader {
   FeedItem read_atom_entry(pugi::xml_node entry, const Feed& feed) {
     FeedItem item;
     Candidates c;
-    std::string link_html;
-    std::optional<FeedDate> published, issued, created, updated, modified;
+    AtomEntryCandidates own;
     for (pugi::xml_node child : entry.children()) {
       if (child.type() != pugi::node_element) continue;
       const XName name = xname(child);
       const std::string_view local = name.local;
       if (name.ns == Ns::media) {
         read_media(child, c);
-        continue;
-      }
-      if (name.ns == Ns::dc) {
+      } else if (name.ns == Ns::dc) {
         if (local == "creator") add_person(c.authors_dc_creator, parse_person(inner_content(child)));
         else if (local == "subject") add_unique(item.categories, normalize_whitespace(inner_content(child)));
-        continue;
-      }
-      if (name.ns != Ns::atom10 && name.ns != Ns::atom03 && name.ns != Ns::none) continue;
-      if (local == "title") {
-        set_if_empty(item.title, atom_plain_text(child));
-      } else if (local == "link") {
-        const std::string_view rel = child.attribute("rel").value();
-        const std::string_view type = child.attribute("type").value();
-        if (rel.empty() || rel == "alternate") {
-          std::string href = url(child, child.attribute("href").value());
-          if (type == "text/html") set_if_empty(link_html, href);
-          set_if_empty(c.link_core, std::move(href));
-        } else if (rel == "enclosure") {
-          read_enclosure(child, "href", item, c);
-        } else if (rel == "replies" && (type.empty() || type == "text/html")) {
-          set_if_empty(item.comments, url(child, child.attribute("href").value()));
-        }
-      } else if (local == "id") {
-        set_if_empty(item.guid, trimmed_text(child));
-      } else if (local == "published" && !published) {
-        published = make_feed_date(inner_content(child));
-      } else if (local == "issued" && !issued) {
-        issued = make_feed_date(inner_content(child));
-      } else if (local == "created" && !created) {
-        created = make_feed_date(inner_content(child));
-      } else if (local == "updated" && !updated) {
-        updated = make_feed_date(inner_content(child));
-      } else if (local == "modified" && !modified) {
-        modified = make_feed_date(inner_content(child));
-      } else if (local == "author") {
-        add_person(c.authors_atom, atom_person(child));
-      } else if (local == "summary") {
-        set_if_empty(c.summary_atom, atom_content(child));
-      } else if (local == "content") {
-        set_if_empty(c.content_atom, atom_content(child));
-      } else if (local == "category") {
-        read_atom_category(child, item);
+      } else if (name.ns == Ns::atom10 || name.ns == Ns::atom03 || name.ns == Ns::none) {
+        read_atom_entry_core(child, local, item, c, own);
       }
     }
-    item.link = first_of({&link_html, &c.link_core});
-    item.published = first_of<FeedDate>({&published, &issued, &created});
-    item.updated = first_of<FeedDate>({&updated, &modified});
+    finish_atom_entry(entry, feed, c, own, item);
+    return item;
+  }
+
+  // An element of Atom itself (or of no namespace) in an entry.
+  void read_atom_entry_core(pugi::xml_node child, std::string_view local, FeedItem& item, Candidates& c,
+                            AtomEntryCandidates& own) const {
+    if (std::optional<FeedDate>* date = own.date_named(local)) {
+      if (!*date) *date = make_feed_date(inner_content(child));
+    } else if (local == "title") {
+      set_if_empty(item.title, atom_plain_text(child));
+    } else if (local == "link") {
+      read_atom_entry_link(child, item, c, own);
+    } else if (local == "id") {
+      set_if_empty(item.guid, trimmed_text(child));
+    } else if (local == "author") {
+      add_person(c.authors_atom, atom_person(child));
+    } else if (local == "summary") {
+      set_if_empty(c.summary_atom, atom_content(child));
+    } else if (local == "content") {
+      set_if_empty(c.content_atom, atom_content(child));
+    } else if (local == "category") {
+      read_atom_category(child, item);
+    }
+  }
+
+  // An entry's <link>: an alternate page, an enclosure, or its comments.
+  void read_atom_entry_link(pugi::xml_node link, FeedItem& item, Candidates& c, AtomEntryCandidates& own) const {
+    const std::string_view rel = link.attribute("rel").value();
+    const std::string_view type = link.attribute("type").value();
+    if (rel.empty() || rel == "alternate") {
+      std::string href = url(link, link.attribute("href").value());
+      if (type == "text/html") set_if_empty(own.link_html, href);
+      set_if_empty(c.link_core, std::move(href));
+    } else if (rel == "enclosure") {
+      read_enclosure(link, "href", item, c);
+    } else if (rel == "replies" && (type.empty() || type == "text/html")) {
+      set_if_empty(item.comments, url(link, link.attribute("href").value()));
+    }
+  }
+
+  // The entry's fields from the candidates its elements supplied.
+  void finish_atom_entry(pugi::xml_node entry, const Feed& feed, Candidates& c, AtomEntryCandidates& own,
+                         FeedItem& item) const {
+    item.link = first_of({&own.link_html, &c.link_core});
+    item.published = first_of<FeedDate>({&own.published, &own.issued, &own.created});
+    item.updated = first_of<FeedDate>({&own.updated, &own.modified});
     item.summary = std::move(c.summary_atom);
     item.content = std::move(c.content_atom);
     item.authors = first_of({&c.authors_atom, &c.authors_dc_creator});
@@ -829,7 +889,6 @@ class XmlFeedReader {
     if (item.image.empty()) item.image = url(entry, first_image_src(item.content));
     if (item.image.empty()) item.image = url(entry, first_image_src(item.summary));
     item.language = language_of(entry);
-    return item;
   }
 
   XName xname(pugi::xml_node node) const { return names_(node); }

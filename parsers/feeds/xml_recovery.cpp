@@ -22,6 +22,11 @@ bool is_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
+// The five entities XML predefines.
+bool is_predefined_entity(std::string_view name) {
+  return name == "amp" || name == "lt" || name == "gt" || name == "quot" || name == "apos";
+}
+
 bool starts_with_ci(std::string_view text, std::size_t pos, std::string_view prefix) {
   if (text.size() - pos < prefix.size()) return false;
   for (std::size_t k = 0; k < prefix.size(); ++k) {
@@ -157,7 +162,7 @@ class EntityExpander {
       for (char r : ref) name_ok = name_ok && (is_name_char(r) || r == '#' || r == '_' || r == '-' || r == '.');
       if (!name_ok) {
         out.append("&amp;");
-      } else if (ref[0] == '#' || ref == "amp" || ref == "lt" || ref == "gt" || ref == "quot" || ref == "apos") {
+      } else if (ref[0] == '#' || is_predefined_entity(ref)) {
         out.append(value.substr(i, semicolon - i + 1));
         i = semicolon;
       } else {
@@ -204,59 +209,100 @@ std::size_t skip_markup(std::string_view text, std::size_t pos) {
   return pos + 1;
 }
 
-// Repairs the reference starting at text[pos] == '&'; returns where scanning resumes.
-std::size_t repair_reference(std::string_view text, std::size_t pos, Rewriter& rewriter, EntityExpander& entities,
-                             RepairCounts& counts) {
-  std::size_t i = pos + 1;
-  if (i < text.size() && text[i] == '#') {
+// The bare '&' at text[pos] becomes "&amp;".
+void escape_bare_ampersand(std::size_t pos, Rewriter& rewriter, RepairCounts& counts) {
+  rewriter.replace(pos, pos + 1, "&amp;");
+  ++counts.bare_ampersands;
+}
+
+// The digits of a character reference: its code point and where they end.
+struct CharRefDigits {
+  char32_t code_point = 0;
+  std::size_t end = 0;
+};
+
+// Reads at most 8 decimal or hex digits from text[start].
+CharRefDigits read_char_ref_digits(std::string_view text, std::size_t start, bool hex) {
+  char32_t cp = 0;
+  std::size_t i = start;
+  while (i < text.size() && i - start < 8) {
+    const char c = text[i];
+    int d = -1;
+    if (c >= '0' && c <= '9') d = c - '0';
+    else if (hex && c >= 'a' && c <= 'f') d = c - 'a' + 10;
+    else if (hex && c >= 'A' && c <= 'F') d = c - 'A' + 10;
+    if (d < 0) break;
+    cp = cp * (hex ? 16 : 10) + static_cast<char32_t>(d);
     ++i;
-    const bool hex = i < text.size() && (text[i] == 'x' || text[i] == 'X');
-    if (hex) ++i;
-    const std::size_t digits_start = i;
-    char32_t cp = 0;
-    while (i < text.size() && i - digits_start < 8) {
-      const char c = text[i];
-      int d = -1;
-      if (c >= '0' && c <= '9') d = c - '0';
-      else if (hex && c >= 'a' && c <= 'f') d = c - 'a' + 10;
-      else if (hex && c >= 'A' && c <= 'F') d = c - 'A' + 10;
-      if (d < 0) break;
-      cp = cp * (hex ? 16 : 10) + static_cast<char32_t>(d);
-      ++i;
-    }
-    if (i == digits_start || i >= text.size() || text[i] != ';') {
-      rewriter.replace(pos, pos + 1, "&amp;");
-      ++counts.bare_ampersands;
-      return pos + 1;
-    }
-    // &#146; is well-formed (U+0092 is an XML character) and is read as
-    // windows-1252 after parsing, with the C1 controls written as raw text.
-    if (html_numeric_reference(cp) == 0xFFFD && cp != 0xFFFD) {
-      rewriter.replace(pos, i + 1, "\uFFFD");  // NUL, a surrogate, past U+10FFFF: as HTML reads them
-      ++counts.bad_char_refs;
-    } else if (!is_xml_char(cp)) {
-      rewriter.replace(pos, i + 1, "");  // other controls XML forbids carry no text
-      ++counts.bad_char_refs;
-    } else if (hex && text[pos + 2] == 'X') {
-      // &#X41; is HTML; XML has only the lower-case x.
-      std::string lower(text.substr(pos, i + 1 - pos));
-      lower[2] = 'x';
-      rewriter.replace(pos, i + 1, lower);
-      ++counts.bad_char_refs;
-    }
-    return i + 1;
   }
+  return {cp, i};
+}
+
+// Repairs the character reference starting at text[pos] == '&', text[pos + 1]
+// == '#'; returns where scanning resumes.
+std::size_t repair_char_reference(std::string_view text, std::size_t pos, Rewriter& rewriter, RepairCounts& counts) {
+  std::size_t i = pos + 2;
+  const bool hex = i < text.size() && (text[i] == 'x' || text[i] == 'X');
+  if (hex) ++i;
+  const std::size_t digits_start = i;
+  const CharRefDigits digits = read_char_ref_digits(text, digits_start, hex);
+  const char32_t cp = digits.code_point;
+  i = digits.end;
+  if (i == digits_start || i >= text.size() || text[i] != ';') {
+    escape_bare_ampersand(pos, rewriter, counts);
+    return pos + 1;
+  }
+  // &#146; is well-formed (U+0092 is an XML character) and is read as
+  // windows-1252 after parsing, with the C1 controls written as raw text.
+  if (html_numeric_reference(cp) == 0xFFFD && cp != 0xFFFD) {
+    rewriter.replace(pos, i + 1, "\uFFFD");  // NUL, a surrogate, past U+10FFFF: as HTML reads them
+    ++counts.bad_char_refs;
+  } else if (!is_xml_char(cp)) {
+    rewriter.replace(pos, i + 1, "");  // other controls XML forbids carry no text
+    ++counts.bad_char_refs;
+  } else if (hex && text[pos + 2] == 'X') {
+    // &#X41; is HTML; XML has only the lower-case x.
+    std::string lower(text.substr(pos, i + 1 - pos));
+    lower[2] = 'x';
+    rewriter.replace(pos, i + 1, lower);
+    ++counts.bad_char_refs;
+  }
+  return i + 1;
+}
+
+// Where the name of the entity reference at text[pos] == '&' ends: at most
+// 64 name characters, a ':' allowed past the first.
+std::size_t reference_name_end(std::string_view text, std::size_t pos) {
+  std::size_t i = pos + 1;
   while (i < text.size() && i - pos <= 64 &&
          (is_name_char(text[i]) || text[i] == '_' || text[i] == '-' || text[i] == '.' ||
           (i > pos + 1 && text[i] == ':')))
     ++i;
+  return i;
+}
+
+// An HTML entity's text as XML character data: &LT; and friends stand for
+// markup characters, which must stay escaped.
+std::string_view as_character_data(std::string_view utf8) {
+  if (utf8 == "<") return "&lt;";
+  if (utf8 == ">") return "&gt;";
+  if (utf8 == "&") return "&amp;";
+  if (utf8 == "\"") return "&quot;";
+  if (utf8 == "'") return "&apos;";
+  return utf8;
+}
+
+// Repairs the entity reference starting at text[pos] == '&' (not a character
+// reference); returns where scanning resumes.
+std::size_t repair_named_reference(std::string_view text, std::size_t pos, Rewriter& rewriter,
+                                   EntityExpander& entities, RepairCounts& counts) {
+  const std::size_t i = reference_name_end(text, pos);
   const std::string_view name = text.substr(pos + 1, i - pos - 1);
   if (name.empty() || i >= text.size() || text[i] != ';') {
-    rewriter.replace(pos, pos + 1, "&amp;");
-    ++counts.bare_ampersands;
+    escape_bare_ampersand(pos, rewriter, counts);
     return pos + 1;
   }
-  if (name == "amp" || name == "lt" || name == "gt" || name == "quot" || name == "apos") return i + 1;
+  if (is_predefined_entity(name)) return i + 1;
   if (entities.declared(name)) {
     // What a validating XML parser would do with a declared entity: not a repair.
     if (auto expansion = entities.expand(name)) {
@@ -265,23 +311,20 @@ std::size_t repair_reference(std::string_view text, std::size_t pos, Rewriter& r
       rewriter.replace(pos, pos + 1, "&amp;");
       ++counts.entities_over_limit;
     }
-    return i + 1;
-  }
-  if (auto utf8 = html_entity(name)) {
-    // &LT; and friends stand for markup characters, which must stay escaped.
-    std::string_view with = *utf8;
-    if (with == "<") with = "&lt;";
-    else if (with == ">") with = "&gt;";
-    else if (with == "&") with = "&amp;";
-    else if (with == "\"") with = "&quot;";
-    else if (with == "'") with = "&apos;";
-    rewriter.replace(pos, i + 1, with);
+  } else if (auto utf8 = html_entity(name)) {
+    rewriter.replace(pos, i + 1, as_character_data(*utf8));
     ++counts.html_entities;
   } else {
-    rewriter.replace(pos, pos + 1, "&amp;");
-    ++counts.bare_ampersands;
+    escape_bare_ampersand(pos, rewriter, counts);
   }
   return i + 1;
+}
+
+// Repairs the reference starting at text[pos] == '&'; returns where scanning resumes.
+std::size_t repair_reference(std::string_view text, std::size_t pos, Rewriter& rewriter, EntityExpander& entities,
+                             RepairCounts& counts) {
+  if (pos + 1 < text.size() && text[pos + 1] == '#') return repair_char_reference(text, pos, rewriter, counts);
+  return repair_named_reference(text, pos, rewriter, entities, counts);
 }
 
 // Where the document really starts: junk before the XML declaration (or, with
@@ -332,116 +375,155 @@ bool is_html_void_element(std::string_view name) {
   return std::find(kVoid.begin(), kVoid.end(), lower) != kVoid.end();
 }
 
-}  // namespace
+// One pass of balance_tags(): copies the document to the output lazily,
+// writes each repair where it is needed and counts the repairs for the notes.
+class TagBalancer {
+ public:
+  explicit TagBalancer(std::string_view text) : text_(text) { result_.text.reserve(text.size() + 256); }
 
-XmlRepair balance_tags(std::string_view text) {
-  XmlRepair result;
-  result.text.reserve(text.size() + 256);
+  XmlRepair run() && {
+    std::size_t i = 0;
+    while (!truncated_ && (i = text_.find('<', i)) != std::string_view::npos) i = read_markup(i);
+    if (!truncated_) copy_to(text_.size());
+    for (auto it = open_.rbegin(); it != open_.rend(); ++it) write_end_tag(it->name);
+    write_notes();
+    return std::move(result_);
+  }
+
+ private:
   struct OpenElement {
     std::string_view name;
     bool has_children;
   };
-  std::vector<OpenElement> open;
-  int dropped = 0, closed = 0, escaped = 0;
-  bool truncated = false;
-  std::size_t copied = 0;
-  std::size_t i = 0;
-  auto copy_to = [&](std::size_t end) {
-    result.text.append(text.substr(copied, end - copied));
-    copied = end;
-  };
-  auto close_element = [&](std::string_view name) {
-    result.text.append("</");
-    result.text.append(name);
-    result.text.append(">");
-  };
-  while ((i = text.find('<', i)) != std::string_view::npos) {
-    const std::size_t next = skip_markup(text, i);
-    if (next != i + 1) {  // comment, CDATA, PI or DOCTYPE
-      const bool unterminated = next >= text.size() &&
-                                (text.compare(i, 9, "<![CDATA[") == 0 ? !text.ends_with("]]>")
-                                 : text.compare(i, 4, "<!--") == 0    ? !text.ends_with("-->")
-                                                                      : text.back() != '>');
-      if (unterminated) {
-        copy_to(i);
-        copied = text.size();
-        truncated = true;
-        break;
-      }
-      i = next;
-      continue;
-    }
-    const bool is_end = i + 1 < text.size() && text[i + 1] == '/';
-    const std::size_t name_start = i + (is_end ? 2 : 1);
-    if (name_start >= text.size() || !is_tag_name_start(text[name_start])) {
-      copy_to(i);
-      result.text.append("&lt;");
-      copied = i + 1;
-      ++escaped;
-      ++i;
-      continue;
-    }
+
+  // Reads the markup at text_[pos] == '<'; returns where scanning resumes.
+  std::size_t read_markup(std::size_t pos) {
+    const std::size_t next = skip_markup(text_, pos);
+    if (next != pos + 1) return skip_unparsed(pos, next);  // comment, CDATA, PI or DOCTYPE
+    const bool is_end = pos + 1 < text_.size() && text_[pos + 1] == '/';
+    const std::size_t name_start = pos + (is_end ? 2 : 1);
+    if (name_start >= text_.size() || !is_tag_name_start(text_[name_start])) return escape_bare_lt(pos);
     std::size_t name_end = name_start;
-    while (name_end < text.size() && !is_tag_name_end(text[name_end])) ++name_end;
-    const std::string_view name = text.substr(name_start, name_end - name_start);
-    const std::size_t end = tag_end(text, name_end);
-    if (end == std::string_view::npos) {
-      // An unfinished tag: the rest of the document is unusable as markup.
-      copy_to(i);
-      copied = text.size();
-      truncated = true;
-      break;
-    }
-    if (!is_end) {
-      if (text[end - 1] != '/') {
-        if (is_html_void_element(name)) {
-          // <br> in unescaped HTML: written as the empty element it is.
-          copy_to(end);
-          result.text.append("/");
-          ++closed;
-        } else {
-          if (!open.empty()) open.back().has_children = true;
-          open.push_back({name, false});
-        }
-      }
-      i = end + 1;
-      continue;
-    }
-    // Only the innermost elements are searched, which keeps hostile nesting
-    // linear; feeds are a handful of levels deep.
-    constexpr std::ptrdiff_t kSearchDepth = 256;
-    const auto search_end = open.rend() - std::max<std::ptrdiff_t>(0, std::ssize(open) - kSearchDepth);
-    auto match = std::find_if(open.rbegin(), search_end, [&](const OpenElement& e) { return e.name == name; });
-    if (match == search_end) match = open.rend();
-    copy_to(i);
-    if (match != open.rend()) {
-      for (auto it = open.rbegin(); it != match; ++it) {
-        close_element(it->name);
-        ++closed;
-      }
-      open.erase(match.base() - 1, open.end());
-    } else if (!open.empty() && !open.back().has_children) {
-      // A misspelt end tag of a text-only element (<language>en</langauge>) closes it.
-      close_element(open.back().name);
-      open.pop_back();
-      copied = end + 1;
-      ++dropped;
+    while (name_end < text_.size() && !is_tag_name_end(text_[name_end])) ++name_end;
+    const std::string_view name = text_.substr(name_start, name_end - name_start);
+    const std::size_t end = tag_end(text_, name_end);
+    // An unfinished tag: the rest of the document is unusable as markup.
+    if (end == std::string_view::npos) return truncate_at(pos);
+    if (is_end) {
+      read_end_tag(name, pos, end);
     } else {
-      copied = end + 1;  // an end tag that closes nothing open
-      ++dropped;
+      read_start_tag(name, end);
     }
-    i = end + 1;
+    return end + 1;
   }
-  if (!truncated) copy_to(text.size());
-  for (auto it = open.rbegin(); it != open.rend(); ++it) close_element(it->name);
-  if (dropped > 0) add_note(result.notes, std::to_string(dropped) + " mismatched end tags replaced or dropped");
-  if (closed > 0) add_note(result.notes, std::to_string(closed) + " unclosed elements closed");
-  if (escaped > 0) add_note(result.notes, std::to_string(escaped) + " bare '<' escaped");
-  if (truncated || !open.empty())
-    add_note(result.notes, "document ends early (truncated?); " + std::to_string(open.size()) +
-                               " open elements closed at the end");
-  return result;
-}
+
+  // A comment, CDATA section, PI or DOCTYPE ending at `next` is kept as it
+  // is, unless it runs unterminated to the end of the document.
+  std::size_t skip_unparsed(std::size_t pos, std::size_t next) {
+    const bool unterminated = next >= text_.size() &&
+                              (text_.compare(pos, 9, "<![CDATA[") == 0 ? !text_.ends_with("]]>")
+                               : text_.compare(pos, 4, "<!--") == 0    ? !text_.ends_with("-->")
+                                                                       : text_.back() != '>');
+    return unterminated ? truncate_at(pos) : next;
+  }
+
+  // The document is cut at `pos`; nothing after it is copied.
+  std::size_t truncate_at(std::size_t pos) {
+    copy_to(pos);
+    copied_ = text_.size();
+    truncated_ = true;
+    return text_.size();
+  }
+
+  // A '<' that starts no tag.
+  std::size_t escape_bare_lt(std::size_t pos) {
+    copy_to(pos);
+    result_.text.append("&lt;");
+    copied_ = pos + 1;
+    ++escaped_;
+    return pos + 1;
+  }
+
+  // The start tag `name` ending at text_[end] == '>'.
+  void read_start_tag(std::string_view name, std::size_t end) {
+    if (text_[end - 1] == '/') return;  // an empty element
+    if (is_html_void_element(name)) {
+      // <br> in unescaped HTML: written as the empty element it is.
+      copy_to(end);
+      result_.text.append("/");
+      ++closed_;
+      return;
+    }
+    if (!open_.empty()) open_.back().has_children = true;
+    open_.push_back({name, false});
+  }
+
+  // The end tag `name` at text_[pos, end].
+  void read_end_tag(std::string_view name, std::size_t pos, std::size_t end) {
+    const auto match = find_open(name);
+    copy_to(pos);
+    if (match != open_.rend()) {
+      for (auto it = open_.rbegin(); it != match; ++it) {
+        write_end_tag(it->name);
+        ++closed_;
+      }
+      open_.erase(match.base() - 1, open_.end());
+    } else if (!open_.empty() && !open_.back().has_children) {
+      // A misspelt end tag of a text-only element (<language>en</langauge>) closes it.
+      write_end_tag(open_.back().name);
+      open_.pop_back();
+      copied_ = end + 1;
+      ++dropped_;
+    } else {
+      copied_ = end + 1;  // an end tag that closes nothing open
+      ++dropped_;
+    }
+  }
+
+  // The innermost open element named `name`, or rend(). Only the innermost
+  // elements are searched, which keeps hostile nesting linear; feeds are a
+  // handful of levels deep.
+  std::vector<OpenElement>::reverse_iterator find_open(std::string_view name) {
+    constexpr std::ptrdiff_t kSearchDepth = 256;
+    const auto search_end = open_.rend() - std::max<std::ptrdiff_t>(0, std::ssize(open_) - kSearchDepth);
+    const auto match = std::find_if(open_.rbegin(), search_end, [&](const OpenElement& e) { return e.name == name; });
+    return match == search_end ? open_.rend() : match;
+  }
+
+  void copy_to(std::size_t end) {
+    result_.text.append(text_.substr(copied_, end - copied_));
+    copied_ = end;
+  }
+
+  void write_end_tag(std::string_view name) {
+    result_.text.append("</");
+    result_.text.append(name);
+    result_.text.append(">");
+  }
+
+  void write_notes() {
+    std::string& notes = result_.notes;
+    if (dropped_ > 0) add_note(notes, std::to_string(dropped_) + " mismatched end tags replaced or dropped");
+    if (closed_ > 0) add_note(notes, std::to_string(closed_) + " unclosed elements closed");
+    if (escaped_ > 0) add_note(notes, std::to_string(escaped_) + " bare '<' escaped");
+    if (truncated_ || !open_.empty())
+      add_note(notes, "document ends early (truncated?); " + std::to_string(open_.size()) +
+                          " open elements closed at the end");
+  }
+
+  std::string_view text_;
+  XmlRepair result_;
+  std::vector<OpenElement> open_;
+  std::size_t copied_ = 0;  // text_ before this is in result_.text
+  int dropped_ = 0;
+  int closed_ = 0;
+  int escaped_ = 0;
+  bool truncated_ = false;
+};
+
+}  // namespace
+
+XmlRepair balance_tags(std::string_view text) { return TagBalancer(text).run(); }
 
 XmlRepair repair_xml(std::string text) {
   XmlRepair result;
