@@ -15,6 +15,9 @@ packages=(
   python3 python3-jsonschema kcat maven openjdk-17-jre-headless
   # tests: an HTTP/2 server (nghttpd) and openssl for its throw-away certificate
   nghttp2-server openssl
+  # tests: the examples/postgres consumer (Kafka and PostgreSQL clients for Debian's python3)
+  # and the PostgreSQL server the test runs in a temporary directory
+  python3-confluent-kafka python3-psycopg2 postgresql
   # benchmark peers
   python3-feedparser python3-readability
   # operations: systemd-analyze (unit check), dpkg-dev (the .deb's dependencies),
