@@ -102,11 +102,12 @@ class Route:
     """One path of the feed server: its body and how it behaves."""
 
     def __init__(self, body=b"", content_type="application/rss+xml; charset=UTF-8",
-                 status=200, delay=0.0):
+                 status=200, delay=0.0, location=None):
         self.body = body if isinstance(body, bytes) else body.encode()
         self.content_type = content_type
         self.status = status
         self.delay = delay
+        self.location = location  # sent as Location (with a 3xx status)
         self.version = 1
 
     def set_body(self, body):
@@ -138,26 +139,28 @@ class FeedServer:
                 with server.lock:
                     route = server.routes.get(self.path)
                     snapshot = None if route is None else (
-                        route.body, route.content_type, route.status, route.delay, route.etag)
+                        route.body, route.content_type, route.status, route.delay, route.etag, route.location)
                 if snapshot is None:
                     self.reply(404, b"not found", "text/plain")
                     return
-                body, content_type, status, delay, etag = snapshot
+                body, content_type, status, delay, etag, location = snapshot
                 if delay:
                     time.sleep(delay)
                 inm = self.headers.get("If-None-Match")
                 if status == 200 and inm == etag:
                     self.reply(304, b"", content_type, etag, inm)
                     return
-                self.reply(status, body, content_type, etag if status == 200 else None, inm)
+                self.reply(status, body, content_type, etag if status == 200 else None, inm, location)
 
-            def reply(self, status, body, content_type, etag=None, inm=None):
+            def reply(self, status, body, content_type, etag=None, inm=None, location=None):
                 with server.lock:
                     server.requests.append((self.path, status, inm))
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", content_type)
                     self.send_header("Content-Length", str(len(body)) if status != 304 else "0")
+                    if location:
+                        self.send_header("Location", location)
                     if etag:
                         self.send_header("ETag", etag)
                         self.send_header("Last-Modified", "Wed, 19 May 2021 21:12:41 GMT")
@@ -258,8 +261,10 @@ def consume(topic, bootstrap=None):
         if not line.strip():
             continue
         envelope = json.loads(line)
-        envelope["value"] = json.loads(envelope["payload"])
-        validate_record(envelope["value"])
+        # A tombstone (a retraction on the latest topic) has a null payload.
+        envelope["value"] = None if envelope["payload"] is None else json.loads(envelope["payload"])
+        if envelope["value"] is not None:
+            validate_record(envelope["value"])
         records.append(envelope)
     return records
 
