@@ -65,6 +65,10 @@ class Rebuilder {
     if (ec || !parsed.is_object()) return;
     const auto& record = parsed.as_object();
     if (text(record, "schema") != parsers::kArticleSchema) return;
+    // A retraction says nothing of the story's text, and its version is the
+    // one its last version record already restores.
+    if (const auto* retracted = record.if_contains("retracted"); retracted && retracted->is_bool() && retracted->as_bool())
+      return;
     Story story;
     story.id = key.empty() ? text(record, "id") : std::string(key);
     story.source = text(record, "source");
