@@ -308,7 +308,9 @@ class JsonLinesSinkTest(unittest.TestCase):
             reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
             reader.start()
             try:
-                wait_for(lambda: self.polled_and_settled(port, 3), 30, "the records on stdout")
+                # The lines themselves: "seen and settled" can come true before
+                # the poll's records reach the sink.
+                wait_for(lambda: len(lines) >= 3 and self.polled_and_settled(port, 3), 30, "the records on stdout")
                 process.send_signal(signal.SIGTERM)
                 self.assertEqual(process.wait(timeout=30), 0)
                 reader.join(timeout=10)
