@@ -22,13 +22,15 @@ namespace {
 constexpr std::size_t kDeadLetterSample = 64 * 1024;
 
 // What a reader of the page sees, exactly: any edit to it is a new version.
+// Dates reckoned from the fetch time ("2 hours ago") are left out: they
+// move with every fetch.
 std::uint64_t page_digest(const parsers::Article& page) {
   std::string content = page.title + '\n' + page.body + '\n';
   for (const auto& author : page.authors) content += author + '\x1f';
   content += '\n';
-  if (page.published_at) content += parsers::format_rfc3339(*page.published_at);
+  if (page.published_at && !page.published_at->relative) content += parsers::format_rfc3339(*page.published_at);
   content += '\n';
-  if (page.updated_at) content += parsers::format_rfc3339(*page.updated_at);
+  if (page.updated_at && !page.updated_at->relative) content += parsers::format_rfc3339(*page.updated_at);
   // Never 0, which means "no page".
   return std::max<std::uint64_t>(1, parsers::text_digest(content));
 }

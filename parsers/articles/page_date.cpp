@@ -252,7 +252,7 @@ std::optional<StatedTime> relative_date(std::vector<Token>& tokens, const PageDa
       count = 1;
     if (count <= 0 && unit->implied_count == 0) continue;
     // Resolved against the fetch time, which is UTC: the page stated no offset.
-    return StatedTime{context.now - seconds(count * unit->seconds)};
+    return StatedTime{context.now - seconds(count * unit->seconds), minutes{0}, true};
   }
   return std::nullopt;
 }

@@ -21,6 +21,9 @@ using TimePoint = std::chrono::sys_seconds;
 struct StatedTime {
   TimePoint utc{};
   std::chrono::minutes offset{0};  // east of UTC
+  // Reckoned from the fetch time ("2 hours ago"): the same page read later
+  // gives another instant, so it says nothing about whether the page changed.
+  bool relative = false;
 
   // The same instant stated the same way. No ordering: order by `utc`.
   bool operator==(const StatedTime&) const = default;
