@@ -63,8 +63,8 @@ class FeedSource final : public Source {
     for (auto& article : articles) {
       if (tools_.stopping() || article.id.empty() || tools_.known(article.id)) continue;
       auto outcome = co_await tools_.pages->enrich(article, config_);
-      // The feed's own text still makes a record; the page goes to the dead letters.
-      if (!outcome.extracted) tools_.page_failed(article.url, outcome);
+      // When the page yields nothing, the feed's own text still makes a record.
+      tools_.page_fetched(article.url, outcome);
     }
   }
 

@@ -45,10 +45,8 @@ class ListingSource final : public Source {
     const std::string id = parsers::article_id_for_url(link);
     if (tools_.known(id)) co_return std::nullopt;
     auto [article, outcome] = co_await tools_.pages->extract(link, config_);
-    if (!outcome.extracted) {
-      tools_.page_failed(link, outcome);
-      co_return std::nullopt;
-    }
+    tools_.page_fetched(link, outcome);
+    if (!outcome.extracted) co_return std::nullopt;
     // The page's own canonical URL (<link rel=canonical>, og:url) names the
     // article when it stays on the same site; else the link that was found.
     article.url = parsers::canonical_url(parsers::choose_canonical(link, article.url));

@@ -70,7 +70,8 @@ asio::awaitable<void> PageRevisits::write(Work work) {
   co_await asio::co_spawn(*tools_.writes, std::move(task), asio::use_awaitable);
 }
 
-void PageRevisits::schedule(std::span<const Admitted> published) {
+void PageRevisits::schedule(std::span<const Admitted> published,
+                            const std::unordered_map<std::string, PageValidators>& validators) {
   if (!enabled()) return;
   const auto now = unix_now();
   std::vector<sinks::Revisit> entries;
@@ -83,6 +84,10 @@ void PageRevisits::schedule(std::span<const Admitted> published) {
     entry.topic = tools_.records->topic_for(*article, source_);
     entry.published = now;
     entry.due = now + seconds(source_.revisits.front());
+    if (auto found = validators.find(article->url); found != validators.end()) {
+      entry.etag = found->second.etag;
+      entry.last_modified = found->second.last_modified;
+    }
     entries.push_back(std::move(entry));
   }
   if (entries.empty()) return;

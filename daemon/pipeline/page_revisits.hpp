@@ -21,6 +21,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -66,8 +67,10 @@ class PageRevisits {
   bool enabled() const;
 
   // The admitted stories of a poll are in the outbox: schedule their pages'
-  // first revisit. Written in the background.
-  void schedule(std::span<const Admitted> published);
+  // first revisit, a conditional GET with `validators` (by page URL) when
+  // the page's fetch gave some. Written in the background.
+  void schedule(std::span<const Admitted> published,
+                const std::unordered_map<std::string, PageValidators>& validators);
 
   // Looks at the source's due pages, at most kPerPoll, while the outbox has room.
   boost::asio::awaitable<void> run_due(const std::function<bool()>& stopping);

@@ -106,10 +106,8 @@ class SitemapSource final : public Source {
         break;
       }
       auto outcome = co_await tools_.pages->enrich(article, config_);
-      if (!outcome.extracted) {
-        tools_.page_failed(article.url, outcome);
-        continue;
-      }
+      tools_.page_fetched(article.url, outcome);
+      if (!outcome.extracted) continue;
       read.articles.push_back(std::move(article));
     }
   }

@@ -56,8 +56,9 @@ struct SourceTools {
   std::function<std::size_t()> room;
   // Whether a story id is already published or on its way: its page is not fetched again.
   std::function<bool(const std::string& id)> known;
-  // A page fetched for an article that yielded none: for the dead letters.
-  std::function<void(const std::string& url, const PageOutcome& outcome)> page_failed;
+  // Every page fetched for an article: one that yielded none goes to the
+  // dead letters; an extracted one's validators are kept for its revisits.
+  std::function<void(const std::string& url, const PageOutcome& outcome)> page_fetched;
   // Set when the poller stops: no more pages are fetched.
   std::function<bool()> stopping;
 };

@@ -37,7 +37,11 @@ SourceTools SourcePoller::tools() {
   SourceTools tools{context_.cpu, context_.pages, &context_.fetch.fetcher};
   tools.room = [this] { return context_.outbox.room() / context_.records.records_per_story(); };
   tools.known = [this](const std::string& id) { return context_.outbox.known(id); };
-  tools.page_failed = [this](const std::string& url, const PageOutcome& page) {
+  tools.page_fetched = [this](const std::string& url, const PageOutcome& page) {
+    if (page.extracted) {
+      if (revisits_.enabled()) page_validators_[url] = page.validators;
+      return;
+    }
     spdlog::debug("source {}: page {} not extracted: {}", source_.id, url, page.error);
     if (page.fetched)
       dead_letter({url, page.status, page.content_type, page.body_sample, page.body_size,
@@ -81,6 +85,7 @@ asio::awaitable<void> SourcePoller::poll() {
   ++stats_.polls;
   series_.polls->inc();
   stats_.last_poll = std::chrono::system_clock::now();
+  page_validators_.clear();  // of the last poll's pages
   const Fetched fetched = co_await fetch_.next();
   series_.bytes_fetched->inc(fetched.document.bytes.size());
   if (stopping_) co_return;
@@ -176,7 +181,7 @@ asio::awaitable<SourcePoller::Taken> SourcePoller::submit_chunk(std::span<parser
   // a crash or a broker outage).
   auto taken = co_await context_.outbox.async_submit(std::move(records), on_published());
   if (!taken) co_return Taken::failed;
-  if (*taken == count) revisits_.schedule(std::span(*admitted).first(stories));
+  if (*taken == count) revisits_.schedule(std::span(*admitted).first(stories), page_validators_);
   stats_.produced += stories;
   series_.articles_produced->inc(stories);
   co_return all && *taken == count ? Taken::all : Taken::some;

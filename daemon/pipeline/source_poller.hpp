@@ -9,6 +9,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <unordered_map>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -93,6 +94,8 @@ class SourcePoller {
   std::unique_ptr<Source> reader_;
   StoryGate gate_;
   PageRevisits revisits_;
+  // This poll's extracted pages' validators (by the URL fetched), for their first revisit.
+  std::unordered_map<std::string, PageValidators> page_validators_;
   PollSchedule schedule_;
   std::string last_error_kind_;
   std::optional<int> ttl_minutes_;  // the last document's own polling hint

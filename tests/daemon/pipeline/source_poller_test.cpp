@@ -320,10 +320,32 @@ TEST_F(SourcePollerTest, AnUnchangedPageIsAskedWithItsValidatorsAndForgottenAfte
   ASSERT_TRUE(run_until(io_, [&] { sink_.deliver_all(); return !sink_.produced.empty() && outbox_->size() == 0; }));
   ASSERT_TRUE(run_until(io_, [&] { return requests_for(page).size() == 3 && revisit_store_->size() == 0; },
                         std::chrono::seconds(15)));
-  EXPECT_EQ(requests_for(page)[2]->if_none_match, "\"v1\"") << "the second revisit is a conditional GET";
+  EXPECT_EQ(requests_for(page)[1]->if_none_match, "\"v1\"") << "the first revisit uses the first fetch's validators";
+  EXPECT_EQ(requests_for(page)[2]->if_none_match, "\"v1\"") << "and so does the second";
   run_until(io_, [] { return false; }, std::chrono::milliseconds(1500));
   EXPECT_EQ(requests_for(page).size(), 3u) << "no revisit after the last step";
   EXPECT_EQ(sink_.produced.size(), 1u) << "an unchanged page publishes nothing";
+}
+
+// "3 hours ago" is another instant at every fetch: not an edit.
+TEST_F(SourcePollerTest, APageDatedRelativelyIsNotAnEditAtEveryRevisit) {
+  const std::string url = "https://example.org/feed";
+  const std::string page = "https://example.org/item/1";
+  web_.serve(url, feed_xml(1), "application/rss+xml");
+  auto html = article_page("Item 1", "The harbour reopened.");
+  html.replace(html.find("<article>") + 9, 0, "<span class=\"date\">3 hours ago</span>");
+  web_.serve(page, html);  // no validators: every revisit reads the page again
+  auto source = feed_source(url);
+  source.fetch_articles = true;
+  source.revisits = {std::chrono::seconds(1), std::chrono::seconds(2)};
+  remember_ = true;
+  start(source);
+  ASSERT_TRUE(run_until(io_, [&] { sink_.deliver_all(); return !sink_.produced.empty() && outbox_->size() == 0; }));
+  ASSERT_TRUE(run_until(io_, [&] { sink_.deliver_all(); return revisit_store_->size() == 0; }, std::chrono::seconds(15)));
+  EXPECT_EQ(requests_for(page).size(), 3u);
+  ASSERT_EQ(sink_.produced.size(), 1u) << "a relative date made a revisit look like an edit";
+  EXPECT_FALSE(boost::json::parse(sink_.produced[0].value).as_object().at("published_at").is_null())
+      << "the page's relative date was read";
 }
 
 TEST(RedirectedAway, TheHomePageOrASectionAboveThePageIsAway) {
