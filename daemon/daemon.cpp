@@ -172,6 +172,13 @@ int Daemon::run() {
                    std::to_string(p.health->local_endpoint().port()),
                p.config.state_dir.string());
   p.outbox->replay();
+  {
+    // Revisits of sources no longer configured would never be due for anyone.
+    std::set<std::string> configured;
+    for (const auto& source : p.config.sources) configured.insert(source.id);
+    if (auto forgotten = p.revisits.retain_sources(configured); forgotten && *forgotten > 0)
+      spdlog::info("revisits: forgot {} pages of sources no longer configured", *forgotten);
+  }
   p.stories.start_expiry();
   p.pollers->start(p.config.sources);
   p.notifier.ready(p.summary());
@@ -240,6 +247,7 @@ void Daemon::Parts::collect_metrics() {
   metrics.kafka_outstanding.with().set(static_cast<double>(sink->outstanding()));
   metrics.kafka_errors.with().set(sink->client_errors());
   metrics.outbox_records.with().set(static_cast<double>(outbox->size()));
+  metrics.revisits_scheduled.with().set(static_cast<double>(revisits.size()));
   metrics.outbox_capacity.with().set(static_cast<double>(outbox->capacity()));
   metrics.outbox_oldest_age.with().set(
       static_cast<double>(outbox->oldest_age(std::chrono::steady_clock::now()).count()));

@@ -295,6 +295,8 @@ DaemonMetrics::DaemonMetrics()
       outbox_records(registry.gauge("newsd_outbox_records",
                                     "Records persisted in the outbox, not yet acknowledged by "
                                     "Kafka.")),
+      revisits_scheduled(registry.gauge("newsd_page_revisits_scheduled",
+                                        "Published pages with a revisit still to come (state_dir/revisits).")),
       outbox_capacity(registry.gauge("newsd_outbox_capacity",
                                      "Outbox size at which polling pauses (backpressure).")),
       outbox_oldest_age(registry.gauge("newsd_outbox_oldest_record_age_seconds",

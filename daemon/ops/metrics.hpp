@@ -181,6 +181,7 @@ struct DaemonMetrics {
   Family<Gauge>& kafka_outstanding;        // newsd_kafka_outstanding_records
   // State and queues.
   Family<Gauge>& outbox_records;           // newsd_outbox_records
+  Family<Gauge>& revisits_scheduled;       // newsd_page_revisits_scheduled
   Family<Gauge>& outbox_capacity;          // newsd_outbox_capacity
   Family<Gauge>& outbox_oldest_age;        // newsd_outbox_oldest_record_age_seconds
   Family<Counter>& outbox_refused;         // newsd_outbox_records_refused_total

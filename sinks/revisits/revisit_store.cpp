@@ -160,6 +160,35 @@ bool RevisitStore::replace(const Revisit& before, const std::optional<Revisit>& 
   return rc == MDB_SUCCESS;
 }
 
+std::optional<std::size_t> RevisitStore::retain_sources(const std::set<std::string>& sources) {
+  LmdbTxn txn(env_.get(), 0);
+  int rc = txn.status();
+  std::size_t forgotten = 0;
+  if (rc == MDB_SUCCESS) {
+    LmdbCursor cursor(txn.get(), due_);
+    rc = cursor.status();
+    MDB_val key, value;
+    int at = rc == MDB_SUCCESS ? mdb_cursor_get(cursor.get(), &key, &value, MDB_FIRST) : rc;
+    for (; at == MDB_SUCCESS && rc == MDB_SUCCESS; at = mdb_cursor_get(cursor.get(), &key, &value, MDB_NEXT)) {
+      const auto k = view_of(key);
+      if (sources.contains(std::string(k.substr(0, k.find('\0'))))) continue;
+      auto revisit = decode_revisit(view_of(value));
+      if ((rc = mdb_cursor_del(cursor.get(), 0)) != MDB_SUCCESS) break;
+      if (revisit) {
+        MDB_val id = value_of(revisit->id);
+        if ((rc = mdb_del(txn.get(), by_id_, &id, nullptr)) == MDB_NOTFOUND) rc = MDB_SUCCESS;
+      }
+      ++forgotten;
+    }
+  }
+  if (rc == MDB_SUCCESS) rc = txn.commit();
+  if (rc != MDB_SUCCESS) {
+    spdlog::error("revisits: cannot forget the entries of removed sources: {}", mdb_strerror(rc));
+    return std::nullopt;
+  }
+  return forgotten;
+}
+
 std::optional<Revisit> RevisitStore::find(std::string_view id) const {
   LmdbTxn txn(env_.get(), MDB_RDONLY);
   if (txn.status() != MDB_SUCCESS) return std::nullopt;

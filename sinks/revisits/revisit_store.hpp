@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -57,6 +58,11 @@ class RevisitStore {
   // Replaces `before` (as due() returned it) by `after`, or forgets it when
   // there is no after. False when the write failed.
   bool replace(const Revisit& before, const std::optional<Revisit>& after);
+
+  // Forgets the entries of every source not in `sources` (removed from the
+  // config: no poller would ever look at them). Returns how many, or
+  // nothing when the write failed.
+  std::optional<std::size_t> retain_sources(const std::set<std::string>& sources);
 
   // The story's entry, if it is scheduled.
   std::optional<Revisit> find(std::string_view id) const;

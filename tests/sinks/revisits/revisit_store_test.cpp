@@ -75,6 +75,20 @@ TEST_F(RevisitStoreTest, ReplaceMovesAnEntryToItsNextStepOrForgetsIt) {
   EXPECT_FALSE(store.find("a"));
 }
 
+TEST_F(RevisitStoreTest, TheEntriesOfSourcesNoLongerConfiguredAreForgotten) {
+  RevisitStore store(dir_);
+  ASSERT_TRUE(store.add(std::vector{entry("a", "gone", 100), entry("b", "gone", 200), entry("c", "kept", 150),
+                                    entry("d", "gone2", 50), entry("e", "kept", 300)}));
+  auto forgotten = store.retain_sources({"kept"});
+  ASSERT_TRUE(forgotten);
+  EXPECT_EQ(*forgotten, 3u);
+  EXPECT_EQ(store.size(), 2u);
+  EXPECT_FALSE(store.find("a"));
+  EXPECT_FALSE(store.find("b"));
+  EXPECT_TRUE(store.find("c"));
+  EXPECT_EQ(store.due("kept", 1000, 10).size(), 2u);
+}
+
 TEST(RevisitEncoding, RoundTripsAndRefusesATruncatedEntry) {
   auto r = entry("a", "s1", 100);
   r.misses = 1;
