@@ -41,6 +41,16 @@ std::string event_time(const parsers::Article& article) {
   return parsers::format_rfc3339(std::chrono::time_point_cast<std::chrono::seconds>(article.fetched_at));
 }
 
+// Every story record's headers: newsd's own, then the CloudEvents attributes.
+std::vector<std::pair<std::string, std::string>> story_headers(const std::string& version, const CloudEvent& event) {
+  auto headers = cloud_event_headers(event);
+  headers.insert(headers.begin(), {{"schema", parsers::kArticleSchema},
+                                   {"source", event.source_id},
+                                   {"version", version},
+                                   {"content-type", "application/json"}});
+  return headers;
+}
+
 }  // namespace
 
 sinks::OutRecord RecordBuilder::article(parsers::Article& article, const SourceConfig& source,
@@ -52,13 +62,11 @@ sinks::OutRecord RecordBuilder::article(parsers::Article& article, const SourceC
   if (article.body_truncated)
     spdlog::warn("source {}: body of {} cut to {} bytes to fit Kafka's message.max.bytes", source.id, article.id,
                  article.body.size());
-  auto headers = cloud_event_headers(article, source.id, version);
-  headers.insert(headers.begin(), {{"schema", parsers::kArticleSchema},
-                                   {"source", source.id},
-                                   {"version", std::to_string(version)},
-                                   {"content-type", "application/json"}});
+  const auto v = std::to_string(version);
   return sinks::OutRecord{topic_for(article, source), article.id, std::move(value),
-                          std::move(headers)};
+                          story_headers(v, {article.id + "." + v, source.id,
+                                            version > 1 ? kArticleUpdated : kArticlePublished, event_time(article),
+                                            article.url})};
 }
 
 std::string RecordBuilder::topic_for(const parsers::Article& article, const SourceConfig& source) const {
@@ -77,20 +85,9 @@ sinks::OutRecord RecordBuilder::retraction(const Retraction& story, const std::s
                             {"retracted_at", when},
                             {"retraction_reason", story.reason}};
   const auto version = std::to_string(story.version);
-  return sinks::OutRecord{story.topic,
-                          story.id,
-                          boost::json::serialize(value),
-                          {{"schema", std::string(parsers::kArticleSchema)},
-                           {"source", source_id},
-                           {"version", version},
-                           {"content-type", "application/json"},
-                           {"ce_specversion", "1.0"},
-                           {"ce_id", story.id + "." + version + ".retracted"},
-                           {"ce_source", std::string(kCloudEventSourcePrefix) + source_id},
-                           {"ce_type", std::string(kArticleRetracted)},
-                           {"ce_time", when},
-                           {"ce_subject", story.url},
-                           {"ce_dataschema", std::string(kArticleDataSchema)}}};
+  return sinks::OutRecord{story.topic, story.id, boost::json::serialize(value),
+                          story_headers(version, {story.id + "." + version + ".retracted", source_id,
+                                                  kArticleRetracted, when, story.url})};
 }
 
 std::vector<std::pair<std::string, sinks::OutRecord>> RecordBuilder::entries(sinks::OutRecord record) const {
@@ -109,15 +106,13 @@ std::vector<std::pair<std::string, sinks::OutRecord>> RecordBuilder::entries(sin
   return out;
 }
 
-std::vector<std::pair<std::string, std::string>> cloud_event_headers(const parsers::Article& article,
-                                                                   const std::string& source_id,
-                                                                   std::uint32_t version) {
+std::vector<std::pair<std::string, std::string>> cloud_event_headers(const CloudEvent& event) {
   return {{"ce_specversion", "1.0"},
-          {"ce_id", article.id + "." + std::to_string(version)},
-          {"ce_source", std::string(kCloudEventSourcePrefix) + source_id},
-          {"ce_type", version > 1 ? std::string(kArticleUpdated) : std::string(kArticlePublished)},
-          {"ce_time", event_time(article)},
-          {"ce_subject", article.url},
+          {"ce_id", event.id},
+          {"ce_source", std::string(kCloudEventSourcePrefix) + event.source_id},
+          {"ce_type", std::string(event.type)},
+          {"ce_time", event.time},
+          {"ce_subject", event.subject},
           {"ce_dataschema", std::string(kArticleDataSchema)}};
 }
 

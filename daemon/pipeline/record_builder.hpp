@@ -99,12 +99,19 @@ inline constexpr std::string_view kArticlePublished = "org.newsd.article.publish
 inline constexpr std::string_view kArticleUpdated = "org.newsd.article.updated";      // a later version
 inline constexpr std::string_view kArticleRetracted = "org.newsd.article.retracted";  // the story is gone
 inline constexpr std::string_view kArticleDataSchema = "https://newsd.example/schemas/newsd.article.v1.json";
-// ce_specversion, ce_id (id.version), ce_source (/newsd/sources/ID), ce_type,
-// ce_time (updated_at, else published_at, else fetched_at), ce_subject (the
-// canonical URL) and ce_dataschema.
-std::vector<std::pair<std::string, std::string>> cloud_event_headers(const parsers::Article& article,
-                                                                   const std::string& source_id,
-                                                                   std::uint32_t version);
+// One event's attributes: ce_id (ID.VERSION; ID.VERSION.retracted), the
+// source id (ce_source is /newsd/sources/ID), ce_type, ce_time (updated_at,
+// else published_at, else fetched_at; retracted_at) and ce_subject (the
+// canonical URL). cloud_event_headers() adds ce_specversion and
+// ce_dataschema.
+struct CloudEvent {
+  std::string id;
+  std::string source_id;
+  std::string_view type;
+  std::string time;
+  std::string subject;
+};
+std::vector<std::pair<std::string, std::string>> cloud_event_headers(const CloudEvent& event);
 
 // A topic template for a source's article: "{source}" and "{language}" (the
 // primary subtag, "unknown" when none) expanded; characters Kafka does not
