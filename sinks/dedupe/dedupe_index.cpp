@@ -589,16 +589,10 @@ int observe_known(Store& store, const Id& id, const Observation& o, const Dedupe
 
 }  // namespace
 
-void DedupeIndex::EnvDeleter::operator()(MDB_env* env) const { mdb_env_close(env); }
-
 DedupeIndex::DedupeIndex(const std::filesystem::path& dir, DedupeOptions options)
     : options_(options), map_size_(options.map_size) {
-  MDB_env* env = nullptr;
-  check_lmdb(mdb_env_create(&env), "mdb_env_create");
-  env_.reset(env);
-  check_lmdb(mdb_env_set_mapsize(env, map_size_), "mdb_env_set_mapsize");
-  check_lmdb(mdb_env_set_maxdbs(env, 8), "mdb_env_set_maxdbs");
-  open_lmdb_env(env, dir, "dedupe index");
+  env_ = open_lmdb_store(dir, map_size_, 8, "dedupe index");
+  MDB_env* env = env_.get();
   MDB_envinfo info;
   check_lmdb(mdb_env_info(env, &info), "mdb_env_info");
   map_size_ = info.me_mapsize;  // an existing, larger file keeps its size

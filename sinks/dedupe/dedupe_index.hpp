@@ -54,6 +54,8 @@
 #include <string_view>
 #include <vector>
 
+#include "sinks/lmdb/lmdb_env.hpp"
+
 struct MDB_env;
 
 namespace newsd::sinks {
@@ -179,9 +181,6 @@ class DedupeIndex {
   DedupeStats stats() const;
 
  private:
-  struct EnvDeleter {
-    void operator()(MDB_env* env) const;
-  };
   struct Dbis {
     unsigned int entries = 0;
     unsigned int bands = 0;
@@ -191,7 +190,7 @@ class DedupeIndex {
   template <typename Work>
   int write(Work&& work);
 
-  std::unique_ptr<MDB_env, EnvDeleter> env_;
+  LmdbEnv env_;
   Dbis dbis_;
   DedupeOptions options_;
   std::size_t map_size_ = 0;

@@ -11,6 +11,8 @@
 
 #include <lmdb.h>
 
+#include "sinks/lmdb/lmdb_txn.hpp"
+
 namespace newsd::sinks {
 namespace {
 
@@ -156,6 +158,18 @@ void open_lmdb_env(MDB_env* env, const fs::path& dir, std::string_view what) {
   if (rc == kFault) throw_damaged(file, "reading it faulted: a damaged page points outside the file");
   if (is_damage(rc)) throw_damaged(file, mdb_strerror(rc));
   if (rc != MDB_SUCCESS) throw std::runtime_error(name + " " + dir.string() + ": " + mdb_strerror(rc));
+}
+
+void LmdbEnvDeleter::operator()(MDB_env* env) const { mdb_env_close(env); }
+
+LmdbEnv open_lmdb_store(const fs::path& dir, std::size_t map_size, unsigned int max_dbs, std::string_view what) {
+  MDB_env* created = nullptr;
+  check_lmdb(mdb_env_create(&created), "mdb_env_create");
+  LmdbEnv env(created);
+  check_lmdb(mdb_env_set_mapsize(created, map_size), "mdb_env_set_mapsize");
+  check_lmdb(mdb_env_set_maxdbs(created, max_dbs), "mdb_env_set_maxdbs");
+  open_lmdb_env(created, dir, what);
+  return env;
 }
 
 }  // namespace newsd::sinks

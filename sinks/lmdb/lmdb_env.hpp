@@ -6,12 +6,25 @@
 // an empty one is silently taken for a new store. So before anything reads
 // the map, the file must be at least as long as its meta page says, and
 // every table is walked once so that a damaged page is an error now.
+#include <cstddef>
 #include <filesystem>
+#include <memory>
 #include <string_view>
 
 struct MDB_env;
 
 namespace newsd::sinks {
+
+struct LmdbEnvDeleter {
+  void operator()(MDB_env* env) const;
+};
+using LmdbEnv = std::unique_ptr<MDB_env, LmdbEnvDeleter>;
+
+// A store's environment: created with `map_size` bytes of address space
+// (the file grows only as used) and room for `max_dbs` tables, then opened
+// with open_lmdb_env(). Throws std::runtime_error as it does.
+LmdbEnv open_lmdb_store(const std::filesystem::path& dir, std::size_t map_size, unsigned int max_dbs,
+                        std::string_view what);
 
 // Opens `env` (created by the caller, map size and table count set) on the
 // store in `dir`, creating `dir` when needed. Throws std::runtime_error

@@ -4,10 +4,17 @@
 // start-up check that turns an LMDB error into an exception.
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include <lmdb.h>
 
 namespace newsd::sinks {
+
+// Bytes as LMDB keys and values, both ways (LMDB does not write through mv_data).
+inline MDB_val lmdb_val(std::string_view bytes) { return {bytes.size(), const_cast<char*>(bytes.data())}; }
+inline std::string_view lmdb_view(const MDB_val& value) {
+  return {static_cast<const char*>(value.mv_data), value.mv_size};
+}
 
 // Start-up only: an LMDB failure becomes std::runtime_error naming the call.
 inline void check_lmdb(int rc, const char* what) {

@@ -34,7 +34,6 @@ std::uint64_t sequence_of(const MDB_val& key) {
   return sequence;
 }
 
-MDB_val value_of(std::string_view bytes) { return {bytes.size(), const_cast<char*>(bytes.data())}; }
 
 }  // namespace
 
@@ -94,15 +93,9 @@ std::optional<std::pair<std::string, OutRecord>> decode_outbox_record(std::strin
   return std::pair{std::move(id), std::move(record)};
 }
 
-void DeliveryState::EnvDeleter::operator()(MDB_env* env) const { mdb_env_close(env); }
-
-DeliveryState::DeliveryState(const std::filesystem::path& dir) {
-  MDB_env* env = nullptr;
-  check_lmdb(mdb_env_create(&env), "mdb_env_create");
-  env_.reset(env);
-  check_lmdb(mdb_env_set_mapsize(env, kMapSize), "mdb_env_set_mapsize");
-  check_lmdb(mdb_env_set_maxdbs(env, 8), "mdb_env_set_maxdbs");
-  open_lmdb_env(env, dir, "state directory");
+DeliveryState::DeliveryState(const std::filesystem::path& dir)
+    : env_(open_lmdb_store(dir, kMapSize, 8, "state directory")) {
+  MDB_env* env = env_.get();
   Txn txn(env, 0);
   check_lmdb(txn.status(), "mdb_txn_begin");
   check_lmdb(mdb_dbi_open(txn.get(), "published", MDB_CREATE, &published_), "mdb_dbi_open published");
@@ -141,7 +134,7 @@ struct PublishedValue {
 };
 
 std::optional<PublishedValue> read_published(MDB_txn* txn, MDB_dbi dbi, std::string_view id) {
-  MDB_val key = value_of(id);
+  MDB_val key = lmdb_val(id);
   MDB_val value;
   if (mdb_get(txn, dbi, &key, &value) != MDB_SUCCESS) return std::nullopt;
   PublishedValue out;
@@ -198,7 +191,7 @@ std::optional<std::vector<OutboxEntry>> DeliveryState::enqueue(
     auto key_bytes = sequence_key(sequence);
     MDB_val key{key_bytes.size(), key_bytes.data()};
     std::string bytes = encode_outbox_record(id, record);
-    MDB_val value = value_of(bytes);
+    MDB_val value = lmdb_val(bytes);
     rc = mdb_put(txn.get(), outbox_, &key, &value, MDB_APPEND);
     entries.push_back({sequence++, std::move(id), std::move(record)});
   }
@@ -223,7 +216,7 @@ bool DeliveryState::acknowledge(std::span<const Acknowledgement> acks, std::chro
     char bytes[sizeof stamp + sizeof version];
     std::memcpy(bytes, &stamp, sizeof stamp);
     std::memcpy(bytes + sizeof stamp, &version, sizeof version);
-    MDB_val key = value_of(ack.id);
+    MDB_val key = lmdb_val(ack.id);
     MDB_val value{sizeof bytes, bytes};
     rc = mdb_put(txn.get(), published_, &key, &value, 0);
     if (rc != MDB_SUCCESS) break;
@@ -257,7 +250,7 @@ bool DeliveryState::applied(std::span<const std::pair<std::string, std::uint32_t
   int rc = txn.status();
   for (const auto& [id, version] : versions) {
     if (rc != MDB_SUCCESS) break;
-    MDB_val key = value_of(id), value;
+    MDB_val key = lmdb_val(id), value;
     rc = mdb_get(txn.get(), unapplied_, &key, &value);
     if (rc == MDB_NOTFOUND) {
       rc = MDB_SUCCESS;
@@ -277,7 +270,7 @@ bool DeliveryState::applied(std::span<const std::pair<std::string, std::uint32_t
 std::vector<OutboxEntry> DeliveryState::outbox() const {
   std::vector<OutboxEntry> entries;
   for_each_entry(env_.get(), outbox_, [&](const MDB_val& key, const MDB_val& value) {
-    auto decoded = decode_outbox_record(std::string_view(static_cast<const char*>(value.mv_data), value.mv_size));
+    auto decoded = decode_outbox_record(lmdb_view(value));
     if (!decoded) {
       spdlog::error("outbox: entry {} is unreadable; skipped", sequence_of(key));
       return;

@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "sinks/lmdb/lmdb_env.hpp"
 #include "sinks/sink.hpp"
 
 struct MDB_env;
@@ -95,12 +96,9 @@ class DeliveryState {
   std::size_t published_size() const;
 
  private:
-  struct EnvDeleter {
-    void operator()(MDB_env* env) const;
-  };
   std::size_t entries(unsigned int dbi) const;
 
-  std::unique_ptr<MDB_env, EnvDeleter> env_;
+  LmdbEnv env_;
   unsigned int published_ = 0;
   unsigned int outbox_ = 0;
   unsigned int unapplied_ = 0;

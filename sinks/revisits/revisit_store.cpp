@@ -17,8 +17,6 @@ namespace {
 // a few hundred bytes; a million of them fit many times over.
 constexpr std::size_t kMapSize = std::size_t(4) << 30;
 
-MDB_val value_of(std::string_view bytes) { return {bytes.size(), const_cast<char*>(bytes.data())}; }
-std::string_view view_of(const MDB_val& value) { return {static_cast<const char*>(value.mv_data), value.mv_size}; }
 
 // source \0 due (big-endian, so keys sort by time within a source) id
 std::string due_key(std::string_view source, std::int64_t due, std::string_view id) {
@@ -50,10 +48,10 @@ bool take_number(std::string_view& in, Number& out) {
 int put_entry(MDB_txn* txn, unsigned int due, unsigned int by_id, const Revisit& revisit) {
   const std::string key = due_key(revisit.source, revisit.due, revisit.id);
   const std::string bytes = encode_revisit(revisit);
-  MDB_val k = value_of(key), v = value_of(bytes);
+  MDB_val k = lmdb_val(key), v = lmdb_val(bytes);
   int rc = mdb_put(txn, due, &k, &v, 0);
   if (rc != MDB_SUCCESS) return rc;
-  MDB_val id = value_of(revisit.id);
+  MDB_val id = lmdb_val(revisit.id);
   return mdb_put(txn, by_id, &id, &k, 0);
 }
 
@@ -87,16 +85,9 @@ std::optional<Revisit> decode_revisit(std::string_view in) {
   return r;
 }
 
-void RevisitStore::EnvDeleter::operator()(MDB_env* env) const { mdb_env_close(env); }
-
-RevisitStore::RevisitStore(const std::filesystem::path& dir) {
-  MDB_env* env = nullptr;
-  check_lmdb(mdb_env_create(&env), "mdb_env_create");
-  env_.reset(env);
-  check_lmdb(mdb_env_set_mapsize(env, kMapSize), "mdb_env_set_mapsize");
-  check_lmdb(mdb_env_set_maxdbs(env, 4), "mdb_env_set_maxdbs");
-  open_lmdb_env(env, dir, "revisit schedule");
-  LmdbTxn txn(env, 0);
+RevisitStore::RevisitStore(const std::filesystem::path& dir)
+    : env_(open_lmdb_store(dir, kMapSize, 4, "revisit schedule")) {
+  LmdbTxn txn(env_.get(), 0);
   check_lmdb(txn.status(), "mdb_txn_begin");
   check_lmdb(mdb_dbi_open(txn.get(), "due", MDB_CREATE, &due_), "mdb_dbi_open due");
   check_lmdb(mdb_dbi_open(txn.get(), "by_id", MDB_CREATE, &by_id_), "mdb_dbi_open by_id");
@@ -111,7 +102,7 @@ bool RevisitStore::add(std::span<const Revisit> revisits) {
   int rc = txn.status();
   for (const auto& revisit : revisits) {
     if (rc != MDB_SUCCESS) break;
-    MDB_val id = value_of(revisit.id), existing;
+    MDB_val id = lmdb_val(revisit.id), existing;
     rc = mdb_get(txn.get(), by_id_, &id, &existing);
     if (rc == MDB_SUCCESS) continue;  // already scheduled
     if (rc == MDB_NOTFOUND) rc = put_entry(txn.get(), due_, by_id_, revisit);
@@ -128,13 +119,13 @@ std::vector<Revisit> RevisitStore::due(std::string_view source, std::int64_t now
   LmdbCursor cursor(txn.get(), due_);
   if (cursor.status() != MDB_SUCCESS) return out;
   const std::string first = due_key(source, 0, "");
-  MDB_val key = value_of(first), value;
+  MDB_val key = lmdb_val(first), value;
   int rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_SET_RANGE);
   for (; rc == MDB_SUCCESS && out.size() < limit; rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_NEXT)) {
-    const auto k = view_of(key);
+    const auto k = lmdb_view(key);
     if (k.size() < first.size() || k.compare(0, source.size() + 1, first, 0, source.size() + 1) != 0) break;
     if (due_of(k, source.size()) > now) break;
-    if (auto revisit = decode_revisit(view_of(value)))
+    if (auto revisit = decode_revisit(lmdb_view(value)))
       out.push_back(std::move(*revisit));
     else
       spdlog::error("revisits: an unreadable entry of source {} is skipped", source);
@@ -146,7 +137,7 @@ bool RevisitStore::replace(const Revisit& before, const std::optional<Revisit>& 
   LmdbTxn txn(env_.get(), 0);
   int rc = txn.status();
   const std::string old_key = due_key(before.source, before.due, before.id);
-  MDB_val k = value_of(old_key), id = value_of(before.id);
+  MDB_val k = lmdb_val(old_key), id = lmdb_val(before.id);
   if (rc == MDB_SUCCESS) {
     rc = mdb_del(txn.get(), due_, &k, nullptr);
     if (rc == MDB_NOTFOUND) rc = MDB_SUCCESS;
@@ -170,12 +161,12 @@ std::optional<std::size_t> RevisitStore::retain_sources(const std::set<std::stri
     MDB_val key, value;
     int at = rc == MDB_SUCCESS ? mdb_cursor_get(cursor.get(), &key, &value, MDB_FIRST) : rc;
     for (; at == MDB_SUCCESS && rc == MDB_SUCCESS; at = mdb_cursor_get(cursor.get(), &key, &value, MDB_NEXT)) {
-      const auto k = view_of(key);
+      const auto k = lmdb_view(key);
       if (sources.contains(std::string(k.substr(0, k.find('\0'))))) continue;
-      auto revisit = decode_revisit(view_of(value));
+      auto revisit = decode_revisit(lmdb_view(value));
       if ((rc = mdb_cursor_del(cursor.get(), 0)) != MDB_SUCCESS) break;
       if (revisit) {
-        MDB_val id = value_of(revisit->id);
+        MDB_val id = lmdb_val(revisit->id);
         if ((rc = mdb_del(txn.get(), by_id_, &id, nullptr)) == MDB_NOTFOUND) rc = MDB_SUCCESS;
       }
       ++forgotten;
@@ -192,10 +183,10 @@ std::optional<std::size_t> RevisitStore::retain_sources(const std::set<std::stri
 std::optional<Revisit> RevisitStore::find(std::string_view id) const {
   LmdbTxn txn(env_.get(), MDB_RDONLY);
   if (txn.status() != MDB_SUCCESS) return std::nullopt;
-  MDB_val key = value_of(id), where, value;
+  MDB_val key = lmdb_val(id), where, value;
   if (mdb_get(txn.get(), by_id_, &key, &where) != MDB_SUCCESS) return std::nullopt;
   if (mdb_get(txn.get(), due_, &where, &value) != MDB_SUCCESS) return std::nullopt;
-  return decode_revisit(view_of(value));
+  return decode_revisit(lmdb_view(value));
 }
 
 std::size_t RevisitStore::size() const {

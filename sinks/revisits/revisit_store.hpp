@@ -21,6 +21,8 @@
 #include <string_view>
 #include <vector>
 
+#include "sinks/lmdb/lmdb_env.hpp"
+
 struct MDB_env;
 
 namespace newsd::sinks {
@@ -70,10 +72,7 @@ class RevisitStore {
   std::size_t size() const;
 
  private:
-  struct EnvDeleter {
-    void operator()(MDB_env* env) const;
-  };
-  std::unique_ptr<MDB_env, EnvDeleter> env_;
+  LmdbEnv env_;
   unsigned int due_ = 0;
   unsigned int by_id_ = 0;
 };
