@@ -192,7 +192,6 @@ asio::awaitable<SourcePoller::Taken> SourcePoller::submit_chunk(std::span<parser
 Outbox::PublishedHandler SourcePoller::on_published() {
   return [this, alive = std::weak_ptr<const bool>(alive_), published = series_.articles_published,
           &history = context_.history, source = source_.id](const std::string& id) {
-    if (sinks::story_of(id) != id) return;  // a story's copy on the latest topic
     published->inc();
     history.published(id, source);
     if (alive.lock()) ++stats_.published;

@@ -55,6 +55,7 @@ struct OutboxEntry {
 // remembered as published and replayed under its own outbox id; the story
 // is waiting while any of its records is.
 std::string_view story_of(std::string_view outbox_id);
+inline bool is_further_record(std::string_view outbox_id) { return story_of(outbox_id).size() != outbox_id.size(); }
 std::string further_record_id(std::string_view story_id, std::string_view what);
 
 class DeliveryState {

@@ -55,7 +55,11 @@ bool Outbox::fit(std::vector<std::pair<std::string, sinks::OutRecord>>& records)
 }
 
 std::size_t Outbox::take(std::vector<sinks::OutboxEntry>& entries, const PublishedHandler& on_published) {
-  for (auto& entry : entries) enqueue(std::move(entry), on_published);
+  // A story's further records are not its publication.
+  for (auto& entry : entries) {
+    const bool further = sinks::is_further_record(entry.id);
+    enqueue(std::move(entry), further ? PublishedHandler{} : on_published);
+  }
   schedule_drive();
   return entries.size();
 }
@@ -257,7 +261,7 @@ void Outbox::settle(std::span<const sinks::Acknowledgement> acks, bool written) 
   for (const auto& ack : acks) {
     if (waiting_.erase(ack.id) != 0) forget_story(ack.id);
     since_.erase(ack.sequence);
-    if (on_acknowledged_ && sinks::story_of(ack.id) == ack.id) on_acknowledged_(ack.id, ack.version);
+    if (on_acknowledged_ && !sinks::is_further_record(ack.id)) on_acknowledged_(ack.id, ack.version);
   }
   wake_waiters();
 }

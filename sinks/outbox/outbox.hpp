@@ -86,7 +86,8 @@ class Outbox {
   // Persists the first room() records (id, record) and queues them to be
   // produced, in order. Returns how many it took; nothing when they could not
   // be persisted (then nothing was taken and the caller must try again later).
-  // `on_published` runs once per record when Kafka acknowledged it.
+  // `on_published` runs once per story record (not for its further records,
+  // sinks::further_record_id) when Kafka acknowledged it.
   // submit() writes on the calling thread; async_submit() on `writes`, and
   // holds the room it takes while it waits for the write.
   using PublishedHandler = std::function<void(const std::string& id)>;

@@ -475,13 +475,16 @@ TEST_F(OutboxTest, AStorysFurtherRecordKeepsItWaitingAndIsAcknowledgedOnItsOwn) 
     auto copy = main;
     copy.first = sinks::further_record_id("a", "latest");
     copy.second.topic = "news.latest";
-    ASSERT_EQ(first.outbox.submit({main, copy}), 2u);
+    std::vector<std::string> published;
+    ASSERT_EQ(first.outbox.submit({main, copy}, [&](const std::string& id) { published.push_back(id); }), 2u);
     ASSERT_TRUE(run_until(first.io, [&] { return first.sink.produced.size() == 2; }));
     first.sink.report();  // the story's own record only
     ASSERT_TRUE(run_until(first.io, [&] { return first.outbox.size() == 1; }));
     EXPECT_TRUE(first.outbox.waiting("a")) << "its copy is still on its way";
     EXPECT_EQ(first.outbox.published_version("a"), 2u);
-  }  // crash before the copy's acknowledgement
+    first.sink.deliver_all();  // the copy's delivery report; its acknowledgement is not written yet
+    EXPECT_EQ(published, std::vector<std::string>{"a"}) << "the copy's delivery is not the story's publication";
+  }  // crash before the copy's acknowledgement is durable
   EXPECT_EQ(acknowledged, (std::vector<std::pair<std::string, std::uint32_t>>{{"a", 2}}));
   reopen_state();
 
