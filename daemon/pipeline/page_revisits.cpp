@@ -100,8 +100,9 @@ void PageRevisits::schedule(std::span<const Admitted> published,
 
 asio::awaitable<void> PageRevisits::run_due(const std::function<bool()>& stopping) {
   if (!enabled()) co_return;
-  std::vector<sinks::Revisit> due;
-  co_await write([&] { due = tools_.store->due(source_.id, unix_now(), kPerPoll); });
+  // A read (LMDB readers never wait for the writer): on the loop, as the
+  // outbox's published versions are; only the writes go to `writes`.
+  auto due = tools_.store->due(source_.id, unix_now(), kPerPoll);
   for (auto& entry : due) {
     // New items first: a revisit never takes the room they need.
     if (stopping() || tools_.outbox->room() < tools_.records->records_per_story()) break;

@@ -84,6 +84,7 @@ class PageRevisits {
   // The entry moved to its next step still ahead; nullopt after the last.
   std::optional<sinks::Revisit> next_step(sinks::Revisit entry, std::int64_t now) const;
   void count(const char* outcome) const;
+  // Runs a store write on `writes` (in order with the other durable writes), or inline without it.
   template <typename Work>
   boost::asio::awaitable<void> write(Work work);
 

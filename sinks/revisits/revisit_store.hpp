@@ -10,7 +10,8 @@
 //   by_id  id -> its key in `due`: a story is scheduled once
 //
 // Each call is one transaction; writes are durable commits, so the caller
-// runs them off the event loop. One thread at a time.
+// runs them off the event loop, one writer at a time; reads (due, find,
+// size) may run on another thread meanwhile.
 #include <cstdint>
 #include <filesystem>
 #include <memory>

@@ -133,6 +133,22 @@ class SourcePollerTest : public ::testing::Test {
   std::unique_ptr<RecordBuilder> records_;
   std::unique_ptr<PollerContext> context_;
   std::vector<std::unique_ptr<SourcePoller>> pollers_;
+  // A one-item feed whose item's page is `html` (with `etag`, if any), polled
+  // with a story memory and a revisit store at these revisit steps (seconds).
+  void start_revisited(std::string html, std::string etag, std::vector<int> steps,
+                       RecordSettings records = {.default_topic = "news"}) {
+    web_.serve(kFeed, feed_xml(1), "application/rss+xml");
+    web_.serve(kPage, std::move(html), "text/html", std::move(etag));
+    auto source = feed_source(kFeed);
+    source.fetch_articles = true;
+    source.revisits.clear();
+    for (int step : steps) source.revisits.push_back(std::chrono::seconds(step));
+    remember_ = true;
+    start(source, 1000, std::move(records));
+  }
+  static constexpr const char* kFeed = "https://example.org/feed";
+  static constexpr const char* kPage = "https://example.org/item/1";
+
   bool remember_ = false;  // a story memory and a revisit store, as in the daemon
   std::unique_ptr<StoryMemory> stories_;
   std::unique_ptr<sinks::RevisitStore> revisit_store_;
@@ -269,15 +285,9 @@ TEST_F(SourcePollerTest, ANewsSitemapsPagesBecomeRecordsOldestFirst) {
 // the page is the story's next version, and a page that answers 404 twice
 // in a row is retracted with its last version; the latest topic follows.
 TEST_F(SourcePollerTest, ARevisitedPagePublishesItsEditThenItsRetraction) {
-  const std::string url = "https://example.org/feed";
-  const std::string page = "https://example.org/item/1";
-  web_.serve(url, feed_xml(1), "application/rss+xml");
-  web_.serve(page, article_page("Item 1", "The harbour reopened."), "text/html", "\"v1\"");
-  auto source = feed_source(url);
-  source.fetch_articles = true;
-  source.revisits = {std::chrono::seconds(1), std::chrono::seconds(2), std::chrono::seconds(3)};
-  remember_ = true;
-  start(source, 1000, {.default_topic = "news", .latest_topic = "news.latest"});
+  const std::string page = kPage;
+  start_revisited(article_page("Item 1", "The harbour reopened."), "\"v1\"", {1, 2, 3},
+                  {.default_topic = "news", .latest_topic = "news.latest"});
   auto delivered = [&](std::size_t count) {
     return run_until(io_, [&] { sink_.deliver_all(); return sink_.produced.size() >= count && outbox_->size() == 0; },
                      std::chrono::seconds(15));
@@ -308,15 +318,8 @@ TEST_F(SourcePollerTest, ARevisitedPagePublishesItsEditThenItsRetraction) {
 // A page that did not change is fetched conditionally and publishes
 // nothing; after the last step it is not fetched again.
 TEST_F(SourcePollerTest, AnUnchangedPageIsAskedWithItsValidatorsAndForgottenAfterTheLastStep) {
-  const std::string url = "https://example.org/feed";
-  const std::string page = "https://example.org/item/1";
-  web_.serve(url, feed_xml(1), "application/rss+xml");
-  web_.serve(page, article_page("Item 1", "The harbour reopened."), "text/html", "\"v1\"");
-  auto source = feed_source(url);
-  source.fetch_articles = true;
-  source.revisits = {std::chrono::seconds(1), std::chrono::seconds(2)};
-  remember_ = true;
-  start(source);
+  const std::string page = kPage;
+  start_revisited(article_page("Item 1", "The harbour reopened."), "\"v1\"", {1, 2});
   ASSERT_TRUE(run_until(io_, [&] { sink_.deliver_all(); return !sink_.produced.empty() && outbox_->size() == 0; }));
   ASSERT_TRUE(run_until(io_, [&] { return requests_for(page).size() == 3 && revisit_store_->size() == 0; },
                         std::chrono::seconds(15)));
@@ -329,17 +332,10 @@ TEST_F(SourcePollerTest, AnUnchangedPageIsAskedWithItsValidatorsAndForgottenAfte
 
 // "3 hours ago" is another instant at every fetch: not an edit.
 TEST_F(SourcePollerTest, APageDatedRelativelyIsNotAnEditAtEveryRevisit) {
-  const std::string url = "https://example.org/feed";
-  const std::string page = "https://example.org/item/1";
-  web_.serve(url, feed_xml(1), "application/rss+xml");
+  const std::string page = kPage;
   auto html = article_page("Item 1", "The harbour reopened.");
   html.replace(html.find("<article>") + 9, 0, "<span class=\"date\">3 hours ago</span>");
-  web_.serve(page, html);  // no validators: every revisit reads the page again
-  auto source = feed_source(url);
-  source.fetch_articles = true;
-  source.revisits = {std::chrono::seconds(1), std::chrono::seconds(2)};
-  remember_ = true;
-  start(source);
+  start_revisited(html, "", {1, 2});  // no validators: every revisit reads the page again
   ASSERT_TRUE(run_until(io_, [&] { sink_.deliver_all(); return !sink_.produced.empty() && outbox_->size() == 0; }));
   ASSERT_TRUE(run_until(io_, [&] { sink_.deliver_all(); return revisit_store_->size() == 0; }, std::chrono::seconds(15)));
   EXPECT_EQ(requests_for(page).size(), 3u);
