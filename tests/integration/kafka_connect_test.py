@@ -10,8 +10,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from newsd_harness import (Newsd, PipelineTestCase, Route, bootstrap_servers, consume, free_port, http_get,
-                           wait_for)
+from newsd_harness import PipelineTestCase, Route, bootstrap_servers, consume, wait_for
 from kafka_connect import ConnectWorker, match_sink_output, read_sink_file
 
 ARABIC_SENTENCES = [
@@ -119,27 +118,12 @@ def atom_feed(entries):
 class KafkaConnectTest(PipelineTestCase):
     topic_prefix = "kc-"
 
-    def start_newsd(self, sources):
-        port = free_port()
-        text = f"""state_dir = "{self.workdir}/state"
-[http]
-listen = "127.0.0.1:{port}"
-[kafka]
-brokers = "{bootstrap_servers()}"
-topic = "{self.topic}"
-[fetch]
-allow_private_networks = true
-timeout = "5s"
-"""
+    def start_feeds(self, sources):
         # duplicates = "publish": every item is one record, whatever the
         # near-duplicate rule makes of the generated texts.
-        for source_id, url in sources:
-            text += f'\n[[sources]]\nid = "{source_id}"\nurl = "{url}"\ninterval = "1s"\nduplicates = "publish"\n'
-        newsd = Newsd(self.workdir, text).start()
-        self.processes.append(newsd)
-        wait_for(lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200 if newsd.alive()
-                 else self.fail("newsd exited: " + newsd.log_text()), 30, "/healthz")
-        return newsd
+        return self.start_newsd("".join(
+            f'\n[[sources]]\nid = "{source_id}"\nurl = "{url}"\ninterval = "1s"\nduplicates = "publish"\n'
+            for source_id, url in sources))
 
     def records(self, count, what):
         return wait_for(lambda: (lambda r: r if len(r) >= count else None)(consume(self.topic)),
@@ -166,7 +150,7 @@ timeout = "5s"
         rss = Route(rss_feed(items))
         rss_url = self.server.route("/feed", rss)
         atom_url = self.server.route("/atom.xml", Route(atom_feed(TRICKY), "application/atom+xml"))
-        newsd = self.start_newsd([("akhbar", rss_url), ("wire", atom_url)])
+        newsd = self.start_feeds([("akhbar", rss_url), ("wire", atom_url)])
         first = len(items) + len(TRICKY)
         records = self.records(first, "first poll")
 

@@ -294,6 +294,28 @@ class PipelineTestCase(unittest.TestCase):
         self.topic = self.topic_prefix + uuid.uuid4().hex[:10]
         self.processes = []
 
+    def start_newsd(self, sources_toml, kafka_toml=""):
+        """newsd on this test's state directory, topic and the broker, with
+        loopback sources allowed, `kafka_toml` lines added to [kafka] and
+        `sources_toml` after [fetch]; returns it once /healthz answers (fails
+        at once with its log if it exits)."""
+        port = free_port()
+        newsd = Newsd(self.workdir, f"""state_dir = "{self.workdir}/state"
+[http]
+listen = "127.0.0.1:{port}"
+[kafka]
+brokers = "{bootstrap_servers()}"
+topic = "{self.topic}"
+{kafka_toml}
+[fetch]
+allow_private_networks = true
+timeout = "5s"
+{sources_toml}""").start()
+        self.processes.append(newsd)
+        wait_for(lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200 if newsd.alive()
+                 else self.fail("newsd exited: " + newsd.log_text()), 30, "/healthz")
+        return newsd
+
     def tearDown(self):
         for process in self.processes:
             process.kill()

@@ -16,8 +16,7 @@ reexec_with()  # confluent_kafka and psycopg2 live in Debian's python3
 
 from confluent_kafka.admin import AdminClient, ConfigResource  # noqa: E402
 
-from newsd_harness import (Newsd, PipelineTestCase, Route, article_id, bootstrap_servers, consume, free_port,  # noqa: E402
-                           http_get, wait_for)
+from newsd_harness import PipelineTestCase, Route, article_id, bootstrap_servers, consume, wait_for  # noqa: E402
 
 
 def page(title, text):
@@ -56,27 +55,14 @@ def cleanup_policy(topic):
 class RevisitsTest(PipelineTestCase):
     topic_prefix = "rev-"
 
-    def start_newsd(self, latest_topic, revisits='["2s", "4s", "6s", "30s"]'):
-        port = free_port()
-        self.newsd = Newsd(self.workdir, f"""state_dir = "{self.workdir}/state"
-[http]
-listen = "127.0.0.1:{port}"
-[kafka]
-brokers = "{bootstrap_servers()}"
-topic = "{self.topic}"
-latest_topic = "{latest_topic}"
-[fetch]
-allow_private_networks = true
-timeout = "5s"
-[[sources]]
+    def start_site(self, latest_topic, revisits='["2s", "4s", "6s", "30s"]'):
+        self.newsd = self.start_newsd(f"""[[sources]]
 id = "site"
 url = "{self.server.url('/feed')}"
 interval = "1s"
 fetch_articles = true
 revisits = {revisits}
-""").start()
-        self.processes.append(self.newsd)
-        wait_for(lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200, 30, "/healthz")
+""", kafka_toml=f'latest_topic = "{latest_topic}"')
 
     def test_edits_and_removals_reach_the_topic_the_latest_topic_and_a_database(self):
         titles = {n: f"Story {n} of the day" for n in range(1, 6)}
@@ -85,7 +71,7 @@ revisits = {revisits}
         self.server.route("/", Route(page("Home", "The front page."), "text/html; charset=UTF-8"))
         self.server.route("/feed", Route(feed([(urls[n], titles[n]) for n in sorted(titles)])))
         latest = self.topic + ".latest"
-        self.start_newsd(latest)
+        self.start_site(latest)
         ids = {n: article_id(urls[n]) for n in titles}
 
         def versions():
@@ -148,7 +134,7 @@ revisits = {revisits}
         producer.flush(30)
         self.assertEqual(cleanup_policy(plain), "delete")
         self.server.route("/feed", Route(feed([])))
-        self.start_newsd(plain)
+        self.start_site(plain)
         wait_for(lambda: "is NOT compacted" in self.newsd.log_text(), 30, "newsd to say the topic is not compacted")
 
 
