@@ -164,7 +164,7 @@ asio::awaitable<bool> PageRevisits::publish_edit(parsers::Article& page, const s
     co_return true;
   }
   const auto version = admitted->front().version;
-  auto records = tools_.records->entries(tools_.records->article(page, source_, version));
+  auto records = tools_.records->version_entries(page, source_, version);
   const auto count_needed = records.size();
   auto taken = co_await tools_.outbox->async_submit(std::move(records), tools_.on_published());
   if (!taken || *taken != count_needed) co_return false;
@@ -176,7 +176,7 @@ asio::awaitable<bool> PageRevisits::publish_edit(parsers::Article& page, const s
 asio::awaitable<bool> PageRevisits::retract(const sinks::Revisit& entry, const std::string& reason) {
   const std::uint32_t version = std::max<std::uint32_t>(1, tools_.outbox->published_version(entry.id));
   Retraction story{entry.id, entry.url, entry.topic, version, reason};
-  auto records = tools_.records->entries(tools_.records->retraction(story, source_.id, std::chrono::system_clock::now()));
+  auto records = tools_.records->retraction_entries(story, source_.id, std::chrono::system_clock::now());
   const auto count_needed = records.size();
   auto taken = co_await tools_.outbox->async_submit(std::move(records), tools_.on_published());
   if (!taken || *taken != count_needed) co_return false;

@@ -90,15 +90,25 @@ sinks::OutRecord RecordBuilder::retraction(const Retraction& story, const std::s
                                                   kArticleRetracted, when, story.url})};
 }
 
-std::vector<std::pair<std::string, sinks::OutRecord>> RecordBuilder::entries(sinks::OutRecord record) const {
-  std::vector<std::pair<std::string, sinks::OutRecord>> out;
+RecordBuilder::Entries RecordBuilder::version_entries(parsers::Article& article, const SourceConfig& source,
+                                                      std::uint32_t version) const {
+  return entries(this->article(article, source, version), false);
+}
+
+RecordBuilder::Entries RecordBuilder::retraction_entries(const Retraction& story, const std::string& source_id,
+                                                         std::chrono::system_clock::time_point now) const {
+  return entries(retraction(story, source_id, now), true);  // the story leaves the compacted topic
+}
+
+RecordBuilder::Entries RecordBuilder::entries(sinks::OutRecord record, bool tombstone_copy) const {
+  Entries out;
   std::string id = record.key;
   if (!settings_.latest_topic.empty()) {
     sinks::OutRecord latest = record;
     latest.topic = settings_.latest_topic;
-    if (header_of(record, "ce_type") == kArticleRetracted) {
+    if (tombstone_copy) {
       latest.value.clear();
-      latest.null_value = true;  // a tombstone: the story leaves the compacted topic
+      latest.null_value = true;
     }
     out.emplace_back(sinks::further_record_id(id, "latest"), std::move(latest));
   }

@@ -66,10 +66,14 @@ class RecordBuilder {
   sinks::OutRecord retraction(const Retraction& story, const std::string& source_id,
                               std::chrono::system_clock::time_point now) const;
 
-  // The outbox entries of one story record (an article version or a
-  // retraction): the record under its id, and, when a latest topic is set,
-  // its copy there under "<id>#latest" (a retraction's copy is a tombstone).
-  std::vector<std::pair<std::string, sinks::OutRecord>> entries(sinks::OutRecord record) const;
+  // The outbox entries of a story version (article()) or of its retraction
+  // (retraction()): the record under the story id, and, when a latest topic
+  // is set, its copy there under "<id>#latest" (a retraction's copy is a
+  // tombstone).
+  using Entries = std::vector<std::pair<std::string, sinks::OutRecord>>;
+  Entries version_entries(parsers::Article& article, const SourceConfig& source, std::uint32_t version) const;
+  Entries retraction_entries(const Retraction& story, const std::string& source_id,
+                             std::chrono::system_clock::time_point now) const;
   std::size_t records_per_story() const { return settings_.latest_topic.empty() ? 1 : 2; }
 
   // A dead letter for `what`, keyed by source, URL and time; nullopt when
@@ -86,6 +90,8 @@ class RecordBuilder {
   const RecordSettings& settings() const { return settings_; }
 
  private:
+  Entries entries(sinks::OutRecord record, bool tombstone_copy) const;
+
   RecordSettings settings_;
 };
 

@@ -170,7 +170,7 @@ asio::awaitable<SourcePoller::Taken> SourcePoller::submit_chunk(std::span<parser
     // Building records (JSON) is done in slices too; other pollers may take room meanwhile.
     if (stories > 0 && stories % kBuildSlice == 0) co_await asio::post(context_.io, asio::use_awaitable);
     if ((stories + 1) * per_story > context_.outbox.room()) break;
-    auto entries = context_.records.entries(context_.records.article(*article, source_, version));
+    auto entries = context_.records.version_entries(*article, source_, version);
     std::move(entries.begin(), entries.end(), std::back_inserter(records));
     context_.history.submitted(article->id, article->title, article->url);
     ++stories;

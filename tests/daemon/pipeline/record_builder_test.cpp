@@ -213,7 +213,7 @@ TEST(RecordBuilder, ARetractionKeepsTheKeyAndTheLastVersionAndSaysWhen) {
 TEST(RecordBuilder, WithoutALatestTopicAStoryIsOneRecord) {
   RecordBuilder builder({.default_topic = "news.articles"});
   auto article = article_with_body("Body.");
-  auto entries = builder.entries(builder.article(article, source_named("s1"), 1));
+  auto entries = builder.version_entries(article, source_named("s1"), 1);
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0].first, article.id);
   EXPECT_EQ(builder.records_per_story(), 1u);
@@ -222,7 +222,7 @@ TEST(RecordBuilder, WithoutALatestTopicAStoryIsOneRecord) {
 TEST(RecordBuilder, ALatestTopicGetsEveryVersionAndATombstoneForARetraction) {
   RecordBuilder builder({.default_topic = "news.articles", .latest_topic = "news.latest"});
   auto article = article_with_body("Body.");
-  auto version = builder.entries(builder.article(article, source_named("s1"), 2));
+  auto version = builder.version_entries(article, source_named("s1"), 2);
   ASSERT_EQ(version.size(), 2u);
   EXPECT_EQ(version[0].first, article.id);
   EXPECT_EQ(version[0].second.topic, "news.articles");
@@ -233,7 +233,7 @@ TEST(RecordBuilder, ALatestTopicGetsEveryVersionAndATombstoneForARetraction) {
   EXPECT_FALSE(version[1].second.null_value);
 
   Retraction story{article.id, article.url, "news.articles", 2, "redirected"};
-  auto gone = builder.entries(builder.retraction(story, "s1", std::chrono::system_clock::now()));
+  auto gone = builder.retraction_entries(story, "s1", std::chrono::system_clock::now());
   ASSERT_EQ(gone.size(), 2u);
   EXPECT_FALSE(gone[0].second.null_value);
   EXPECT_TRUE(gone[1].second.null_value);
