@@ -13,6 +13,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <spdlog/spdlog.h>
 
+#include "daemon/cluster/cluster_node.hpp"
 #include "daemon/pipeline/article_pages.hpp"
 #include "daemon/ops/health_server.hpp"
 #include "daemon/ops/log_setup.hpp"
@@ -45,9 +46,11 @@ void wait_until_idle(asio::thread_pool& pool) {
   idle.get_future().wait();
 }
 
-fetchers::FetchOptions fetch_options(const FetchConfig& fetch) {
+fetchers::FetchOptions fetch_options(const FetchConfig& fetch, const ClusterConfig& cluster) {
   fetchers::FetchOptions options;
   options.user_agent = fetch.user_agent;
+  // Site operators (and the cluster test's feed farm) can tell the members apart.
+  if (cluster.enabled) options.user_agent += " newsd-instance/" + cluster.instance_id;
   options.connect_timeout = fetch.connect_timeout;
   options.total_timeout = fetch.timeout;
   options.max_body_bytes = fetch.max_body_bytes;
@@ -61,8 +64,12 @@ fetchers::FetchOptions fetch_options(const FetchConfig& fetch) {
   return options;
 }
 
-RecordSettings record_settings(const KafkaConfig& kafka) {
+RecordSettings record_settings(const KafkaConfig& kafka, const ClusterConfig& cluster) {
   RecordSettings settings;
+  if (cluster.enabled) {
+    settings.state_topic = cluster.state_topic();
+    settings.shards = cluster.shards;
+  }
   settings.default_topic = kafka.topic;
   settings.dead_letter_topic = kafka.dead_letter_topic;
   settings.latest_topic = kafka.latest_topic;
@@ -99,9 +106,11 @@ struct Daemon::Parts {
   std::unique_ptr<Outbox> outbox;
   std::unique_ptr<PollerContext> context;
   std::unique_ptr<PollerSet> pollers;
+  std::unique_ptr<ClusterNode> cluster;  // [cluster]: which of the sources this instance polls
   std::unique_ptr<HealthServer> health;
   asio::signal_set signals{io, SIGTERM, SIGINT};
   bool stopping = false;
+  int exit_code = 0;
   asio::signal_set hangup{io, SIGHUP};
   SystemdNotifier notifier{io};
 
@@ -113,6 +122,9 @@ struct Daemon::Parts {
   std::string summary() const;
   void wait_for_hangup();
   bool reload();
+  // Stops everything; the last step ends io.run().
+  void shutdown();
+  void finish_shutdown();
 
   explicit Parts(Config c)
       : config(std::move(c)),
@@ -120,9 +132,9 @@ struct Daemon::Parts {
         state(config.state_dir / "delivery"),
         stories(io, config.state_dir / "dedupe", dedupe_options(config.dedupe), state, writes.get_executor()),
         revisits(config.state_dir / "revisits"),
-        fetcher(io, fetch_options(config.fetch)),
+        fetcher(io, fetch_options(config.fetch, config.cluster)),
         files(fetcher, cpu, static_cast<std::size_t>(config.fetch.max_body_bytes)),
-        records(record_settings(config.kafka)),
+        records(record_settings(config.kafka, config.cluster)),
         pages(fetcher, cpu, config.templates_dir, config.fetch.max_body_bytes) {}
 };
 
@@ -132,6 +144,13 @@ Daemon::Daemon(Config config) : parts_(std::make_unique<Parts>(std::move(config)
   auto configured = make_sink(p.io, p.config);
   p.embedded = std::move(configured.embedded);
   p.sink = std::move(configured.sink);
+  if (configured.transactions)
+    configured.transactions->on_fatal([&p](const std::string&) {
+      // Another process took this instance's transactional id, or the
+      // producer broke for good: nothing more can be committed.
+      p.exit_code = 1;
+      p.shutdown();
+    });
   p.outbox = std::make_unique<Outbox>(p.io, p.state, *p.sink, kafka.outbox_capacity, p.writes.get_executor());
   // Every acknowledged version reaches the story memory, replayed records' too.
   p.outbox->on_acknowledged([&p](const std::string& id, std::uint32_t version) { p.stories.published(id, version); });
@@ -145,6 +164,11 @@ Daemon::Daemon(Config config) : parts_(std::make_unique<Parts>(std::move(config)
   if (!p.pages.templates().empty())
     spdlog::info("{} site templates from {}", p.pages.templates().size(), p.config.templates_dir.string());
   p.pollers = std::make_unique<PollerSet>(p.io, *p.context, p.metrics);
+  if (p.config.cluster.enabled) {
+    p.cluster = std::make_unique<ClusterNode>(
+        p.io, p.config, ClusterParts{*p.pollers, *p.outbox, p.stories, configured.transactions, p.metrics});
+    p.context->checkpoints = [&cluster = *p.cluster](const std::string& id) { return cluster.checkpoint(id); };
+  }
 
   p.health = std::make_unique<HealthServer>(p.io, p.config.http.listen, [&p] {
     std::vector<std::string> reasons;
@@ -156,6 +180,8 @@ Daemon::Daemon(Config config) : parts_(std::make_unique<Parts>(std::move(config)
       reasons.push_back("outbox: the oldest record has waited " + std::to_string(age.count()) +
                         " s for Kafka (more than " + std::to_string(std::chrono::seconds(Outbox::kStaleAfter).count()) +
                         " s)");
+    if (p.cluster)
+      if (auto why = p.cluster->unready_reason(); !why.empty()) reasons.push_back(why);
     if (p.stopping) reasons.push_back("shutting down");
     return reasons;
   });
@@ -171,7 +197,16 @@ int Daemon::run() {
                p.health->local_endpoint().address().to_string() + ":" +
                    std::to_string(p.health->local_endpoint().port()),
                p.config.state_dir.string());
-  p.outbox->replay();
+  if (p.cluster) {
+    // What a previous run left unsent is derived again by its shards' owners
+    // from their checkpoints; replaying it could publish for a shard that
+    // another member holds now.
+    if (auto discarded = p.outbox->discard_previous_run(); discarded > 0)
+      spdlog::info("cluster: discarded {} records a previous run left unsent; their shards' owners derive them again",
+                   discarded);
+  } else {
+    p.outbox->replay();
+  }
   {
     // Revisits of sources no longer configured would never be due for anyone.
     std::set<std::string> configured;
@@ -180,7 +215,10 @@ int Daemon::run() {
       spdlog::info("revisits: forgot {} pages of sources no longer configured", *forgotten);
   }
   p.stories.start_expiry();
-  p.pollers->start(p.config.sources);
+  if (p.cluster)
+    p.cluster->start();  // pollers start as shards are assigned and restored
+  else
+    p.pollers->start(p.config.sources);
   p.notifier.ready(p.summary());
   p.notifier.start([&p] { return p.summary(); });
   p.wait_for_hangup();
@@ -188,34 +226,61 @@ int Daemon::run() {
   p.signals.async_wait([&p](boost::system::error_code ec, int signal) {
     if (ec) return;
     spdlog::info("{} received: stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
-    p.stopping = true;
-    p.notifier.stopping("stopping: flushing to Kafka");
-    p.notifier.stop();
-    p.hangup.cancel();
-    p.pollers->stop();
-    p.fetcher.shutdown();
-    p.health->stop();
-    // Everything handed to Kafka gets its bounded chance to be acknowledged;
-    // what is not stays unpublished and is produced again on the next start.
-    bool flushed = p.sink->flush(p.config.kafka.flush_timeout);
-    // The last writes on this thread, after those under way. (A batch of
-    // acknowledgements written meanwhile is durable; the story memory learns
-    // it from the journal at the next start.)
-    wait_until_idle(p.writes);
-    p.outbox->commit();
-    p.outbox->close();
-    p.stories.close();
-    if (!flushed)
-      spdlog::warn("{}: {} records unacknowledged at shutdown; they will be produced again",
-                   to_string(p.config.sink.kind), p.sink->outstanding());
-    spdlog::info("stopped: {} articles published in total, {} left in the outbox",
-                 p.outbox->published(), p.outbox->size());
-    p.io.stop();
+    p.shutdown();
   });
   p.io.run();
   p.cpu.join();
   p.writes.join();
-  return 0;
+  return p.exit_code;
+}
+
+void Daemon::Parts::shutdown() {
+  if (stopping) return;
+  stopping = true;
+  notifier.stopping("stopping: flushing to Kafka");
+  notifier.stop();
+  hangup.cancel();
+  signals.cancel();
+  pollers->stop();
+  fetcher.shutdown();
+  health->stop();
+  if (!cluster) return finish_shutdown();
+  // Leaving the group lets go of every shard as a revocation does (the
+  // transaction under way settles first), so its next owner starts at once
+  // instead of after the session timeout.
+  auto left = std::make_shared<bool>(false);
+  auto deadline = std::make_shared<asio::steady_timer>(io, std::chrono::seconds(30));
+  deadline->async_wait([this, left](boost::system::error_code ec) {
+    if (ec || *left) return;
+    *left = true;
+    spdlog::warn("cluster: leaving the group takes more than 30 s; stopping anyway");
+    finish_shutdown();
+  });
+  cluster->stop([this, left, deadline] {
+    deadline->cancel();
+    if (*left) return;
+    *left = true;
+    finish_shutdown();
+  });
+}
+
+void Daemon::Parts::finish_shutdown() {
+  // Everything handed to Kafka gets its bounded chance to be acknowledged;
+  // what is not stays unpublished and is produced again on the next start.
+  bool flushed = sink->flush(config.kafka.flush_timeout);
+  // The last writes on this thread, after those under way. (A batch of
+  // acknowledgements written meanwhile is durable; the story memory learns
+  // it from the journal at the next start.)
+  wait_until_idle(writes);
+  outbox->commit();
+  outbox->close();
+  stories.close();
+  if (!flushed)
+    spdlog::warn("{}: {} records unacknowledged at shutdown; they will be produced again",
+                 to_string(config.sink.kind), sink->outstanding());
+  spdlog::info("stopped: {} articles published in total, {} left in the outbox", outbox->published(),
+               outbox->size());
+  io.stop();
 }
 
 bool Daemon::reload() { return parts_->reload(); }
@@ -234,6 +299,10 @@ void Daemon::Parts::wire_operations() {
     return HealthServer::Reply{200, std::string(metrics::Registry::kContentType),
                                metrics.registry.render()};
   });
+  if (cluster)
+    health->add_route("/cluster", [this] {
+      return HealthServer::Reply{200, "application/json", cluster->status_json()};
+    });
   health->add_route("/sources", [this] {
     return HealthServer::Reply{200, "application/json", render_sources_json(snapshot())};
   });
@@ -264,6 +333,7 @@ void Daemon::Parts::collect_metrics() {
     metrics.log_messages.with({line.level, line.component}).set(line.lines);
   metrics.log_suppressed.with().set(logs.suppressed);
   metrics.http_refused.with().set(health->refused_connections());
+  if (cluster) cluster->collect_metrics();
 }
 
 StatusSnapshot Daemon::Parts::snapshot() const {
@@ -273,8 +343,14 @@ StatusSnapshot Daemon::Parts::snapshot() const {
   s.started = started;
   for (const auto& source : config.sources) {
     const auto* poller = pollers->find(source.id);
-    s.sources.push_back({source, poller ? &poller->stats() : nullptr});
+    SourceView view{source, poller ? &poller->stats() : nullptr};
+    if (cluster) {
+      view.shard = cluster->shard_of_source(source);
+      view.owned = cluster->polls(source);
+    }
+    s.sources.push_back(std::move(view));
   }
+  if (cluster) s.cluster = cluster->summary();
   s.unready = health->unready();
   s.published_total = outbox->published();
   s.in_flight = outbox->size();
@@ -324,10 +400,12 @@ bool Daemon::Parts::reload() {
   if (!(next.sink == config.sink)) need_restart.push_back("[sink]");
   if (!(next.kafka == config.kafka)) need_restart.push_back("[kafka]");
   if (!(next.fetch == config.fetch)) need_restart.push_back("[fetch]");
+  if (!(next.cluster == config.cluster)) need_restart.push_back("[cluster]");
   for (const auto& what : need_restart)
     spdlog::warn("config: {} changed; takes effect at the next restart", what);
 
-  const auto changes = pollers->apply(next.sources);
+  // A cluster member polls only the new sources of its shards.
+  const auto changes = cluster ? cluster->set_sources(next.sources) : pollers->apply(next.sources);
   configure_logging(next.log);
   // Keep what cannot change without a restart as it runs.
   next.state_dir = config.state_dir;
@@ -336,6 +414,7 @@ bool Daemon::Parts::reload() {
   next.sink = config.sink;
   next.kafka = config.kafka;
   next.fetch = config.fetch;
+  next.cluster = config.cluster;
   config = std::move(next);
   metrics.reloads.with({"ok"}).inc();
   spdlog::info("config: reloaded: {} sources added, {} removed, {} changed, {} polled", changes.added,

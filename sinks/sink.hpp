@@ -20,6 +20,9 @@ struct OutRecord {
   // A null value, not an empty one (`value` is then empty): the tombstone
   // that deletes `key` from a compacted topic.
   bool null_value = false;
+  // The partition to write to; -1: the producer's partitioner, by key. Set
+  // for the cluster's state records, which go to the partition of their shard.
+  std::int32_t partition = -1;
 };
 
 struct DeliveryReport {

@@ -16,6 +16,7 @@
 #include "parsers/articles/article.hpp"
 #include "parsers/text/text_fingerprint.hpp"
 #include "sinks/dedupe/dedupe_index.hpp"
+#include "sinks/dedupe/story_restorer.hpp"
 #include "sinks/outbox/delivery_state.hpp"
 #include "sinks/kafka/kafka_topic_reader.hpp"
 
@@ -39,83 +40,6 @@ are not in Kafka: the first poll of each source is a full GET.
 Exit codes: 0 rebuilt, 1 failure (Kafka unreachable or too slow, state
 directory in use or unusable), 2 usage error, 3 invalid config.
 )";
-
-// One record's story, owning what the index's views point at.
-struct Story {
-  std::string id, source, duplicate_of;
-  std::uint32_t version = 1;
-  std::uint64_t title_digest = 0, simhash = 0;
-  parsers::TitleWords title_words{};
-  std::uint32_t body_words = 0;
-};
-
-std::string text(const boost::json::object& record, std::string_view key) {
-  const auto* value = record.if_contains(key);
-  return value != nullptr && value->is_string() ? std::string(value->get_string()) : std::string{};
-}
-
-class Rebuilder {
- public:
-  Rebuilder(sinks::DeliveryState& published, sinks::DedupeIndex& index) : published_(published), index_(index) {}
-
-  void add(std::string_view key, std::string_view value) {
-    if (value.empty()) return;  // a tombstone
-    boost::system::error_code ec;
-    auto parsed = boost::json::parse(value, ec);
-    if (ec || !parsed.is_object()) return;
-    const auto& record = parsed.as_object();
-    if (text(record, "schema") != parsers::kArticleSchema) return;
-    // A retraction says nothing of the story's text, and its version is the
-    // one its last version record already restores.
-    if (const auto* retracted = record.if_contains("retracted"); retracted && retracted->is_bool() && retracted->as_bool())
-      return;
-    Story story;
-    story.id = key.empty() ? text(record, "id") : std::string(key);
-    story.source = text(record, "source");
-    story.duplicate_of = text(record, "duplicate_of");
-    if (const auto* version = record.if_contains("version"); version && version->is_int64() && version->get_int64() > 0)
-      story.version = static_cast<std::uint32_t>(version->get_int64());
-    const std::string title = text(record, "title");
-    const std::string body = text(record, "body");
-    story.title_digest = parsers::text_digest(title);
-    story.title_words = parsers::title_words(title);
-    story.simhash = parsers::content_hash_value(text(record, "content_hash"));
-    story.body_words = static_cast<std::uint32_t>(parsers::body_fingerprint(body).words);
-    ids_.insert(story.id);
-    ++records_;
-    batch_.push_back(std::move(story));
-    if (batch_.size() >= 1000) flush();
-  }
-
-  void flush() {
-    if (batch_.empty()) return;
-    std::vector<sinks::PublishedStory> stories;
-    std::vector<sinks::Acknowledgement> acks;
-    for (const auto& s : batch_) {
-      stories.push_back({{s.id, s.source, s.title_digest, s.simhash, s.title_words, s.body_words}, s.version,
-                         s.duplicate_of});
-      acks.push_back({0, s.id, s.version});  // sequence 0: no outbox entry to remove
-    }
-    if (!index_.restore(stories, std::chrono::system_clock::now()) ||
-        !published_.acknowledge(acks, std::chrono::system_clock::now()))
-      throw std::runtime_error("cannot write the state directory");
-    batch_.clear();
-  }
-
-  std::size_t records() const { return records_; }
-  std::size_t stories() const { return ids_.size(); }
-
- private:
-  sinks::DeliveryState& published_;
-  sinks::DedupeIndex& index_;
-  std::vector<Story> batch_;
-  std::set<std::string> ids_;
-  std::size_t records_ = 0;
-};
-
-}  // namespace
-
-namespace {
 
 bool topic_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
@@ -178,7 +102,7 @@ int run_rebuild_state_command(int argc, char** argv) {
     StateDirLock lock(config.state_dir);
     sinks::DeliveryState published(config.state_dir / "delivery");
     sinks::DedupeIndex index(config.state_dir / "dedupe", dedupe_options(config.dedupe));
-    Rebuilder rebuilder(published, index);
+    sinks::StoryRestorer rebuilder(published, index);
     sinks::KafkaReaderConfig reader{config.kafka.brokers, config.kafka.properties, std::chrono::seconds(timeout_s)};
     auto summary = sinks::read_topics(reader, [&](std::string_view topic) { return names_topic(templates, topic); },
                                       [&](const sinks::ReadRecord& r) { rebuilder.add(r.key, r.value); });

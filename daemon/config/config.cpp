@@ -6,6 +6,8 @@
 #include <set>
 #include <sstream>
 
+#include <unistd.h>
+
 #include <boost/url/grammar/parse.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/rfc/ipv4_address_rule.hpp>
@@ -483,6 +485,40 @@ void read_dedupe(const toml::table& dedupe, const std::string& file, std::vector
   r.reject_unknown();
 }
 
+bool valid_group(std::string_view group) {
+  return !group.empty() && group.size() <= 200 && std::all_of(group.begin(), group.end(), [](unsigned char c) {
+           return std::isalnum(c) || c == '.' || c == '_' || c == '-';
+         });
+}
+
+std::string host_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "newsd";
+  return name;
+}
+
+void read_cluster(const toml::table& cluster, const std::string& file, std::vector<ConfigError>& errors,
+                  ClusterConfig& out) {
+  TableReader r(cluster, "cluster", file, errors);
+  out.enabled = true;
+  r.string("group", out.group);
+  if (!valid_group(out.group)) {
+    if (const auto* node = cluster.get("group"))
+      r.expected("group", *node, "a consumer group id ([A-Za-z0-9._-]+, at most 200 characters)");
+    else
+      r.error_at(cluster.source(), "cluster.group: missing; every instance of one cluster names the same group");
+  }
+  r.integer("shards", out.shards, 1, 10'000);
+  r.string("instance_id", out.instance_id);
+  if (cluster.contains("instance_id") && !valid_group(out.instance_id))
+    r.expected("instance_id", *cluster.get("instance_id"), "an instance id ([A-Za-z0-9._-]+), unique in the group");
+  if (out.instance_id.empty()) out.instance_id = host_name();
+  r.boolean("exactly_once", out.exactly_once);
+  r.duration("session_timeout", out.session_timeout, std::chrono::seconds(3), std::chrono::minutes(5));
+  r.duration("transaction_timeout", out.transaction_timeout, std::chrono::seconds(5), std::chrono::minutes(15));
+  r.reject_unknown();
+}
+
 const std::set<std::string>& log_levels() {
   static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
   return levels;
@@ -624,6 +660,13 @@ ConfigLoad parse_config(std::string_view text, const std::string& file,
   if (const auto* fetch = reader.table("fetch")) read_fetch(*fetch, file, errors, config.fetch);
   if (const auto* dedupe = reader.table("dedupe")) read_dedupe(*dedupe, file, errors, config.dedupe);
   if (const auto* log = reader.table("log")) read_log(*log, file, errors, config.log);
+  if (const auto* cluster = reader.table("cluster")) {
+    read_cluster(*cluster, file, errors, config.cluster);
+    // The cluster coordinates through the brokers newsd produces to.
+    if (config.sink.kind != SinkKind::kafka || config.kafka.brokers == "embedded")
+      reader.error_at(cluster->source(), "[cluster] needs [sink] kind = \"kafka\" and real [kafka] brokers "
+                                         "(not \"embedded\"): Kafka is the cluster's only coordinator");
+  }
   if (const auto* node = reader.take("sources")) read_sources(reader, *node, file, base_dir, errors, config.sources);
   if (config.sources.empty() && errors.empty())
     errors.push_back({file, 0, 0, "no [[sources]] defined; expected at least one"});

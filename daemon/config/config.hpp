@@ -111,6 +111,22 @@ struct DedupeConfig {
   friend bool operator==(const DedupeConfig&, const DedupeConfig&) = default;
 };
 
+// [cluster]: several instances share the sources through a Kafka consumer
+// group (see docs/design.md, "Growing past one machine"). Absent: one node.
+struct ClusterConfig {
+  bool enabled = false;                        // a [cluster] section is present
+  std::string group;                           // the consumer group; names the state topic "<group>.state"
+  std::int64_t shards = 64;                    // partitions of the state topic; a source's shard is its domain's
+  std::string instance_id;                     // static membership (group.instance.id); default: the host name
+  bool exactly_once = true;                    // records, state and offsets in Kafka transactions
+  std::chrono::milliseconds session_timeout{std::chrono::seconds(10)};  // a silent member loses its shards after this
+  std::chrono::milliseconds transaction_timeout{std::chrono::seconds(30)};  // an open transaction of a dead member is aborted after this
+
+  std::string state_topic() const { return group + ".state"; }
+
+  friend bool operator==(const ClusterConfig&, const ClusterConfig&) = default;
+};
+
 struct Config {
   std::filesystem::path path;                  // the file it was read from
   std::filesystem::path state_dir = "/var/lib/newsd";  // published set and other state
@@ -121,6 +137,7 @@ struct Config {
   FetchConfig fetch;
   LogConfig log;
   DedupeConfig dedupe;
+  ClusterConfig cluster;
   std::vector<SourceConfig> sources;
 };
 

@@ -325,7 +325,23 @@ DaemonMetrics::DaemonMetrics()
       start_time(registry.gauge("newsd_start_time_seconds",
                                 "Start time of the process, seconds since the Unix epoch.")),
       build_info(registry.gauge("newsd_build_info", "Always 1; labelled with the version.",
-                                {"version"})) {
+                                {"version"})),
+      cluster_owned_shards(registry.gauge("newsd_cluster_owned_shards",
+                                          "Shards this instance holds and has restored ([cluster]).")),
+      cluster_restoring_shards(registry.gauge("newsd_cluster_restoring_shards",
+                                              "Shards assigned to this instance whose state is still being read.")),
+      cluster_restore_seconds(registry.gauge("newsd_cluster_restore_seconds",
+                                             "How long the last shard took from assignment to restored state.")),
+      cluster_rebalances(registry.counter("newsd_cluster_rebalances_total",
+                                          "Assignments and revocations of shards this instance took part in.")),
+      cluster_transactions(registry.counter("newsd_cluster_transactions_total",
+                                            "Kafka transactions by outcome (committed, aborted).", {"outcome"})),
+      cluster_fenced(registry.counter("newsd_cluster_fenced_total",
+                                      "Transactions aborted because the group had moved on (a paused or "
+                                      "partitioned member fenced).")),
+      cluster_index_lag(registry.gauge("newsd_cluster_index_lag_seconds",
+                                       "Age of the newest story-index record of other members' shards when it "
+                                       "was applied here (near duplicates across shards are judged with this lag).")) {
   build_info.with({std::string(newsd::kVersion)}).set(1);
   reloads.with({"ok"});
   reloads.with({"rejected"});

@@ -197,6 +197,14 @@ struct DaemonMetrics {
   Family<Counter>& http_refused;           // newsd_http_connections_refused_total
   Family<Gauge>& start_time;               // newsd_start_time_seconds
   Family<Gauge>& build_info;               // newsd_build_info{version}
+  // [cluster] only:
+  Family<Gauge>& cluster_owned_shards;     // newsd_cluster_owned_shards
+  Family<Gauge>& cluster_restoring_shards; // newsd_cluster_restoring_shards
+  Family<Gauge>& cluster_restore_seconds;  // newsd_cluster_restore_seconds (the last shard's)
+  Family<Counter>& cluster_rebalances;     // newsd_cluster_rebalances_total
+  Family<Counter>& cluster_transactions;   // newsd_cluster_transactions_total{outcome}
+  Family<Counter>& cluster_fenced;         // newsd_cluster_fenced_total
+  Family<Gauge>& cluster_index_lag;        // newsd_cluster_index_lag_seconds
 };
 
 }  // namespace newsd::daemon::metrics

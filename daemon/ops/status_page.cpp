@@ -160,7 +160,9 @@ void render_summary(std::string& out, const StatusSnapshot& s) {
   }
   out += "<span class=\"meta\">" + std::to_string(s.published_total) + " published &middot; " +
          std::to_string(s.in_flight) + " in flight &middot; " +
-         std::to_string(s.kafka_outstanding) + " awaiting Kafka</span></header><main>";
+         std::to_string(s.kafka_outstanding) + " awaiting Kafka</span>";
+  if (!s.cluster.empty()) out += "<span class=\"meta\">" + escape(s.cluster) + "</span>";
+  out += "</header><main>";
 }
 
 // One source's table row: its URL, state and last poll, or why it is not polled.
@@ -183,6 +185,8 @@ void render_source_row(std::string& out, const SourceView& source, Clock::time_p
            std::to_string(st->polls) + "</td><td class=\"num\">" + std::to_string(st->published) +
            "</td><td class=\"num\">" + std::to_string(st->failures) +
            "</td><td class=\"error\">" + escape(st->last_error) + "</td>";
+  } else if (!source.owned) {
+    out += "<td colspan=\"7\">shard " + std::to_string(source.shard) + ": polled by another member of the cluster</td>";
   } else {
     out += "<td colspan=\"7\">" + std::string(to_string(source.config.kind)) +
            " sources are not polled by this version</td>";
@@ -253,7 +257,11 @@ std::string render_sources_json(const StatusSnapshot& s) {
     o["url"] = source.config.url;
     o["interval_ms"] = source.config.interval.count();
     o["topic"] = source.config.topic;
-    o["state"] = source_state(source.stats);
+    o["state"] = source.owned ? source_state(source.stats) : "elsewhere";
+    if (source.shard >= 0) {
+      o["shard"] = source.shard;
+      o["owned"] = source.owned;
+    }
     if (const auto* st = source.stats) {
       auto time_or_null = [](Clock::time_point t) -> boost::json::value {
         if (t == Clock::time_point{}) return nullptr;

@@ -23,6 +23,8 @@ namespace newsd::daemon {
 struct SourceView {
   SourceConfig config;
   const SourceStats* stats = nullptr;  // null: configured but not polled by this version
+  int shard = -1;                      // [cluster]: the source's shard; -1: one node
+  bool owned = true;                   // [cluster]: this instance polls it
 };
 
 // "ok", "failing", "pending" (not polled yet) or "not polled".
@@ -38,6 +40,7 @@ struct StatusSnapshot {
   std::size_t in_flight = 0;
   std::size_t kafka_outstanding = 0;
   const PublicationHistory* history = nullptr;
+  std::string cluster;  // [cluster]: this member, its shards and the group's members, in one line; empty: one node
 };
 
 std::string render_status_page(const StatusSnapshot& snapshot);

@@ -51,6 +51,13 @@ void DocumentFetch::keep_validators(const Fetched& fetched) {
   last_modified_ = fetched.last_modified;
 }
 
+void DocumentFetch::resume(const SourceCheckpoint& checkpoint) {
+  etag_ = checkpoint.etag;
+  last_modified_ = checkpoint.last_modified;
+  moved_to_ = checkpoint.moved_to;
+  if (!moved_to_.empty()) stats_.effective_url = moved_to_;
+}
+
 void DocumentFetch::forget_validators() {
   etag_.clear();
   last_modified_.clear();

@@ -14,6 +14,7 @@
 #include "daemon/ops/source_stats.hpp"
 #include "daemon/pipeline/poll_schedule.hpp"
 #include "daemon/pipeline/source.hpp"
+#include "daemon/pipeline/source_checkpoint.hpp"
 #include "fetchers/fetcher.hpp"
 
 namespace newsd::daemon {
@@ -48,6 +49,11 @@ class DocumentFetch {
   void keep_validators(const Fetched& fetched);
   // It was not (an outbox without room, a store failure): the next fetch is unconditional.
   void forget_validators();
+
+  // The validators and location the next fetch uses (`polled_at` unset),
+  // for a cluster's next owner of the source; resume() starts from one.
+  SourceCheckpoint checkpoint() const { return {etag_, last_modified_, moved_to_, {}}; }
+  void resume(const SourceCheckpoint& checkpoint);
 
   // What the last response said about polling, for PollSchedule.
   void describe(PollOutcome& outcome) const;

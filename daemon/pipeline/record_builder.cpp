@@ -8,6 +8,7 @@
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
+#include "daemon/config/shards.hpp"
 #include "parsers/identity/article_identity.hpp"
 #include "parsers/text/text_codec.hpp"
 #include "sinks/outbox/delivery_state.hpp"
@@ -92,17 +93,26 @@ sinks::OutRecord RecordBuilder::retraction(const Retraction& story, const std::s
 
 RecordBuilder::Entries RecordBuilder::version_entries(parsers::Article& article, const SourceConfig& source,
                                                       std::uint32_t version) const {
-  return entries(this->article(article, source, version), false);
+  return entries(this->article(article, source, version), false, &source);
 }
 
 RecordBuilder::Entries RecordBuilder::retraction_entries(const Retraction& story, const std::string& source_id,
                                                          std::chrono::system_clock::time_point now) const {
-  return entries(retraction(story, source_id, now), true);  // the story leaves the compacted topic
+  // The story leaves the compacted topic; its state stays the last version's.
+  return entries(retraction(story, source_id, now), true, nullptr);
 }
 
-RecordBuilder::Entries RecordBuilder::entries(sinks::OutRecord record, bool tombstone_copy) const {
+RecordBuilder::Entries RecordBuilder::entries(sinks::OutRecord record, bool tombstone_copy,
+                                              const SourceConfig* state_of) const {
   Entries out;
   std::string id = record.key;
+  if (!settings_.state_topic.empty() && state_of != nullptr) {
+    sinks::OutRecord state = record;
+    state.topic = settings_.state_topic;
+    state.key = std::string(kStoryStateKey) + id;
+    state.partition = shard_of(*state_of, settings_.shards);
+    out.emplace_back(sinks::further_record_id(id, "state"), std::move(state));
+  }
   if (!settings_.latest_topic.empty()) {
     sinks::OutRecord latest = record;
     latest.topic = settings_.latest_topic;
@@ -114,6 +124,17 @@ RecordBuilder::Entries RecordBuilder::entries(sinks::OutRecord record, bool tomb
   }
   out.emplace(out.begin(), std::move(id), std::move(record));
   return out;
+}
+
+std::optional<std::pair<std::string, sinks::OutRecord>> RecordBuilder::checkpoint_entry(
+    const SourceConfig& source, const SourceCheckpoint& checkpoint) const {
+  if (settings_.state_topic.empty()) return std::nullopt;
+  sinks::OutRecord record;
+  record.topic = settings_.state_topic;
+  record.key = std::string(kSourceStateKey) + source.id;
+  record.value = encode_checkpoint(checkpoint);
+  record.partition = shard_of(source, settings_.shards);
+  return std::pair{sinks::further_record_id(record.key, "checkpoint"), std::move(record)};
 }
 
 std::vector<std::pair<std::string, std::string>> cloud_event_headers(const CloudEvent& event) {

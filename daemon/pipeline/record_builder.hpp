@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "daemon/config/config.hpp"
+#include "daemon/pipeline/source_checkpoint.hpp"
 #include "parsers/articles/article.hpp"
 #include "sinks/sink.hpp"
 
@@ -27,6 +28,11 @@ struct RecordSettings {
   // The largest record value Kafka takes: record_value_limit() of the
   // producer's message.max.bytes.
   std::size_t max_record_bytes = 1'000'000 - 4096;
+  // A cluster's state topic: each story version's record again under
+  // "story/<id>", and each source's checkpoint, in the partition of the
+  // source's shard (of `shards`). Empty: one node, no state topic.
+  std::string state_topic;
+  std::int64_t shards = 1;
 };
 
 // Something newsd fetched and could not use, for a dead letter.
@@ -74,7 +80,14 @@ class RecordBuilder {
   Entries version_entries(parsers::Article& article, const SourceConfig& source, std::uint32_t version) const;
   Entries retraction_entries(const Retraction& story, const std::string& source_id,
                              std::chrono::system_clock::time_point now) const;
-  std::size_t records_per_story() const { return settings_.latest_topic.empty() ? 1 : 2; }
+  std::size_t records_per_story() const {
+    return 1 + !settings_.latest_topic.empty() + !settings_.state_topic.empty();
+  }
+
+  // A cluster member's record of `source`'s checkpoint on the state topic,
+  // under its outbox id; nullopt without a state topic.
+  std::optional<std::pair<std::string, sinks::OutRecord>> checkpoint_entry(const SourceConfig& source,
+                                                                           const SourceCheckpoint& checkpoint) const;
 
   // A dead letter for `what`, keyed by source, URL and time; nullopt when
   // no dead-letter topic is configured.
@@ -90,7 +103,7 @@ class RecordBuilder {
   const RecordSettings& settings() const { return settings_; }
 
  private:
-  Entries entries(sinks::OutRecord record, bool tombstone_copy) const;
+  Entries entries(sinks::OutRecord record, bool tombstone_copy, const SourceConfig* state_of) const;
 
   RecordSettings settings_;
 };

@@ -13,7 +13,8 @@ namespace {
 std::size_t sink_queue_capacity(const KafkaConfig& kafka) { return kafka.outbox_capacity + 1000; }
 
 // The latest topic is only right compacted: say so loudly when it is not.
-void check_latest_topic(sinks::KafkaSink& sink, const std::string& topic) {
+template <typename Producer>
+void check_latest_topic(Producer& sink, const std::string& topic) {
   using State = sinks::CompactedTopic::State;
   const auto checked = sink.ensure_compacted_topic(topic, std::chrono::seconds(15));
   switch (checked.state) {
@@ -35,7 +36,7 @@ void check_latest_topic(sinks::KafkaSink& sink, const std::string& topic) {
   }
 }
 
-ConfiguredSink make_kafka_sink(boost::asio::io_context& io, const KafkaConfig& kafka) {
+ConfiguredSink make_kafka_sink(boost::asio::io_context& io, const KafkaConfig& kafka, const ClusterConfig& cluster) {
   ConfiguredSink out;
   sinks::KafkaSinkConfig sink_config;
   sink_config.brokers = kafka.brokers;
@@ -50,6 +51,17 @@ ConfiguredSink make_kafka_sink(boost::asio::io_context& io, const KafkaConfig& k
   sink_config.delivery_timeout = kafka.delivery_timeout;
   sink_config.properties = kafka.properties;
   sink_config.queue_capacity = sink_queue_capacity(kafka);
+  if (cluster.enabled && cluster.exactly_once) {
+    sink_config.client_id = "newsd-" + cluster.instance_id;
+    // One transactional id per instance: a restart fences its predecessor's producer.
+    sinks::TransactionalSinkConfig transactional{sink_config, "newsd-" + cluster.group + "-" + cluster.instance_id,
+                                                 cluster.transaction_timeout};
+    auto sink = std::make_unique<sinks::TransactionalSink>(io, transactional);
+    if (!kafka.latest_topic.empty()) check_latest_topic(*sink, kafka.latest_topic);
+    out.transactions = sink.get();
+    out.sink = std::move(sink);
+    return out;
+  }
   auto sink = std::make_unique<sinks::KafkaSink>(io, sink_config);
   // (The embedded broker keeps everything and compacts nothing anyway.)
   if (!kafka.latest_topic.empty() && !out.embedded) check_latest_topic(*sink, kafka.latest_topic);
@@ -71,11 +83,11 @@ ConfiguredSink make_json_lines_sink(boost::asio::io_context& io, const Config& c
 ConfiguredSink make_sink(boost::asio::io_context& io, const Config& config) {
   switch (config.sink.kind) {
     case SinkKind::kafka:
-      return make_kafka_sink(io, config.kafka);
+      return make_kafka_sink(io, config.kafka, config.cluster);
     case SinkKind::jsonl:
       return make_json_lines_sink(io, config);
   }
-  return make_kafka_sink(io, config.kafka);
+  return make_kafka_sink(io, config.kafka, config.cluster);
 }
 
 }  // namespace newsd::daemon

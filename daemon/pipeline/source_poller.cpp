@@ -62,9 +62,11 @@ asio::awaitable<void> SourcePoller::run() {
   constexpr std::chrono::milliseconds kStartSpread{10'000};
   auto first = schedule_.initial_delay();
   if (source_.interval > kStartSpread) first = first * kStartSpread.count() / source_.interval.count();
-  co_await sleep(first);
+  co_await sleep(resume().value_or(first));
   while (!stopping_) {
     co_await poll();
+    if (stopping_) break;
+    co_await save_checkpoint();
     if (stopping_) break;
     co_await revisits_.run_due([this] { return stopping_; });
     if (stopping_) break;
@@ -72,6 +74,34 @@ asio::awaitable<void> SourcePoller::run() {
     // Backpressure: no new articles while Kafka has not taken the last ones.
     if (!stopping_ && context_.outbox.full()) co_await context_.outbox.wait_for_room();
   }
+}
+
+std::optional<std::chrono::milliseconds> SourcePoller::resume() {
+  if (!context_.checkpoints) return std::nullopt;
+  auto checkpoint = context_.checkpoints(source_.id);
+  if (!checkpoint) return std::nullopt;
+  fetch_.resume(*checkpoint);
+  saved_ = checkpoint;
+  const auto due = checkpoint->polled_at + source_.interval;
+  const auto now = std::chrono::system_clock::now();
+  spdlog::debug("source {}: resuming from its checkpoint (etag {}, polled {} ms ago)", source_.id,
+                checkpoint->etag.empty() ? "none" : checkpoint->etag,
+                std::chrono::duration_cast<std::chrono::milliseconds>(now - checkpoint->polled_at).count());
+  return due > now ? std::chrono::duration_cast<std::chrono::milliseconds>(due - now) : std::chrono::milliseconds(0);
+}
+
+asio::awaitable<void> SourcePoller::save_checkpoint() {
+  if (!context_.checkpoints) co_return;
+  SourceCheckpoint checkpoint = fetch_.checkpoint();
+  checkpoint.polled_at = stats_.last_poll;
+  if (saved_ && saved_->same_place(checkpoint)) co_return;
+  auto entry = context_.records.checkpoint_entry(source_, checkpoint);
+  // One checkpoint of a source in the outbox at a time; a later poll writes the newer one.
+  if (!entry || context_.outbox.waiting(std::string(sinks::story_of(entry->first)))) co_return;
+  std::vector<std::pair<std::string, sinks::OutRecord>> records;
+  records.push_back(std::move(*entry));
+  auto taken = co_await context_.outbox.async_submit(std::move(records));
+  if (taken && *taken == 1) saved_ = checkpoint;
 }
 
 asio::awaitable<void> SourcePoller::sleep(std::chrono::milliseconds delay) {

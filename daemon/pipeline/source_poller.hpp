@@ -6,6 +6,8 @@
 // item of the response is safely in the outbox. Owned by the daemon.
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <memory>
 #include <span>
 #include <string>
@@ -42,6 +44,9 @@ struct PollerContext {
   StoryMemory* stories = nullptr;  // versions and near duplicates; null: ids only
   sinks::RevisitStore* revisits = nullptr;  // when pages are looked at again; null: never
   std::optional<boost::asio::any_io_executor> writes;  // durable store writes; none: inline
+  // A cluster member's restored checkpoints, by source id; unset: one node
+  // (no checkpoints are read or written).
+  std::function<std::optional<SourceCheckpoint>(const std::string&)> checkpoints;
 };
 
 class SourcePoller {
@@ -74,6 +79,12 @@ class SourcePoller {
   static constexpr std::size_t kBuildSlice = 250;
   Outbox::PublishedHandler on_published();
   boost::asio::awaitable<void> sleep(std::chrono::milliseconds delay);
+  // A cluster member: starts from the source's checkpoint, if it has one,
+  // and returns the delay to the first poll (none is due before
+  // polled_at + interval); nullopt without one.
+  std::optional<std::chrono::milliseconds> resume();
+  // A cluster member: writes the checkpoint after the poll's records when it moved.
+  boost::asio::awaitable<void> save_checkpoint();
   SourceTools tools();
   void dead_letter(const Unusable& what);
   void record_failure(const std::string& kind, const std::string& error);
@@ -100,6 +111,7 @@ class SourcePoller {
   std::string last_error_kind_;
   std::optional<int> ttl_minutes_;  // the last document's own polling hint
   bool network_outage_ = false;     // the last failure happened during a network outage
+  std::optional<SourceCheckpoint> saved_;  // the last checkpoint written (or resumed from)
   std::uint64_t failures_seen_ = 0;  // stats_ counters at the last next_delay(), to tell
   std::uint64_t produced_seen_ = 0;  // what the poll in between did
 };

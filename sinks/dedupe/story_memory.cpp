@@ -99,4 +99,15 @@ void StoryMemory::close() {
   commit();
 }
 
+void StoryMemory::restore(std::vector<sinks::RestoredStory> stories) {
+  write_later([this, stories = std::move(stories)] {
+    if (!sinks::write_restored(stories, index_, journal_))
+      spdlog::error("dedupe: cannot write {} restored stories; they may be published again", stories.size());
+  });
+}
+
+void StoryMemory::after_writes(std::function<void()> done) {
+  write_later([this, done = std::move(done)]() mutable { asio::post(io_, std::move(done)); });
+}
+
 }  // namespace newsd::daemon

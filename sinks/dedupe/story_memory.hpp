@@ -16,6 +16,7 @@
 // verdicts. Without `writes` (tests, one-shot commands) they run inline.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -27,6 +28,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "sinks/dedupe/dedupe_index.hpp"
+#include "sinks/dedupe/story_restorer.hpp"
 #include "sinks/outbox/delivery_state.hpp"
 
 namespace newsd::daemon {
@@ -44,6 +46,14 @@ class StoryMemory {
   // every acknowledgement learnt before the call.
   boost::asio::awaitable<std::optional<std::vector<sinks::Verdict>>> observe(
       std::span<const sinks::Observation> batch);
+
+  // Stories another instance published (a cluster member's restored
+  // shards): into the index and the published set, on `writes` after every
+  // write asked before and before every one asked after (a failure is logged).
+  void restore(std::vector<sinks::RestoredStory> stories);
+
+  // Runs `done` on the event loop once every write asked before is done.
+  void after_writes(std::function<void()> done);
 
   // Kafka acknowledged this version of the article.
   void published(std::string id, std::uint32_t version);

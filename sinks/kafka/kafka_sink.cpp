@@ -52,18 +52,8 @@ std::size_t kafka_max_message_bytes(const std::map<std::string, std::string>& pr
   return value;
 }
 
-int kafka_timeout_ms(std::chrono::milliseconds timeout) {
-  return static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(
-      timeout.count(), 0, std::numeric_limits<int>::max()));
-}
-
-void KafkaSink::HandleDeleter::operator()(rd_kafka_s* handle) const { rd_kafka_destroy(handle); }
-void KafkaSink::QueueDeleter::operator()(rd_kafka_queue_s* queue) const {
-  rd_kafka_queue_destroy(queue);
-}
-
-KafkaSink::KafkaSink(boost::asio::io_context& io, const KafkaSinkConfig& config)
-    : event_pipe_(io), fallback_poll_(io) {
+rd_kafka_conf_s* producer_conf(const KafkaSinkConfig& config,
+                               const std::map<std::string, std::string>& overrides) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   try {
     set(conf, "bootstrap.servers", config.brokers);
@@ -77,11 +67,35 @@ KafkaSink::KafkaSink(boost::asio::io_context& io, const KafkaSinkConfig& config)
     set(conf, "queue.buffering.max.kbytes", "1048576");
     // Broker states every few seconds, for readiness (see on_statistics).
     set(conf, "statistics.interval.ms", "2000");
+    for (const auto& [key, value] : overrides) set(conf, key, value);
     for (const auto& [key, value] : config.properties) set(conf, key, value);
   } catch (...) {
     rd_kafka_conf_destroy(conf);
     throw;
   }
+  rd_kafka_conf_set_log_cb(conf, log_to_spdlog);
+  return conf;
+}
+
+bool refused_for_good(int error) {
+  auto code = static_cast<rd_kafka_resp_err_t>(error);
+  return code == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || code == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE ||
+         code == RD_KAFKA_RESP_ERR_INVALID_RECORD;
+}
+
+int kafka_timeout_ms(std::chrono::milliseconds timeout) {
+  return static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(
+      timeout.count(), 0, std::numeric_limits<int>::max()));
+}
+
+void KafkaSink::HandleDeleter::operator()(rd_kafka_s* handle) const { rd_kafka_destroy(handle); }
+void KafkaSink::QueueDeleter::operator()(rd_kafka_queue_s* queue) const {
+  rd_kafka_queue_destroy(queue);
+}
+
+KafkaSink::KafkaSink(boost::asio::io_context& io, const KafkaSinkConfig& config)
+    : event_pipe_(io), fallback_poll_(io) {
+  rd_kafka_conf_t* conf = producer_conf(config, {});
   rd_kafka_conf_set_opaque(conf, this);
   rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t* rk, const rd_kafka_message_t* m, void* o) {
     on_delivery_report(rk, m, o);
@@ -89,7 +103,6 @@ KafkaSink::KafkaSink(boost::asio::io_context& io, const KafkaSinkConfig& config)
   rd_kafka_conf_set_error_cb(conf, [](rd_kafka_t* rk, int err, const char* reason, void* o) {
     on_error(rk, err, reason, o);
   });
-  rd_kafka_conf_set_log_cb(conf, log_to_spdlog);
   rd_kafka_conf_set_stats_cb(conf, [](rd_kafka_t*, char* json, size_t size, void* o) {
     static_cast<KafkaSink*>(o)->on_statistics(std::string_view(json, size));
     return 0;  // librdkafka frees the JSON
@@ -167,7 +180,7 @@ ProduceStatus KafkaSink::produce(OutRecord record, DeliveryHandler on_delivery, 
                         static_cast<ssize_t>(value.size()));
   auto handler = std::make_unique<DeliveryHandler>(std::move(on_delivery));
   rd_kafka_resp_err_t err = rd_kafka_producev(
-      handle_.get(), RD_KAFKA_V_TOPIC(record.topic.c_str()),
+      handle_.get(), RD_KAFKA_V_TOPIC(record.topic.c_str()), RD_KAFKA_V_PARTITION(record.partition),
       RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
       RD_KAFKA_V_VALUE(record.null_value ? nullptr : record.value.data(), record.value.size()),
       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
@@ -199,9 +212,7 @@ void KafkaSink::on_delivery_report(rd_kafka_s*, const void* raw, void* opaque) {
     report.error = rd_kafka_err2str(message->err);
   // The broker refuses the record itself, not the moment: producing it again
   // would be refused again.
-  report.permanent = message->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
-                     message->err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE ||
-                     message->err == RD_KAFKA_RESP_ERR_INVALID_RECORD;
+  report.permanent = refused_for_good(message->err);
   if (!handler || !*handler) return;
   // No exception may cross back into librdkafka.
   try {

@@ -22,6 +22,7 @@
 
 struct rd_kafka_s;
 struct rd_kafka_queue_s;
+struct rd_kafka_conf_s;
 
 namespace newsd::sinks {
 
@@ -49,6 +50,15 @@ std::size_t kafka_max_message_bytes(const std::map<std::string, std::string>& pr
 // A duration as librdkafka's int milliseconds, saturated: 25 days must not
 // wrap around to a negative ("no wait" or "forever") timeout.
 int kafka_timeout_ms(std::chrono::milliseconds timeout);
+
+// The producer configuration every newsd producer starts from: `config`,
+// then `overrides`, then the operator's properties (which win). Throws
+// std::runtime_error for a setting librdkafka refuses. Logs go to spdlog.
+rd_kafka_conf_s* producer_conf(const KafkaSinkConfig& config, const std::map<std::string, std::string>& overrides);
+
+// The broker refuses the record itself, not the moment (too large, invalid):
+// producing it again would be refused again.
+bool refused_for_good(int error);
 
 class KafkaSink final : public Sink {
  public:

@@ -72,9 +72,10 @@ Described describe(rd_kafka_t* client, const std::string& topic, std::chrono::mi
 }
 
 // Creates the topic compacted; empty, or the error.
-std::string create_compacted(rd_kafka_t* client, const std::string& topic, std::chrono::milliseconds timeout) {
+std::string create_compacted(rd_kafka_t* client, const std::string& topic, std::chrono::milliseconds timeout,
+                             int partitions) {
   char error[512];
-  rd_kafka_NewTopic_t* new_topic = rd_kafka_NewTopic_new(topic.c_str(), -1, -1, error, sizeof error);
+  rd_kafka_NewTopic_t* new_topic = rd_kafka_NewTopic_new(topic.c_str(), partitions, -1, error, sizeof error);
   if (!new_topic) return error;
   rd_kafka_NewTopic_set_config(new_topic, "cleanup.policy", "compact");
   Queue queue(rd_kafka_queue_new(client));
@@ -97,10 +98,11 @@ std::string create_compacted(rd_kafka_t* client, const std::string& topic, std::
 
 }  // namespace
 
-CompactedTopic ensure_compacted_topic(rd_kafka_s* client, const std::string& topic, std::chrono::milliseconds timeout) {
+CompactedTopic ensure_compacted_topic(rd_kafka_s* client, const std::string& topic, std::chrono::milliseconds timeout,
+                                      int partitions) {
   auto described = describe(client, topic, timeout);
   if (described.error == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-    auto error = create_compacted(client, topic, timeout);
+    auto error = create_compacted(client, topic, timeout, partitions);
     if (error.empty()) return {CompactedTopic::State::created, "cleanup.policy=compact"};
     // Another newsd (or the broker's auto-creation) may have been quicker.
     described = describe(client, topic, timeout);
@@ -110,6 +112,23 @@ CompactedTopic ensure_compacted_topic(rd_kafka_s* client, const std::string& top
   if (described.policy.find("compact") != std::string::npos)
     return {CompactedTopic::State::compacted, "cleanup.policy=" + described.policy};
   return {CompactedTopic::State::not_compacted, "cleanup.policy=" + described.policy};
+}
+
+std::optional<int> partition_count(rd_kafka_s* client, const std::string& topic, std::chrono::milliseconds timeout) {
+  rd_kafka_topic_t* handle = rd_kafka_topic_new(client, topic.c_str(), nullptr);
+  if (!handle) return std::nullopt;
+  const rd_kafka_metadata_t* metadata = nullptr;
+  auto error = rd_kafka_metadata(client, 0, handle, &metadata, static_cast<int>(timeout.count()));
+  rd_kafka_topic_destroy(handle);
+  if (error != RD_KAFKA_RESP_ERR_NO_ERROR || metadata == nullptr) return std::nullopt;
+  std::optional<int> count;
+  if (metadata->topic_cnt == 1) {
+    const auto& found = metadata->topics[0];
+    if (found.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) count = -1;
+    else if (found.err == RD_KAFKA_RESP_ERR_NO_ERROR) count = found.partition_cnt;
+  }
+  rd_kafka_metadata_destroy(metadata);
+  return count;
 }
 
 }  // namespace newsd::sinks

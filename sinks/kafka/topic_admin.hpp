@@ -5,6 +5,7 @@
 // = delete) when auto-creation is on, so this runs before anything is
 // produced to it.
 #include <chrono>
+#include <optional>
 #include <string>
 
 struct rd_kafka_s;
@@ -26,7 +27,12 @@ struct CompactedTopic {
 // cleanup.policy=compact and the broker's default partition count and
 // replication factor when it is missing. Waits at most `timeout` for each
 // answer. Blocks: for start-up only.
+// `partitions`: for a topic it creates; -1 = the broker's default.
 CompactedTopic ensure_compacted_topic(rd_kafka_s* client, const std::string& topic,
-                                      std::chrono::milliseconds timeout);
+                                      std::chrono::milliseconds timeout, int partitions = -1);
+
+// The topic's partition count from the brokers' metadata; -1 when it does
+// not exist, nothing when the brokers did not answer within `timeout`.
+std::optional<int> partition_count(rd_kafka_s* client, const std::string& topic, std::chrono::milliseconds timeout);
 
 }  // namespace newsd::sinks

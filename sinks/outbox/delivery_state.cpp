@@ -51,9 +51,13 @@ std::string further_record_id(std::string_view story_id, std::string_view what) 
 std::string encode_outbox_record(std::string_view id, const OutRecord& record) {
   std::string out;
   out.reserve(id.size() + record.topic.size() + record.key.size() + record.value.size() + 64);
-  // v1: id, topic, key, value, headers; v2 adds a last field of flags
-  // ("null": a tombstone). Records with a value are still written as v1.
-  put_field(out, record.null_value ? "v2" : "v1");
+  // v1: id, topic, key, value, headers; v2 adds a last field of flags,
+  // comma-separated ("null": a tombstone; "partition=N"). Records with
+  // neither are still written as v1.
+  std::string flags;
+  if (record.null_value) flags = "null";
+  if (record.partition >= 0) flags += (flags.empty() ? "" : ",") + ("partition=" + std::to_string(record.partition));
+  put_field(out, flags.empty() ? "v1" : "v2");
   put_field(out, id);
   put_field(out, record.topic);
   put_field(out, record.key);
@@ -63,7 +67,7 @@ std::string encode_outbox_record(std::string_view id, const OutRecord& record) {
     put_field(out, name);
     put_field(out, value);
   }
-  if (record.null_value) put_field(out, "null");
+  if (!flags.empty()) put_field(out, flags);
   return out;
 }
 
@@ -88,7 +92,19 @@ std::optional<std::pair<std::string, OutRecord>> decode_outbox_record(std::strin
   if (version == "v2") {
     std::string flags;
     if (!take_field(bytes, flags)) return std::nullopt;
-    record.null_value = flags == "null";
+    for (std::size_t at = 0; at <= flags.size();) {
+      auto end = std::min(flags.find(',', at), flags.size());
+      std::string_view flag(flags.data() + at, end - at);
+      if (flag == "null") record.null_value = true;
+      if (flag.starts_with("partition=")) {
+        flag.remove_prefix(10);
+        std::int32_t partition = -1;
+        auto [ptr, ec] = std::from_chars(flag.data(), flag.data() + flag.size(), partition);
+        if (ec != std::errc() || ptr != flag.data() + flag.size() || partition < 0) return std::nullopt;
+        record.partition = partition;
+      }
+      at = end + 1;
+    }
   }
   return std::pair{std::move(id), std::move(record)};
 }
@@ -262,6 +278,25 @@ bool DeliveryState::applied(std::span<const std::pair<std::string, std::uint32_t
   if (rc == MDB_SUCCESS) rc = txn.commit();
   if (rc != MDB_SUCCESS) {
     spdlog::error("delivery state: cannot clear {} applied acknowledgements: {}", versions.size(), mdb_strerror(rc));
+    return false;
+  }
+  return true;
+}
+
+bool DeliveryState::discard(std::span<const std::uint64_t> sequences) {
+  if (sequences.empty()) return true;
+  Txn txn(env_.get(), 0);
+  int rc = txn.status();
+  for (auto sequence : sequences) {
+    if (rc != MDB_SUCCESS) break;
+    auto key_bytes = sequence_key(sequence);
+    MDB_val key{key_bytes.size(), key_bytes.data()};
+    rc = mdb_del(txn.get(), outbox_, &key, nullptr);
+    if (rc == MDB_NOTFOUND) rc = MDB_SUCCESS;
+  }
+  if (rc == MDB_SUCCESS) rc = txn.commit();
+  if (rc != MDB_SUCCESS) {
+    spdlog::error("outbox: cannot discard {} entries: {}", sequences.size(), mdb_strerror(rc));
     return false;
   }
   return true;

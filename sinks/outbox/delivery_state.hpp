@@ -83,6 +83,10 @@ class DeliveryState {
   // the write failed.
   bool acknowledge(std::span<const Acknowledgement> acks, std::chrono::system_clock::time_point when);
 
+  // Removes these outbox entries unpublished, in one durable transaction (a
+  // cluster member that lost a shard: its new owner derives them again).
+  bool discard(std::span<const std::uint64_t> sequences);
+
   // Acknowledgements not yet marked applied, as (id, version).
   std::vector<std::pair<std::string, std::uint32_t>> unapplied() const;
 

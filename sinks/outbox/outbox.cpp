@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <stdexcept>
 #include <utility>
 
 #include <boost/asio/as_tuple.hpp>
@@ -111,6 +112,33 @@ std::size_t Outbox::replay() {
     schedule_drive();
   }
   return waiting_.size();
+}
+
+std::size_t Outbox::drop(const RecordFilter& unwanted) {
+  std::vector<std::uint64_t> sequences;
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    if (!unwanted(it->second.entry.record)) {
+      ++it;
+      continue;
+    }
+    const auto& id = it->second.entry.id;
+    sequences.push_back(it->first);
+    if (waiting_.erase(id) != 0) forget_story(id);
+    since_.erase(it->first);
+    it = queue_.erase(it);
+  }
+  // Not written: they stay persisted and are discarded at the next start
+  // (a cluster member never replays), so nothing is produced from them.
+  if (!state_.discard(sequences)) spdlog::error("outbox: {} dropped records stay on disk until the next start", sequences.size());
+  if (!sequences.empty()) wake_waiters();
+  return sequences.size();
+}
+
+std::size_t Outbox::discard_previous_run() {
+  std::vector<std::uint64_t> sequences;
+  for (const auto& entry : state_.outbox()) sequences.push_back(entry.sequence);
+  if (!state_.discard(sequences)) throw std::runtime_error("outbox: cannot discard the previous run's records");
+  return sequences.size();
 }
 
 void Outbox::enqueue(sinks::OutboxEntry entry, PublishedHandler on_published) {

@@ -105,6 +105,18 @@ class Outbox {
   // Produces again what a previous run left in the outbox. Call once at start.
   std::size_t replay();
 
+  // Removes the records `unwanted` picks that are not handed to the sink,
+  // from memory and durably, as never published: a cluster member's records
+  // of shards it no longer owns (call it while the sink holds none of them).
+  // Returns how many went.
+  using RecordFilter = std::function<bool(const sinks::OutRecord&)>;
+  std::size_t drop(const RecordFilter& unwanted);
+
+  // Removes every record a previous run left, unpublished, instead of
+  // replay(): a cluster member restores its shards from Kafka, whose state
+  // says what was published; the rest is derived again by the shards' owners.
+  std::size_t discard_previous_run();
+
   // Suspends while the outbox is at capacity.
   boost::asio::awaitable<void> wait_for_room();
 
