@@ -448,5 +448,43 @@ TEST_F(ConfigFileTest, AFifoAmongTheSiteTemplatesIsRefusedWithoutBlocking) {
       << load.errors[0].to_string();
 }
 
+TEST(ConfigTest, AClusterSectionNamesAGroupAndDefaultsTheRest) {
+  const std::string sources = "[[sources]]\nid = \"a\"\nurl = \"https://example.org/feed\"\n";
+  auto load = parse("[kafka]\nbrokers = \"k1:9092\"\n[cluster]\ngroup = \"newsd-eu\"\n" + sources);
+  ASSERT_TRUE(load.config) << all_errors(load);
+  const auto& cluster = load.config->cluster;
+  EXPECT_TRUE(cluster.enabled);
+  EXPECT_EQ(cluster.group, "newsd-eu");
+  EXPECT_EQ(cluster.state_topic(), "newsd-eu.state");
+  EXPECT_EQ(cluster.shards, 64);
+  EXPECT_TRUE(cluster.exactly_once);
+  EXPECT_FALSE(cluster.instance_id.empty()) << "the host name by default";
+  EXPECT_EQ(cluster.session_timeout, 10s);
+
+  auto plain = parse("[kafka]\nbrokers = \"k1:9092\"\n" + sources);
+  ASSERT_TRUE(plain.config);
+  EXPECT_FALSE(plain.config->cluster.enabled) << "no [cluster]: one node, as before";
+
+  load = parse("[kafka]\nbrokers = \"k1:9092\"\n[cluster]\ngroup = \"g\"\nshards = 8\ninstance_id = \"n2\"\n"
+               "exactly_once = false\nsession_timeout = \"6s\"\n" + sources);
+  ASSERT_TRUE(load.config) << all_errors(load);
+  EXPECT_EQ(load.config->cluster.shards, 8);
+  EXPECT_EQ(load.config->cluster.instance_id, "n2");
+  EXPECT_FALSE(load.config->cluster.exactly_once);
+}
+
+TEST(ConfigTest, AClusterNeedsAGroupAndRealBrokers) {
+  const std::string sources = "[[sources]]\nid = \"a\"\nurl = \"https://example.org/feed\"\n";
+  auto errors = all_errors(parse("[kafka]\nbrokers = \"k1:9092\"\n[cluster]\nshards = 0\n" + sources));
+  EXPECT_NE(errors.find("cluster.group: missing"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("cluster.shards: expected an integer from 1 to 10000"), std::string::npos) << errors;
+  errors = all_errors(parse("[cluster]\ngroup = \"g\"\n" + sources));
+  EXPECT_NE(errors.find("real [kafka] brokers"), std::string::npos) << "the embedded broker is one process's: " << errors;
+  errors = all_errors(parse("[sink]\nkind = \"jsonl\"\npath = \"-\"\n[cluster]\ngroup = \"g\"\n" + sources));
+  EXPECT_NE(errors.find("[cluster] needs [sink] kind = \"kafka\""), std::string::npos) << errors;
+  errors = all_errors(parse("[kafka]\nbrokers = \"k1:9092\"\n[cluster]\ngroup = \"g\"\nleader = true\n" + sources));
+  EXPECT_NE(errors.find("unknown key 'cluster.leader'"), std::string::npos) << errors;
+}
+
 }  // namespace
 }  // namespace newsd::daemon

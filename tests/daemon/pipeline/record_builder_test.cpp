@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
+#include "daemon/config/shards.hpp"
 #include "parsers/text/text_codec.hpp"
 
 namespace newsd::daemon {
@@ -240,6 +241,45 @@ TEST(RecordBuilder, ALatestTopicGetsEveryVersionAndATombstoneForARetraction) {
   EXPECT_TRUE(gone[1].second.value.empty());
   EXPECT_EQ(gone[1].second.key, article.id);
   EXPECT_EQ(header_of(gone[1].second, "version"), "2") << "a tombstone says which version it removes";
+}
+
+// ---- A cluster's state topic ----------------------------------------------
+
+TEST(RecordBuilder, InAClusterEachVersionGoesToTheStateTopicInItsSourcesShard) {
+  RecordBuilder builder({.default_topic = "news.articles", .latest_topic = "news.latest",
+                         .state_topic = "g.state", .shards = 16});
+  auto source = source_named("s1");
+  source.url = "https://www.example.co.uk/feed";
+  auto article = article_with_body("Body.");
+  auto entries = builder.version_entries(article, source, 2);
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(builder.records_per_story(), 3u);
+  const auto& state = entries[1];
+  EXPECT_EQ(state.first, article.id + "#state");
+  EXPECT_EQ(state.second.topic, "g.state");
+  EXPECT_EQ(state.second.key, "story/" + article.id);
+  EXPECT_EQ(state.second.partition, shard_of(source, 16));
+  EXPECT_EQ(state.second.partition, shard_of_host("feeds.example.co.uk", 16)) << "one shard per registrable domain";
+  EXPECT_EQ(state.second.value, entries[0].second.value) << "the restore reads the story from its record";
+  EXPECT_EQ(entries[0].second.partition, -1) << "the article record itself goes by key";
+
+  // A retraction keeps the last version's state: the story stays known.
+  Retraction story{article.id, article.url, "news.articles", 2, "gone"};
+  for (const auto& entry : builder.retraction_entries(story, "s1", std::chrono::system_clock::now()))
+    EXPECT_NE(entry.second.topic, "g.state");
+
+  SourceCheckpoint checkpoint{"\"v7\"", "Tue, 01 Dec 2026 08:00:00 GMT", "https://example.co.uk/rss",
+                              std::chrono::system_clock::time_point(std::chrono::milliseconds(1'796'000'000'000))};
+  auto saved = builder.checkpoint_entry(source, checkpoint);
+  ASSERT_TRUE(saved);
+  EXPECT_EQ(saved->second.key, "source/s1");
+  EXPECT_EQ(saved->second.partition, state.second.partition);
+  auto read = decode_checkpoint(saved->second.value);
+  ASSERT_TRUE(read);
+  EXPECT_TRUE(read->same_place(checkpoint));
+  EXPECT_EQ(read->polled_at, checkpoint.polled_at);
+  EXPECT_FALSE(decode_checkpoint("{\"etag\": 3}"));
+  EXPECT_FALSE(RecordBuilder({}).checkpoint_entry(source, checkpoint)) << "one node writes no checkpoints";
 }
 
 }  // namespace

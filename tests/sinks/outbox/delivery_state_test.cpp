@@ -120,6 +120,41 @@ TEST_F(DeliveryStateTest, ATombstoneStaysANullValueThroughTheOutbox) {
   EXPECT_FALSE(plain->second.null_value);
 }
 
+TEST_F(DeliveryStateTest, AStatePartitionStaysWithTheRecordThroughTheOutbox) {
+  OutRecord state{"g.state", "story/k", "{}", {{"version", "2"}}};
+  state.partition = 17;
+  auto decoded = decode_outbox_record(encode_outbox_record("k#state", state));
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->second.partition, 17);
+  EXPECT_FALSE(decoded->second.null_value);
+  state.null_value = true;  // both flags at once
+  state.value.clear();
+  decoded = decode_outbox_record(encode_outbox_record("k#state", state));
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->second.partition, 17);
+  EXPECT_TRUE(decoded->second.null_value);
+  OutRecord plain{"news", "k", "v", {}};  // no partition: the partitioner's
+  EXPECT_EQ(decode_outbox_record(encode_outbox_record("k", plain))->second.partition, -1);
+}
+
+TEST_F(DeliveryStateTest, DiscardedEntriesAreGoneUnpublishedAfterAReopen) {
+  {
+    DeliveryState state(dir_);
+    auto entries = state.enqueue({{"a", OutRecord{"t", "a", "1", {}}},
+                                  {"b", OutRecord{"t", "b", "2", {}}},
+                                  {"c", OutRecord{"t", "c", "3", {}}}});
+    ASSERT_TRUE(entries);
+    const std::uint64_t gone[] = {(*entries)[0].sequence, (*entries)[2].sequence};
+    ASSERT_TRUE(state.discard(gone));
+  }
+  DeliveryState state(dir_);
+  auto left = state.outbox();
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].id, "b");
+  EXPECT_FALSE(state.published("a"));  // discarded is not published
+  EXPECT_FALSE(state.published("c"));
+}
+
 TEST(OutboxIds, AFurtherRecordBelongsToItsStory) {
   EXPECT_EQ(further_record_id("0123", "latest"), "0123#latest");
   EXPECT_EQ(story_of("0123#latest"), "0123");

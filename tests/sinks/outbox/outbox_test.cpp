@@ -500,5 +500,42 @@ TEST_F(OutboxTest, AStorysFurtherRecordKeepsItWaitingAndIsAcknowledgedOnItsOwn) 
   EXPECT_EQ(acknowledged.size(), 1u) << "the copy's acknowledgement is not the story's";
 }
 
+// A cluster member that lets go of a shard drops the shard's records not yet
+// handed to the sink: from memory (never produced) and from disk (never
+// replayed); the others keep their order.
+TEST_F(OutboxTest, DroppedRecordsAreNeverProducedAndLeaveTheDisk) {
+  sink_.queue_capacity = 0;  // nothing is handed over yet
+  Outbox outbox(io_, *state_, sink_, 10);
+  auto batch = records({"keep1", "drop1", "keep2", "drop2"});
+  batch[1].second.partition = 3;
+  batch[3].second.partition = 3;
+  ASSERT_EQ(outbox.submit(std::move(batch)), 4u);
+  io_.poll();
+  EXPECT_EQ(outbox.drop([](const sinks::OutRecord& record) { return record.partition == 3; }), 2u);
+  EXPECT_EQ(outbox.size(), 2u);
+  EXPECT_FALSE(outbox.waiting("drop1"));
+  EXPECT_EQ(state_->outbox_size(), 2u);
+  sink_.queue_capacity = 100;
+  ASSERT_TRUE(run_until(io_, [&] { return sink_.produced.size() == 2; }));
+  io_.poll();
+  EXPECT_EQ(keys(sink_.produced), (std::vector<std::string>{"keep1", "keep2"}));
+}
+
+TEST_F(OutboxTest, AClusterMemberDiscardsWhatAPreviousRunLeftInsteadOfReplayingIt) {
+  {
+    FakeSink unreachable;
+    unreachable.queue_capacity = 0;
+    Outbox first(io_, *state_, unreachable, 10);
+    ASSERT_EQ(first.submit(records({"a", "b"})), 2u);
+  }
+  reopen_state();
+  Outbox outbox(io_, *state_, sink_, 10);
+  EXPECT_EQ(outbox.discard_previous_run(), 2u);
+  EXPECT_EQ(outbox.replay(), 0u);
+  io_.poll();
+  EXPECT_TRUE(sink_.produced.empty());
+  EXPECT_EQ(state_->outbox_size(), 0u);
+}
+
 }  // namespace
 }  // namespace newsd::daemon
