@@ -12,6 +12,7 @@
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
+#include "daemon/config/shards.hpp"
 #include "daemon/pipeline/file_fetcher.hpp"
 #include "tests/support/fake_fetcher.hpp"
 #include "tests/support/fake_sink.hpp"
@@ -200,6 +201,42 @@ TEST_F(SourcePollerTest, ValidatorsAreSentOnlyOnceEveryItemOfTheResponseIsInTheO
   EXPECT_EQ(sent[1]->if_none_match, "");
   EXPECT_EQ(sent[2]->if_none_match, "\"v1\"");
   EXPECT_EQ(produced_urls(), item_urls(1, 15));
+}
+
+// A cluster member that takes a source over starts from the checkpoint its
+// previous owner wrote: no poll before the one it had scheduled, the stored
+// validators on the first request; and after its own poll it writes the next
+// checkpoint, behind the poll's records (so a checkpoint never runs ahead of
+// what it covers).
+TEST_F(SourcePollerTest, AClusterMemberResumesFromTheCheckpointAndWritesTheNextAfterItsRecords) {
+  using namespace std::chrono_literals;
+  const std::string url = "https://example.org/feed";
+  web_.serve(url, feed_xml(3), "application/rss+xml", "\"v2\"");
+  auto source = feed_source(url);
+  source.interval = 600ms;
+  start(source, 1000, {.default_topic = "news", .state_topic = "g.state", .shards = 4});
+  const auto polled_at = std::chrono::system_clock::now() - 100ms;
+  context_->checkpoints = [&](const std::string& id) -> std::optional<SourceCheckpoint> {
+    if (id != "s1") return std::nullopt;
+    return SourceCheckpoint{"\"v1\"", "Tue, 01 Dec 2026 07:00:00 GMT", "", polled_at};
+  };
+  std::chrono::system_clock::time_point first_request{};
+  ASSERT_TRUE(run_until(io_, [&] {
+    if (first_request == std::chrono::system_clock::time_point{} && !requests_for(url).empty())
+      first_request = std::chrono::system_clock::now();
+    return std::any_of(sink_.produced.begin(), sink_.produced.end(),
+                       [](const auto& record) { return record.key == "source/s1"; });
+  }));
+  EXPECT_GE(first_request, polled_at + 450ms) << "polled before the previous owner's next poll was due";
+  const auto sent = requests_for(url);
+  EXPECT_EQ(sent[0]->if_none_match, "\"v1\"") << "the new owner asks with the stored validators";
+  EXPECT_EQ(sent[0]->if_modified_since, "Tue, 01 Dec 2026 07:00:00 GMT");
+  ASSERT_EQ(sink_.produced.size(), 3u + 3u + 1u);  // the articles, their state copies, the checkpoint
+  EXPECT_EQ(sink_.produced.back().key, "source/s1") << "the checkpoint goes last";
+  auto checkpoint = decode_checkpoint(sink_.produced.back().value);
+  ASSERT_TRUE(checkpoint);
+  EXPECT_EQ(checkpoint->etag, "\"v2\"");
+  EXPECT_EQ(sink_.produced.back().partition, shard_of(source, 4));
 }
 
 TEST_F(SourcePollerTest, AFailingSourceGivesOneDeadLetterPerFailureStreak) {
