@@ -44,6 +44,10 @@ ClusterNode::ClusterNode(asio::io_context& io, const Config& config, ClusterPart
           },
           [this](std::vector<StateRecord> batch) { records(std::move(batch)); },
           [this](int shard, std::int64_t offset) { restored(shard, offset); }});
+  follower_ = std::make_unique<IndexFollower>(
+      io, config.kafka.brokers, config.kafka.properties, config_.instance_id, config_.state_topic(),
+      static_cast<int>(config_.shards), config_.exactly_once,
+      [this](std::vector<StateRecord> batch) { followed(std::move(batch)); });
   set_sources(config.sources);
   if (parts_.transactions) {
     parts_.transactions->fence_with([this] { return fence(); });
@@ -51,7 +55,10 @@ ClusterNode::ClusterNode(asio::io_context& io, const Config& config, ClusterPart
   }
 }
 
-void ClusterNode::start() { consumer_->start(); }
+void ClusterNode::start() {
+  consumer_->start();  // creates the state topic when it is missing
+  follower_->start();
+}
 
 void ClusterNode::stop(std::function<void()> done) {
   stopping_ = true;
@@ -107,6 +114,27 @@ void ClusterNode::records(std::vector<StateRecord> batch) {
     }
   }
   if (!stories.empty()) parts_.stories.restore(std::move(stories));
+}
+
+void ClusterNode::followed(std::vector<StateRecord> batch) {
+  std::vector<sinks::RestoredStory> stories;
+  std::int64_t oldest_ms = -1;
+  for (const auto& record : batch) {
+    // A shard held here is restored (and then written) by this instance itself.
+    if (assigned_.contains(record.partition) || !record.value) continue;
+    if (auto story = sinks::restored_story(std::string_view(record.key).substr(kStoryStateKey.size()), *record.value)) {
+      stories.push_back(std::move(*story));
+      if (record.timestamp_ms >= 0 && (oldest_ms < 0 || record.timestamp_ms < oldest_ms)) oldest_ms = record.timestamp_ms;
+    }
+  }
+  if (stories.empty()) return;
+  parts_.stories.restore(std::move(stories));
+  // Once caught up, how far behind the other owners' decisions this index is.
+  if (follower_->caught_up() && oldest_ms >= 0) {
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+    index_lag_seconds_ = std::max<double>(0, static_cast<double>(now_ms - oldest_ms) / 1000.0);
+  }
 }
 
 void ClusterNode::restored(int shard, std::int64_t offset) {
@@ -214,6 +242,8 @@ std::string ClusterNode::status_json() const {
   out["restoring"] = std::move(restoring);
   out["members"] = std::move(members);
   out["rebalances"] = consumer_->rebalances();
+  out["index_lag_seconds"] = index_lag_seconds_;
+  out["index_caught_up"] = follower_->caught_up();
   std::size_t polled = 0;
   for (const auto& source : sources_) polled += polls(source);
   out["sources_polled"] = polled;
@@ -234,6 +264,7 @@ void ClusterNode::collect_metrics() const {
   m.cluster_restoring_shards.with().set(static_cast<double>(assigned_.size() - restored_.size()));
   m.cluster_restore_seconds.with().set(restore_seconds_);
   m.cluster_rebalances.with().set(consumer_->rebalances());
+  m.cluster_index_lag.with().set(index_lag_seconds_);
   if (parts_.transactions) {
     m.cluster_transactions.with({"committed"}).set(parts_.transactions->committed());
     m.cluster_transactions.with({"aborted"}).set(parts_.transactions->aborted());

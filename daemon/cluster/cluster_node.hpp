@@ -25,6 +25,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "daemon/cluster/index_follower.hpp"
 #include "daemon/cluster/shard_consumer.hpp"
 #include "daemon/config/config.hpp"
 #include "daemon/ops/metrics.hpp"
@@ -76,6 +77,8 @@ class ClusterNode {
   void assigned(const std::vector<int>& shards);
   void revoked(const std::vector<int>& shards, bool lost, std::function<void()> done);
   void records(std::vector<StateRecord> batch);
+  // Other shards' stories, as the follower reads them.
+  void followed(std::vector<StateRecord> batch);
   void restored(int shard, std::int64_t offset);
   PollerSet::Changes poll_owned();
   // Runs `then` once no stopped poller's run() is still going (or after a minute, logged).
@@ -87,6 +90,8 @@ class ClusterNode {
   ClusterConfig config_;
   ClusterParts parts_;
   std::unique_ptr<ShardConsumer> consumer_;
+  std::unique_ptr<IndexFollower> follower_;
+  double index_lag_seconds_ = 0;  // of the last batch of other shards' stories applied
   std::vector<SourceConfig> sources_;
   std::map<std::string, int> source_shards_;  // source id -> shard
   std::set<int> assigned_;                    // held, restored or not

@@ -16,12 +16,6 @@ namespace newsd::daemon {
 namespace asio = boost::asio;
 namespace {
 
-void set(rd_kafka_conf_t* conf, const std::string& key, const std::string& value, bool required) {
-  std::array<char, 512> error{};
-  if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error.data(), error.size()) == RD_KAFKA_CONF_OK) return;
-  if (required) throw std::runtime_error("cluster consumer: " + key + ": " + error.data());
-}
-
 std::vector<int> partitions_of(const rd_kafka_topic_partition_list_t* list) {
   std::vector<int> out;
   for (int i = 0; i < list->cnt; ++i) out.push_back(list->elems[i].partition);
@@ -40,35 +34,16 @@ void ShardConsumer::HandleDeleter::operator()(rd_kafka_s* handle) const { rd_kaf
 
 ShardConsumer::ShardConsumer(asio::io_context& io, ShardConsumerConfig config, Handlers handlers)
     : io_(io), config_(std::move(config)), handlers_(std::move(handlers)) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  try {
-    // Producer settings (linger.ms, compression, ...) mean nothing here; the
-    // operator's security and network settings do.
-    for (const auto& [key, value] : config_.properties) set(conf, key, value, false);
-    set(conf, "bootstrap.servers", config_.brokers, true);
-    set(conf, "client.id", "newsd-" + config_.instance_id, true);
-    set(conf, "group.id", config_.group, true);
-    set(conf, "group.instance.id", config_.instance_id, true);
-    set(conf, "partition.assignment.strategy", "cooperative-sticky", true);
-    set(conf, "session.timeout.ms", std::to_string(config_.session_timeout.count()), true);
-    set(conf, "heartbeat.interval.ms", std::to_string(std::max<long>(500, config_.session_timeout.count() / 5)), true);
-    set(conf, "enable.auto.commit", "false", true);
-    set(conf, "enable.auto.offset.store", "false", true);
-    set(conf, "enable.partition.eof", "true", true);
-    set(conf, "auto.offset.reset", "earliest", true);
-    set(conf, "allow.auto.create.topics", "false", true);
-    set(conf, "isolation.level", config_.read_committed ? "read_committed" : "read_uncommitted", true);
-  } catch (...) {
-    rd_kafka_conf_destroy(conf);
-    throw;
-  }
+  rd_kafka_conf_t* conf = state_consumer_conf(
+      config_.brokers, config_.properties, "newsd-" + config_.instance_id, config_.group, config_.read_committed,
+      {{"group.instance.id", config_.instance_id},
+       {"partition.assignment.strategy", "cooperative-sticky"},
+       {"session.timeout.ms", std::to_string(config_.session_timeout.count())},
+       {"heartbeat.interval.ms", std::to_string(std::max<long>(500, config_.session_timeout.count() / 5))}});
   rd_kafka_conf_set_opaque(conf, this);
   rd_kafka_conf_set_rebalance_cb(conf, [](rd_kafka_t*, rd_kafka_resp_err_t error,
                                           rd_kafka_topic_partition_list_t* partitions, void* opaque) {
     static_cast<ShardConsumer*>(opaque)->rebalance(error, partitions);
-  });
-  rd_kafka_conf_set_log_cb(conf, [](const rd_kafka_t*, int level, const char* facility, const char* message) {
-    if (level <= 4) spdlog::warn("cluster kafka {}: {}", facility, message);
   });
   std::array<char, 512> error{};
   rd_kafka_t* handle = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error.data(), error.size());
@@ -138,12 +113,7 @@ void ShardConsumer::run() {
     } else if (message->err) {
       spdlog::warn("cluster: state topic: {}", rd_kafka_message_errstr(message));
     } else {
-      StateRecord record;
-      record.partition = partition;
-      record.offset = message->offset;
-      if (message->key) record.key.assign(static_cast<const char*>(message->key), message->key_len);
-      if (message->payload) record.value.emplace(static_cast<const char*>(message->payload), message->len);
-      batch_.push_back(std::move(record));
+      batch_.push_back(state_record(*message));
       if (auto it = progress_.find(partition); it != progress_.end()) {
         it->second.read_to = message->offset + 1;
         check_restored(partition);

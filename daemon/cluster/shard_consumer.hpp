@@ -25,6 +25,8 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "daemon/cluster/state_topic_reader.hpp"
+
 struct rd_kafka_s;
 struct rd_kafka_consumer_group_metadata_s;
 struct rd_kafka_topic_partition_list_s;
@@ -40,14 +42,6 @@ struct ShardConsumerConfig {
   int shards = 64;
   std::chrono::milliseconds session_timeout{10'000};
   bool read_committed = true;  // exactly_once: read only committed state, wait for stable offsets
-};
-
-// A record read from the state topic.
-struct StateRecord {
-  int partition = 0;
-  std::int64_t offset = 0;
-  std::string key;
-  std::optional<std::string> value;  // nothing: a tombstone
 };
 
 struct GroupMember {
