@@ -27,14 +27,7 @@ IndexFollower::IndexFollower(asio::io_context& io, const std::string& brokers,
   // No group membership: the partitions are assigned by hand and nothing is committed.
   rd_kafka_conf_t* conf = state_consumer_conf(brokers, properties, "newsd-" + instance_id + "-index",
                                               "newsd-index-follower", read_committed, {});
-  std::array<char, 512> error{};
-  rd_kafka_t* handle = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error.data(), error.size());
-  if (!handle) {
-    rd_kafka_conf_destroy(conf);
-    throw std::runtime_error(std::string("cluster index follower: ") + error.data());
-  }
-  handle_.reset(handle);
-  rd_kafka_poll_set_consumer(handle);
+  handle_.reset(new_state_consumer(conf, "cluster index follower"));
 }
 
 IndexFollower::~IndexFollower() {

@@ -45,14 +45,7 @@ ShardConsumer::ShardConsumer(asio::io_context& io, ShardConsumerConfig config, H
                                           rd_kafka_topic_partition_list_t* partitions, void* opaque) {
     static_cast<ShardConsumer*>(opaque)->rebalance(error, partitions);
   });
-  std::array<char, 512> error{};
-  rd_kafka_t* handle = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error.data(), error.size());
-  if (!handle) {
-    rd_kafka_conf_destroy(conf);
-    throw std::runtime_error(std::string("cluster consumer: ") + error.data());
-  }
-  handle_.reset(handle);
-  rd_kafka_poll_set_consumer(handle);
+  handle_.reset(new_state_consumer(conf, "cluster consumer"));
 }
 
 ShardConsumer::~ShardConsumer() {

@@ -56,4 +56,15 @@ rd_kafka_conf_s* state_consumer_conf(const std::string& brokers, const std::map<
   return conf;
 }
 
+rd_kafka_s* new_state_consumer(rd_kafka_conf_s* conf, const std::string& what) {
+  std::array<char, 512> error{};
+  rd_kafka_t* handle = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error.data(), error.size());
+  if (!handle) {
+    rd_kafka_conf_destroy(conf);
+    throw std::runtime_error(what + ": " + error.data());
+  }
+  rd_kafka_poll_set_consumer(handle);
+  return handle;
+}
+
 }  // namespace newsd::daemon

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+struct rd_kafka_s;
 struct rd_kafka_conf_s;
 struct rd_kafka_message_s;
 
@@ -32,5 +33,9 @@ StateRecord state_record(const rd_kafka_message_s& message);
 rd_kafka_conf_s* state_consumer_conf(const std::string& brokers, const std::map<std::string, std::string>& properties,
                                      const std::string& client_id, const std::string& group, bool read_committed,
                                      const std::map<std::string, std::string>& extra);
+
+// A consumer made of `conf` (taken, also on failure), its events served by
+// rd_kafka_consumer_poll(). Throws std::runtime_error naming `what`.
+rd_kafka_s* new_state_consumer(rd_kafka_conf_s* conf, const std::string& what);
 
 }  // namespace newsd::daemon
