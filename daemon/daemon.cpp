@@ -166,7 +166,7 @@ Daemon::Daemon(Config config) : parts_(std::make_unique<Parts>(std::move(config)
   p.pollers = std::make_unique<PollerSet>(p.io, *p.context, p.metrics);
   if (p.config.cluster.enabled) {
     p.cluster = std::make_unique<ClusterNode>(
-        p.io, p.config, ClusterParts{*p.pollers, *p.outbox, p.stories, configured.transactions, p.metrics});
+        p.io, p.config, ClusterParts{*p.pollers, *p.outbox, p.stories, p.pages, p.records, configured.transactions, p.metrics});
     p.context->checkpoints = [&cluster = *p.cluster](const std::string& id) { return cluster.checkpoint(id); };
   }
 

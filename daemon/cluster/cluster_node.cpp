@@ -3,13 +3,19 @@
 #include <algorithm>
 #include <utility>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
 #include "daemon/config/shards.hpp"
 #include "daemon/pipeline/record_builder.hpp"
+#include "daemon/pipeline/story_gate.hpp"
 #include "sinks/dedupe/story_restorer.hpp"
 
 namespace newsd::daemon {
@@ -94,10 +100,20 @@ void ClusterNode::assigned(const std::vector<int>& shards) {
 
 void ClusterNode::records(std::vector<StateRecord> batch) {
   std::vector<sinks::RestoredStory> stories;
+  bool handed = false;
   for (auto& record : batch) {
-    // A restored shard's partition holds only what this instance writes now.
-    if (restored_.contains(record.partition) || !assigned_.contains(record.partition)) continue;
+    if (!assigned_.contains(record.partition)) continue;
     std::string_view key = record.key;
+    if (key.starts_with(kPageStateKey)) {  // from any member, at any time
+      if (record.value)
+        handoffs_[record.key] = Handoff{record.partition, std::move(*record.value)};
+      else
+        handoffs_.erase(record.key);
+      handed = true;
+      continue;
+    }
+    // A restored shard's state is what this instance writes now.
+    if (restored_.contains(record.partition)) continue;
     if (key.starts_with(kSourceStateKey)) {
       std::string id(key.substr(kSourceStateKey.size()));
       if (!record.value) {
@@ -114,6 +130,7 @@ void ClusterNode::records(std::vector<StateRecord> batch) {
     }
   }
   if (!stories.empty()) parts_.stories.restore(std::move(stories));
+  if (handed) take_handoffs();
 }
 
 void ClusterNode::followed(std::vector<StateRecord> batch) {
@@ -148,6 +165,7 @@ void ClusterNode::restored(int shard, std::int64_t offset) {
     spdlog::info("cluster: shard {} restored in {:.2f} s (read up to offset {}); polling its sources", shard,
                  restore_seconds_, offsets_[shard]);
     poll_owned();
+    take_handoffs();
   });
 }
 
@@ -158,6 +176,9 @@ void ClusterNode::revoked(const std::vector<int>& shards, bool lost, std::functi
     offsets_.erase(shard);
     assigned_at_.erase(shard);
   }
+  std::erase_if(handoffs_, [&](const auto& handoff) {
+    return std::find(shards.begin(), shards.end(), handoff.second.shard) != shards.end();
+  });
   poll_owned();
   after_pollers_stopped([this, shards, lost, done = std::move(done)]() mutable {
     auto release = [this, shards, lost, done = std::move(done)] {
@@ -176,6 +197,81 @@ void ClusterNode::revoked(const std::vector<int>& shards, bool lost, std::functi
   });
 }
 
+void ClusterNode::take_handoffs() {
+  if (taking_handoffs_ || stopping_) return;
+  taking_handoffs_ = true;
+  asio::co_spawn(io_, work_off_handoffs(), asio::detached);
+}
+
+asio::awaitable<void> ClusterNode::work_off_handoffs() {
+  asio::steady_timer pause(io_);
+  while (!stopping_) {
+    auto next = std::find_if(handoffs_.begin(), handoffs_.end(),
+                             [&](const auto& handoff) { return restored_.contains(handoff.second.shard); });
+    if (next == handoffs_.end()) break;
+    const std::string key = next->first;
+    const Handoff handoff = next->second;
+    if (co_await take_handoff(handoff.shard, key, handoff.value)) {
+      auto now = handoffs_.find(key);  // a newer hand-over of the same page may have come meanwhile
+      if (now != handoffs_.end() && now->second.value == handoff.value) handoffs_.erase(now);
+    } else {
+      pause.expires_after(std::chrono::seconds(1));
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+  }
+  taking_handoffs_ = false;
+}
+
+// GCC 12 reports a false -Wmismatched-new-delete on this coroutine's frame
+// (asio's frame allocator pairs its own new and delete), as in
+// ArticlePages::extract; the warning is off here only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+asio::awaitable<bool> ClusterNode::take_handoff(int shard, const std::string& key, const std::string& value) {
+  const std::string id = key.substr(kPageStateKey.size());
+  auto done = parts_.records.handoff_done_entry(id, shard);
+  std::vector<std::pair<std::string, sinks::OutRecord>> entries;
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(value, ec);
+  auto article = !ec && parsed.is_object() ? parsers::article_from_record(parsed.as_object()) : std::nullopt;
+  auto configured = std::find_if(sources_.begin(), sources_.end(),
+                                 [&](const SourceConfig& source) { return article && source.id == article->source; });
+  if (!article || configured == sources_.end()) {
+    spdlog::warn("cluster: handed-over page {} dropped: {}", id,
+                 article ? "its source " + article->source + " is not configured here" : std::string("unreadable"));
+  } else if (parts_.outbox.room() < parts_.records.records_per_story() + 1) {
+    co_return false;  // the outbox is full: later
+  } else {
+    const SourceConfig source = *configured;  // a reload may replace sources_ meanwhile
+    if (!parts_.outbox.known(article->id)) {
+      auto outcome = co_await parts_.pages.enrich(*article, source);
+      if (!outcome.extracted) spdlog::debug("cluster: handed-over page {} not extracted: {}", article->url, outcome.error);
+    }
+    if (!restored_.contains(shard)) co_return true;  // let go of meanwhile: its next owner takes it
+    StoryGate gate(source, parts_.outbox, &parts_.stories, parts_.metrics.source(source.id));
+    std::vector<parsers::Article> one;
+    one.push_back(std::move(*article));
+    const auto candidates = co_await gate.candidates(one);
+    if (!candidates.empty()) {
+      auto admitted = co_await gate.admit(candidates);
+      if (!admitted) co_return false;
+      for (const auto& [admitted_article, version] : *admitted) {
+        auto story = parts_.records.version_entries(*admitted_article, source, version, shard);
+        std::move(story.begin(), story.end(), std::back_inserter(entries));
+        handoff_stories_[admitted_article->id] = shard;
+      }
+    }
+  }
+  if (!restored_.contains(shard)) co_return true;
+  if (!parts_.outbox.waiting(std::string(sinks::story_of(done.first)))) entries.push_back(std::move(done));
+  if (entries.empty()) co_return true;
+  const auto count = entries.size();
+  auto taken = co_await parts_.outbox.async_submit(
+      std::move(entries), [this](const std::string& story) { handoff_stories_.erase(story); });
+  co_return taken && *taken == count;
+}
+#pragma GCC diagnostic pop
+
 void ClusterNode::after_pollers_stopped(std::function<void()> then, int waited_ms) {
   if (parts_.pollers.retired() == 0 || waited_ms >= 60'000) {
     if (waited_ms >= 60'000) spdlog::error("cluster: pollers did not stop within a minute; going on");
@@ -189,6 +285,7 @@ void ClusterNode::after_pollers_stopped(std::function<void()> then, int waited_m
 
 int ClusterNode::shard_of_record(const sinks::OutRecord& record) const {
   if (record.topic == config_.state_topic() && record.partition >= 0) return record.partition;
+  if (auto handed = handoff_stories_.find(record.key); handed != handoff_stories_.end()) return handed->second;
   for (const auto& [name, value] : record.headers) {
     if (name != "ce_source" || !std::string_view(value).starts_with(kCloudEventSourcePrefix)) continue;
     auto it = source_shards_.find(value.substr(kCloudEventSourcePrefix.size()));

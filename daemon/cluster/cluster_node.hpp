@@ -29,7 +29,9 @@
 #include "daemon/cluster/shard_consumer.hpp"
 #include "daemon/config/config.hpp"
 #include "daemon/ops/metrics.hpp"
+#include "daemon/pipeline/article_pages.hpp"
 #include "daemon/pipeline/poller_set.hpp"
+#include "daemon/pipeline/record_builder.hpp"
 #include "daemon/pipeline/source_checkpoint.hpp"
 #include "sinks/dedupe/story_memory.hpp"
 #include "sinks/kafka/transactional_sink.hpp"
@@ -42,6 +44,8 @@ struct ClusterParts {
   PollerSet& pollers;
   Outbox& outbox;
   StoryMemory& stories;
+  ArticlePages& pages;  // the pages handed over to this member
+  const RecordBuilder& records;
   sinks::TransactionalSink* transactions = nullptr;  // null: exactly_once = false
   metrics::DaemonMetrics& metrics;
 };
@@ -81,6 +85,12 @@ class ClusterNode {
   void followed(std::vector<StateRecord> batch);
   void restored(int shard, std::int64_t offset);
   PollerSet::Changes poll_owned();
+  // Articles handed over by other members, for pages on this member's
+  // hosts: fetched, judged and published here, one at a time.
+  void take_handoffs();
+  boost::asio::awaitable<void> work_off_handoffs();
+  // One handed-over article; false when it must be tried again later.
+  boost::asio::awaitable<bool> take_handoff(int shard, const std::string& key, const std::string& value);
   // Runs `then` once no stopped poller's run() is still going (or after a minute, logged).
   void after_pollers_stopped(std::function<void()> then, int waited_ms = 0);
   // The shard a record belongs to (its source's, or its state partition); -1: none.
@@ -99,6 +109,13 @@ class ClusterNode {
   std::map<int, std::chrono::steady_clock::time_point> assigned_at_;
   std::map<int, std::int64_t> offsets_;       // shard -> the offset its transactions commit
   std::map<std::string, SourceCheckpoint> checkpoints_;
+  struct Handoff {
+    int shard = 0;
+    std::string value;  // the article record of the feed item
+  };
+  std::map<std::string, Handoff> handoffs_;      // "page/<id>" of held shards, not taken yet
+  std::map<std::string, int> handoff_stories_;   // story id -> shard, published from a hand-over, not acknowledged yet
+  bool taking_handoffs_ = false;
   double restore_seconds_ = 0;
   boost::asio::steady_timer wait_;
   bool stopping_ = false;

@@ -15,6 +15,7 @@ struct SourceStats {
   std::uint64_t failures = 0;
   std::uint64_t items_seen = 0;
   std::uint64_t produced = 0;
+  std::uint64_t handed_off = 0;   // [cluster]: articles handed to the owner of their page's shard
   std::uint64_t published = 0;
   std::uint64_t delivery_failures = 0;
   int error_streak = 0;

@@ -278,6 +278,7 @@ std::string render_sources_json(const StatusSnapshot& s) {
                                         {"failures", st->failures},
                                         {"items_seen", st->items_seen},
                                         {"produced", st->produced},
+                                        {"handed_off", st->handed_off},
                                         {"published", st->published},
                                         {"delivery_failures", st->delivery_failures}};
     }

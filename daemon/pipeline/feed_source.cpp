@@ -1,6 +1,7 @@
 // kind = "feed": an RSS, Atom or JSON feed; each item an article, oldest
 // first. With fetch_articles, each new item's page is fetched and extracted
-// and what it says merged into the item's article.
+// and what it says merged into the item's article; a cluster member hands
+// the items whose pages are on another member's hosts over to it.
 #include <chrono>
 
 #include <boost/asio/co_spawn.hpp>
@@ -22,7 +23,10 @@ class FeedSource final : public Source {
 
   asio::awaitable<SourceRead> read(const Document& document) override {
     SourceRead read = co_await parse(document);
-    if (read.usable() && config_.fetch_articles && tools_.pages) co_await enrich(read.articles);
+    if (read.usable() && config_.fetch_articles && tools_.pages) {
+      if (tools_.elsewhere) hand_off(read);
+      co_await enrich(read.articles);
+    }
     co_return read;
   }
 
@@ -56,6 +60,17 @@ class FeedSource final : public Source {
     for (auto it = items.rbegin(); it != items.rend(); ++it)
       read.articles.push_back(parsers::article_from_feed_item(*result.feed, *it, source_id, document.url, now));
     return read;
+  }
+
+  // Moves the new items whose pages another member fetches to `handed_off`.
+  void hand_off(SourceRead& read) const {
+    std::vector<parsers::Article> here;
+    here.reserve(read.articles.size());
+    for (auto& article : read.articles) {
+      const bool away = !article.id.empty() && !tools_.known(article.id) && tools_.elsewhere(article.url);
+      (away ? read.handed_off : here).push_back(std::move(article));
+    }
+    read.articles = std::move(here);
   }
 
   // The full body from each new item's page; what is already known is not fetched.

@@ -92,25 +92,25 @@ sinks::OutRecord RecordBuilder::retraction(const Retraction& story, const std::s
 }
 
 RecordBuilder::Entries RecordBuilder::version_entries(parsers::Article& article, const SourceConfig& source,
-                                                      std::uint32_t version) const {
-  return entries(this->article(article, source, version), false, &source);
+                                                      std::uint32_t version, std::optional<int> state_shard) const {
+  return entries(this->article(article, source, version), false,
+                 state_shard.value_or(settings_.state_topic.empty() ? -1 : shard_of(source, settings_.shards)));
 }
 
 RecordBuilder::Entries RecordBuilder::retraction_entries(const Retraction& story, const std::string& source_id,
                                                          std::chrono::system_clock::time_point now) const {
   // The story leaves the compacted topic; its state stays the last version's.
-  return entries(retraction(story, source_id, now), true, nullptr);
+  return entries(retraction(story, source_id, now), true, -1);
 }
 
-RecordBuilder::Entries RecordBuilder::entries(sinks::OutRecord record, bool tombstone_copy,
-                                              const SourceConfig* state_of) const {
+RecordBuilder::Entries RecordBuilder::entries(sinks::OutRecord record, bool tombstone_copy, int state_shard) const {
   Entries out;
   std::string id = record.key;
-  if (!settings_.state_topic.empty() && state_of != nullptr) {
+  if (!settings_.state_topic.empty() && state_shard >= 0) {
     sinks::OutRecord state = record;
     state.topic = settings_.state_topic;
     state.key = std::string(kStoryStateKey) + id;
-    state.partition = shard_of(*state_of, settings_.shards);
+    state.partition = state_shard;
     out.emplace_back(sinks::further_record_id(id, "state"), std::move(state));
   }
   if (!settings_.latest_topic.empty()) {
@@ -124,6 +124,25 @@ RecordBuilder::Entries RecordBuilder::entries(sinks::OutRecord record, bool tomb
   }
   out.emplace(out.begin(), std::move(id), std::move(record));
   return out;
+}
+
+std::pair<std::string, sinks::OutRecord> RecordBuilder::handoff_entry(const parsers::Article& article,
+                                                                      int shard) const {
+  sinks::OutRecord record;
+  record.topic = settings_.state_topic;
+  record.key = std::string(kPageStateKey) + article.id;
+  record.value = boost::json::serialize(parsers::article_record(article));
+  record.partition = shard;
+  return {sinks::further_record_id(record.key, "handoff"), std::move(record)};
+}
+
+std::pair<std::string, sinks::OutRecord> RecordBuilder::handoff_done_entry(const std::string& id, int shard) const {
+  sinks::OutRecord record;
+  record.topic = settings_.state_topic;
+  record.key = std::string(kPageStateKey) + id;
+  record.null_value = true;
+  record.partition = shard;
+  return {sinks::further_record_id(record.key, "done"), std::move(record)};
 }
 
 std::optional<std::pair<std::string, sinks::OutRecord>> RecordBuilder::checkpoint_entry(

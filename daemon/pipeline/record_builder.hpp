@@ -77,12 +77,21 @@ class RecordBuilder {
   // is set, its copy there under "<id>#latest" (a retraction's copy is a
   // tombstone).
   using Entries = std::vector<std::pair<std::string, sinks::OutRecord>>;
-  Entries version_entries(parsers::Article& article, const SourceConfig& source, std::uint32_t version) const;
+  // A cluster member writes the story's state to the partition of the shard
+  // that decides it: `state_shard`, else the source's.
+  Entries version_entries(parsers::Article& article, const SourceConfig& source, std::uint32_t version,
+                          std::optional<int> state_shard = std::nullopt) const;
   Entries retraction_entries(const Retraction& story, const std::string& source_id,
                              std::chrono::system_clock::time_point now) const;
   std::size_t records_per_story() const {
     return 1 + !settings_.latest_topic.empty() + !settings_.state_topic.empty();
   }
+
+  // A cluster member's hand-over of `article` (its feed item, not fetched)
+  // to the owner of `shard`, its page host's: "page/<id>" on the state
+  // topic; and that owner's tombstone for it once the story is published.
+  std::pair<std::string, sinks::OutRecord> handoff_entry(const parsers::Article& article, int shard) const;
+  std::pair<std::string, sinks::OutRecord> handoff_done_entry(const std::string& id, int shard) const;
 
   // A cluster member's record of `source`'s checkpoint on the state topic,
   // under its outbox id; nullopt without a state topic.
@@ -103,7 +112,8 @@ class RecordBuilder {
   const RecordSettings& settings() const { return settings_; }
 
  private:
-  Entries entries(sinks::OutRecord record, bool tombstone_copy, const SourceConfig* state_of) const;
+  // `state_shard` >= 0: the story's state goes to that shard's partition.
+  Entries entries(sinks::OutRecord record, bool tombstone_copy, int state_shard) const;
 
   RecordSettings settings_;
 };

@@ -43,6 +43,9 @@ struct SourceRead {
   // False when the source left articles for the next poll (no room for
   // their pages): the document's validators must not be kept.
   bool complete = true;
+  // A cluster member's articles whose pages another member fetches (their
+  // host is in its shard): handed over to it, not fetched here. Oldest first.
+  std::vector<parsers::Article> handed_off;
 
   bool usable() const { return failure_kind.empty(); }
 };
@@ -61,6 +64,9 @@ struct SourceTools {
   std::function<void(const std::string& url, const PageOutcome& outcome)> page_fetched;
   // Set when the poller stops: no more pages are fetched.
   std::function<bool()> stopping;
+  // A cluster member: whether the page at this URL is fetched by the owner
+  // of another shard (its host's). Unset: every page is fetched here.
+  std::function<bool(const std::string& url)> elsewhere;
 };
 
 class Source {

@@ -24,10 +24,12 @@ struct SourceCheckpoint {
   }
 };
 
-// Keys on the state topic: "story/<id>" (the story's last published record)
-// and "source/<id>" (its checkpoint).
+// Keys on the state topic: "story/<id>" (the story's last published record),
+// "source/<id>" (its checkpoint) and "page/<id>" (an article handed to the
+// owner of its page's shard; a tombstone once that owner published it).
 inline constexpr std::string_view kStoryStateKey = "story/";
 inline constexpr std::string_view kSourceStateKey = "source/";
+inline constexpr std::string_view kPageStateKey = "page/";
 
 // As JSON: {"etag": ..., "last_modified": ..., "moved_to": ..., "polled_at": ms since the epoch}.
 std::string encode_checkpoint(const SourceCheckpoint& checkpoint);

@@ -5,6 +5,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "daemon/config/shards.hpp"
+#include "parsers/identity/article_identity.hpp"
+
 namespace newsd::daemon {
 namespace asio = boost::asio;
 
@@ -48,6 +51,15 @@ SourceTools SourcePoller::tools() {
                    "page not extracted: " + page.error});
   };
   tools.stopping = [this] { return stopping_; };
+  if (context_.checkpoints) {
+    // A cluster member: a page on a host of another shard is that shard's
+    // owner's to fetch, so each host's politeness budget has one holder.
+    tools.elsewhere = [this, shards = context_.records.settings().shards,
+                       own = shard_of(source_, context_.records.settings().shards)](const std::string& url) {
+      const auto host = parsers::url_host(url);
+      return !host.empty() && shard_of_host(host, shards) != own;
+    };
+  }
   return tools;
 }
 
@@ -156,7 +168,8 @@ asio::awaitable<bool> SourcePoller::use(const Fetched& fetched) {
   ttl_minutes_ = read.ttl_minutes;
   series_.articles_extracted->inc(read.articles.size());
   stats_.items_seen += read.articles.size();
-  const bool submitted = co_await submit(read.articles);
+  bool submitted = co_await submit(read.articles);
+  if (!read.handed_off.empty()) submitted = co_await hand_off(read.handed_off) && submitted;
   // A quarter of a million articles take ~100 ms to free: not on the event loop.
   asio::post(context_.cpu, [done = std::move(read.articles)] {});
   co_return submitted && read.complete;
@@ -215,6 +228,23 @@ asio::awaitable<SourcePoller::Taken> SourcePoller::submit_chunk(std::span<parser
   stats_.produced += stories;
   series_.articles_produced->inc(stories);
   co_return all && *taken == count ? Taken::all : Taken::some;
+}
+
+asio::awaitable<bool> SourcePoller::hand_off(const std::vector<parsers::Article>& articles) {
+  const auto shards = context_.records.settings().shards;
+  std::vector<std::pair<std::string, sinks::OutRecord>> entries;
+  for (const auto& article : articles) {
+    auto entry = context_.records.handoff_entry(article, shard_of_host(parsers::url_host(article.url), shards));
+    // Handed over already and not taken yet: the page's owner has it.
+    if (!context_.outbox.waiting(std::string(sinks::story_of(entry.first)))) entries.push_back(std::move(entry));
+  }
+  // All or none: the document's validators are kept only once every item is on its way.
+  if (entries.size() > context_.outbox.room()) co_return false;
+  const auto count = entries.size();
+  auto taken = co_await context_.outbox.async_submit(std::move(entries));
+  if (!taken || *taken != count) co_return false;
+  stats_.handed_off += count;
+  co_return true;
 }
 
 // Runs after Kafka's acknowledgement, maybe after a reload freed this

@@ -73,6 +73,9 @@ class SourcePoller {
   // than it has room for; false when some were left (no room, or they could
   // not be persisted): then the response's validators must not be kept.
   boost::asio::awaitable<bool> submit(std::vector<parsers::Article>& articles);
+  // A cluster member: hands the articles whose pages another member fetches
+  // over to it (RecordBuilder::handoff_entry); false when not all went.
+  boost::asio::awaitable<bool> hand_off(const std::vector<parsers::Article>& articles);
   enum class Taken { all, some, failed };
   boost::asio::awaitable<Taken> submit_chunk(std::span<parsers::Article* const> chunk);
   // Records built per turn of the event loop.

@@ -56,4 +56,8 @@ void fingerprint_body(Article& article);
 // never invented values.
 boost::json::object article_record(const Article& article);
 
+// The article an article record states (its inverse, for a record handed
+// from one cluster member to another); nothing when `record` is not one.
+std::optional<Article> article_from_record(const boost::json::object& record);
+
 }  // namespace newsd::parsers

@@ -24,6 +24,24 @@ boost::json::array strings(const std::vector<std::string>& list) {
   return out;
 }
 
+std::string text_of(const boost::json::object& record, std::string_view key) {
+  const auto* value = record.if_contains(key);
+  return value != nullptr && value->is_string() ? std::string(value->get_string()) : std::string{};
+}
+
+std::vector<std::string> strings_of(const boost::json::object& record, std::string_view key) {
+  std::vector<std::string> out;
+  if (const auto* value = record.if_contains(key); value && value->is_array())
+    for (const auto& item : value->get_array())
+      if (item.is_string()) out.emplace_back(item.get_string());
+  return out;
+}
+
+std::optional<StatedTime> time_of(const boost::json::object& record, std::string_view key) {
+  auto text = text_of(record, key);
+  return text.empty() ? std::nullopt : parse_feed_date(text);
+}
+
 }  // namespace
 
 void fingerprint_body(Article& article) {
@@ -64,6 +82,42 @@ boost::json::object article_record(const Article& a) {
   record["version"] = a.version;
   record["duplicate_of"] = text_or_null(a.duplicate_of);
   return record;
+}
+
+std::optional<Article> article_from_record(const boost::json::object& record) {
+  if (text_of(record, "schema") != kArticleSchema || text_of(record, "id").empty()) return std::nullopt;
+  Article a;
+  a.id = text_of(record, "id");
+  a.url = text_of(record, "url");
+  a.source = text_of(record, "source");
+  a.title = text_of(record, "title");
+  a.body = text_of(record, "body");
+  if (const auto* truncated = record.if_contains("body_truncated"); truncated && truncated->is_bool())
+    a.body_truncated = truncated->get_bool();
+  a.summary = text_of(record, "summary");
+  a.authors = strings_of(record, "authors");
+  a.published_at = time_of(record, "published_at");
+  a.updated_at = time_of(record, "updated_at");
+  if (auto fetched = time_of(record, "fetched_at")) a.fetched_at = fetched->utc;
+  a.language = text_of(record, "language");
+  a.section = text_of(record, "section");
+  a.breadcrumbs = strings_of(record, "breadcrumbs");
+  a.tags = strings_of(record, "tags");
+  a.image = text_of(record, "image");
+  a.site_name = text_of(record, "site_name");
+  if (const auto* feed = record.if_contains("feed"); feed && feed->is_object()) {
+    a.feed_url = text_of(feed->get_object(), "url");
+    a.feed_guid = text_of(feed->get_object(), "guid");
+  }
+  if (const auto* extraction = record.if_contains("extraction"); extraction && extraction->is_object()) {
+    a.extraction.method = text_of(extraction->get_object(), "method");
+    a.extraction.detail = text_of(extraction->get_object(), "detail");
+  }
+  if (!a.body.empty()) fingerprint_body(a);
+  if (const auto* version = record.if_contains("version"); version && version->is_int64() && version->get_int64() > 0)
+    a.version = static_cast<int>(version->get_int64());
+  a.duplicate_of = text_of(record, "duplicate_of");
+  return a;
 }
 
 }  // namespace newsd::parsers
