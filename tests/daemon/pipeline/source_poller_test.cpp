@@ -88,6 +88,7 @@ class SourcePollerTest : public ::testing::Test {
       context_->stories = stories_.get();
       context_->revisits = revisit_store_.get();
     }
+    context_->checkpoints = checkpoints_;  // a cluster member's, when set
     pollers_.push_back(std::make_unique<SourcePoller>(*context_, std::move(source)));
     boost::asio::co_spawn(io_, pollers_.back()->run(), boost::asio::detached);
     return *pollers_.back();
@@ -151,6 +152,7 @@ class SourcePollerTest : public ::testing::Test {
   static constexpr const char* kPage = "https://example.org/item/1";
 
   bool remember_ = false;  // a story memory and a revisit store, as in the daemon
+  std::function<std::optional<SourceCheckpoint>(const std::string&)> checkpoints_;  // set: a cluster member
   std::unique_ptr<StoryMemory> stories_;
   std::unique_ptr<sinks::RevisitStore> revisit_store_;
 };
@@ -214,12 +216,12 @@ TEST_F(SourcePollerTest, AClusterMemberResumesFromTheCheckpointAndWritesTheNextA
   web_.serve(url, feed_xml(3), "application/rss+xml", "\"v2\"");
   auto source = feed_source(url);
   source.interval = 600ms;
-  start(source, 1000, {.default_topic = "news", .state_topic = "g.state", .shards = 4});
   const auto polled_at = std::chrono::system_clock::now() - 100ms;
-  context_->checkpoints = [&](const std::string& id) -> std::optional<SourceCheckpoint> {
+  checkpoints_ = [&](const std::string& id) -> std::optional<SourceCheckpoint> {
     if (id != "s1") return std::nullopt;
     return SourceCheckpoint{"\"v1\"", "Tue, 01 Dec 2026 07:00:00 GMT", "", polled_at};
   };
+  start(source, 1000, {.default_topic = "news", .state_topic = "g.state", .shards = 4});
   std::chrono::system_clock::time_point first_request{};
   ASSERT_TRUE(run_until(io_, [&] {
     if (first_request == std::chrono::system_clock::time_point{} && !requests_for(url).empty())
@@ -237,6 +239,45 @@ TEST_F(SourcePollerTest, AClusterMemberResumesFromTheCheckpointAndWritesTheNextA
   ASSERT_TRUE(checkpoint);
   EXPECT_EQ(checkpoint->etag, "\"v2\"");
   EXPECT_EQ(sink_.produced.back().partition, shard_of(source, 4));
+}
+
+// A cluster member does not fetch a page on a host of another shard: it
+// hands the item to that shard's owner (page/<id> on the state topic, in
+// the page's shard), and fetches the pages on its own source's hosts.
+TEST_F(SourcePollerTest, AClusterMemberHandsPagesOnAnotherShardsHostToItsOwner) {
+  const std::string url = "https://example.org/feed";
+  std::string feed =
+      "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>T</title><link>https://example.org/</link>"
+      "<item><title>Here</title><link>https://example.org/item/1</link><description>d1</description></item>"
+      "<item><title>There</title><link>https://other-site.net/story</link><description>d2</description></item>"
+      "</channel></rss>";
+  // 64 shards: example.org and other-site.net are in two (checked below).
+  ASSERT_NE(shard_of_host("example.org", 64), shard_of_host("other-site.net", 64));
+  web_.serve(url, feed, "application/rss+xml");
+  web_.serve("https://example.org/item/1", article_page("Here", "Text here."), "text/html");
+  web_.serve("https://other-site.net/story", article_page("There", "Text there."), "text/html");
+  auto source = feed_source(url);
+  source.fetch_articles = true;
+  source.revisits.clear();
+  checkpoints_ = [](const std::string&) { return std::optional<SourceCheckpoint>{}; };
+  start(source, 1000, {.default_topic = "news", .state_topic = "g.state", .shards = 64});
+  ASSERT_TRUE(run_until(io_, [&] {
+    return std::any_of(sink_.produced.begin(), sink_.produced.end(),
+                       [](const auto& record) { return record.key.starts_with("page/"); });
+  }));
+  io_.poll();
+  EXPECT_EQ(produced_urls(), std::vector<std::string>{"https://example.org/item/1"});
+  EXPECT_EQ(requests_for("https://other-site.net/story").size(), 0u) << "another member's host was fetched here";
+  EXPECT_EQ(requests_for("https://example.org/item/1").size(), 1u);
+  const auto handoff = std::find_if(sink_.produced.begin(), sink_.produced.end(),
+                                    [](const auto& record) { return record.key.starts_with("page/"); });
+  EXPECT_EQ(handoff->topic, "g.state");
+  EXPECT_EQ(handoff->partition, shard_of_host("other-site.net", 64));
+  auto handed = parsers::article_from_record(boost::json::parse(handoff->value).as_object());
+  ASSERT_TRUE(handed);
+  EXPECT_EQ(handed->url, "https://other-site.net/story");
+  EXPECT_EQ(handed->source, "s1");
+  EXPECT_EQ(handoff->key, "page/" + handed->id);
 }
 
 TEST_F(SourcePollerTest, AFailingSourceGivesOneDeadLetterPerFailureStreak) {
