@@ -211,7 +211,10 @@ asio::awaitable<void> ClusterNode::work_off_handoffs() {
     if (next == handoffs_.end()) break;
     const std::string key = next->first;
     const Handoff handoff = next->second;
-    if (co_await take_handoff(handoff.shard, key, handoff.value)) {
+    handoff_busy_ = true;
+    const bool taken = co_await take_handoff(handoff.shard, key, handoff.value);
+    handoff_busy_ = false;
+    if (taken) {
       auto now = handoffs_.find(key);  // a newer hand-over of the same page may have come meanwhile
       if (now != handoffs_.end() && now->second.value == handoff.value) handoffs_.erase(now);
     } else {
@@ -273,7 +276,7 @@ asio::awaitable<bool> ClusterNode::take_handoff(int shard, const std::string& ke
 #pragma GCC diagnostic pop
 
 void ClusterNode::after_pollers_stopped(std::function<void()> then, int waited_ms) {
-  if (parts_.pollers.retired() == 0 || waited_ms >= 60'000) {
+  if ((parts_.pollers.retired() == 0 && !handoff_busy_) || waited_ms >= 60'000) {
     if (waited_ms >= 60'000) spdlog::error("cluster: pollers did not stop within a minute; going on");
     return then();
   }

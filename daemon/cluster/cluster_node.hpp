@@ -91,7 +91,8 @@ class ClusterNode {
   boost::asio::awaitable<void> work_off_handoffs();
   // One handed-over article; false when it must be tried again later.
   boost::asio::awaitable<bool> take_handoff(int shard, const std::string& key, const std::string& value);
-  // Runs `then` once no stopped poller's run() is still going (or after a minute, logged).
+  // Runs `then` once no stopped poller's run() and no hand-over is still
+  // going (or after a minute, logged).
   void after_pollers_stopped(std::function<void()> then, int waited_ms = 0);
   // The shard a record belongs to (its source's, or its state partition); -1: none.
   int shard_of_record(const sinks::OutRecord& record) const;
@@ -116,6 +117,7 @@ class ClusterNode {
   std::map<std::string, Handoff> handoffs_;      // "page/<id>" of held shards, not taken yet
   std::map<std::string, int> handoff_stories_;   // story id -> shard, published from a hand-over, not acknowledged yet
   bool taking_handoffs_ = false;
+  bool handoff_busy_ = false;  // take_handoff() under way: a revocation waits for it
   double restore_seconds_ = 0;
   boost::asio::steady_timer wait_;
   bool stopping_ = false;
