@@ -70,6 +70,18 @@ TransactionalSink::TransactionalSink(asio::io_context& io, const TransactionalSi
   }
   handle_.reset(handle);
   worker_ = std::thread([this] { worker_io_.run(); });
+  // At once, not at the first transaction: initialising this transactional
+  // id aborts what a previous process of this instance left open, which a
+  // shard's restore (stable offsets) would otherwise wait out.
+  asio::post(worker_io_, [this] {
+    rd_kafka_error_t* error = rd_kafka_init_transactions(handle_.get(), kafka_timeout_ms(config_.transaction_timeout));
+    if (!error) {
+      initialized_ = true;
+      return;
+    }
+    spdlog::warn("kafka: init_transactions: {} (tried again with the first transaction)", rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+  });
 }
 
 TransactionalSink::~TransactionalSink() {
