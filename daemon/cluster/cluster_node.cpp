@@ -172,8 +172,9 @@ void ClusterNode::restored(int shard, std::int64_t offset) {
 void ClusterNode::revoked(const std::vector<int>& shards, bool lost, std::function<void()> done) {
   for (int shard : shards) {
     assigned_.erase(shard);
-    restored_.erase(shard);
-    offsets_.erase(shard);
+    // Until it is let go of, a restored shard's records may still be
+    // committed, with its offsets (a revocation, not a lost session).
+    if (restored_.erase(shard) != 0 && !lost) releasing_.insert(shard);
     assigned_at_.erase(shard);
   }
   std::erase_if(handoffs_, [&](const auto& handoff) {
@@ -183,6 +184,10 @@ void ClusterNode::revoked(const std::vector<int>& shards, bool lost, std::functi
   after_pollers_stopped([this, shards, lost, done = std::move(done)]() mutable {
     auto release = [this, shards, lost, done = std::move(done)] {
       std::set<int> gone(shards.begin(), shards.end());
+      for (int shard : shards) {
+        releasing_.erase(shard);
+        offsets_.erase(shard);
+      }
       const auto dropped = parts_.outbox.drop([&](const sinks::OutRecord& record) {
         return gone.contains(shard_of_record(record));
       });
@@ -304,18 +309,20 @@ std::optional<SourceCheckpoint> ClusterNode::checkpoint(const std::string& sourc
 }
 
 sinks::TransactionFence ClusterNode::fence() const {
-  if (restored_.empty() || stopping_) return {};
+  if (restored_.empty() && releasing_.empty()) return {};
   sinks::TransactionFence fence{consumer_->group_metadata(), {}};
-  for (int shard : restored_) {
-    auto it = offsets_.find(shard);
-    fence.offsets.push_back({config_.state_topic(), shard, it != offsets_.end() ? it->second : 0});
-  }
+  for (const auto* shards : {&restored_, &releasing_})
+    for (int shard : *shards) {
+      auto it = offsets_.find(shard);
+      fence.offsets.push_back({config_.state_topic(), shard, it != offsets_.end() ? it->second : 0});
+    }
   return fence;
 }
 
 void ClusterNode::committed(const std::vector<sinks::PartitionOffset>& offsets) {
   for (const auto& o : offsets)
-    if (restored_.contains(o.partition)) offsets_[o.partition] = std::max(offsets_[o.partition], o.offset);
+    if (restored_.contains(o.partition) || releasing_.contains(o.partition))
+      offsets_[o.partition] = std::max(offsets_[o.partition], o.offset);
 }
 
 std::string ClusterNode::unready_reason() const {

@@ -107,6 +107,7 @@ class ClusterNode {
   std::map<std::string, int> source_shards_;  // source id -> shard
   std::set<int> assigned_;                    // held, restored or not
   std::set<int> restored_;                    // held and restored: polled
+  std::set<int> releasing_;                   // revoked, its last transaction not settled yet
   std::map<int, std::chrono::steady_clock::time_point> assigned_at_;
   std::map<int, std::int64_t> offsets_;       // shard -> the offset its transactions commit
   std::map<std::string, SourceCheckpoint> checkpoints_;
