@@ -279,11 +279,14 @@ void TransactionalSink::settle(std::function<void()> done) {
 }
 
 bool TransactionalSink::flush(std::chrono::milliseconds timeout) {
-  // At shutdown, on the event loop: run it here until the transactions end.
-  bool done = false;
-  settle([&done] { done = true; });
+  // At shutdown, on the event loop: runs the loop here until the last
+  // transaction ended. Its outcome is posted from the transaction thread,
+  // so this loop sees it (unlike what a handler here posts itself).
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done && std::chrono::steady_clock::now() < deadline) io_.run_one_for(std::chrono::milliseconds(50));
+  while ((busy_ || (!pending_.empty() && !fatal_)) && std::chrono::steady_clock::now() < deadline) {
+    if (!busy_) begin();
+    io_.run_one_for(std::chrono::milliseconds(50));
+  }
   return outstanding_ == 0;
 }
 
