@@ -245,9 +245,9 @@ void Daemon::Parts::shutdown() {
   fetcher.shutdown();
   health->stop();
   if (!cluster) return finish_shutdown();
-  // Leaving the group lets go of every shard as a revocation does (the
-  // transaction under way settles first), so its next owner starts at once
-  // instead of after the session timeout.
+  // Closing the consumer lets go of every shard as a revocation does (the
+  // transaction under way settles first). A static member does not leave
+  // the group: a restart within the session timeout keeps its shards.
   auto left = std::make_shared<bool>(false);
   auto deadline = std::make_shared<asio::steady_timer>(io, std::chrono::seconds(30));
   deadline->async_wait([this, left](boost::system::error_code ec) {
