@@ -34,6 +34,10 @@ void ShardConsumer::HandleDeleter::operator()(rd_kafka_s* handle) const { rd_kaf
 
 ShardConsumer::ShardConsumer(asio::io_context& io, ShardConsumerConfig config, Handlers handlers)
     : io_(io), config_(std::move(config)), handlers_(std::move(handlers)) {
+  handle_.reset(make_handle());
+}
+
+rd_kafka_s* ShardConsumer::make_handle() {
   rd_kafka_conf_t* conf = state_consumer_conf(
       config_.brokers, config_.properties, "newsd-" + config_.instance_id, config_.group, config_.read_committed,
       {{"group.instance.id", config_.instance_id},
@@ -45,7 +49,40 @@ ShardConsumer::ShardConsumer(asio::io_context& io, ShardConsumerConfig config, H
                                           rd_kafka_topic_partition_list_t* partitions, void* opaque) {
     static_cast<ShardConsumer*>(opaque)->rebalance(error, partitions);
   });
-  handle_.reset(new_state_consumer(conf, "cluster consumer"));
+  return new_state_consumer(conf, "cluster consumer");
+}
+
+void ShardConsumer::subscribe() {
+  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(topics, config_.topic.c_str(), RD_KAFKA_PARTITION_UA);
+  auto error = rd_kafka_subscribe(handle_.get(), topics);
+  rd_kafka_topic_partition_list_destroy(topics);
+  if (error) throw std::runtime_error(std::string("cluster: cannot join the group: ") + rd_kafka_err2str(error));
+}
+
+void ShardConsumer::join_again(const std::string& why) {
+  spdlog::error("cluster: the group consumer failed for good ({}); letting go of its shards and joining again", why);
+  flush_records();
+  std::vector<int> held;
+  for (const auto& [shard, progress] : progress_) held.push_back(shard);
+  if (!held.empty()) {
+    auto done = std::make_shared<std::promise<void>>();
+    auto finished = done->get_future();
+    asio::post(io_, [this, held, done] { handlers_.revoked(held, true, [done] { done->set_value(); }); });
+    finished.wait();
+  }
+  progress_.clear();
+  std::unique_ptr<rd_kafka_s, HandleDeleter> failed;
+  {
+    std::lock_guard lock(handle_mutex_);
+    failed = std::exchange(handle_, std::unique_ptr<rd_kafka_s, HandleDeleter>(make_handle()));
+  }
+  rd_kafka_destroy_flags(failed.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  try {
+    subscribe();
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+  }
 }
 
 ShardConsumer::~ShardConsumer() {
@@ -68,11 +105,7 @@ void ShardConsumer::start() {
                              " partitions but [cluster] shards = " + std::to_string(config_.shards) +
                              "; every instance must use the topic's count (changing it needs a new group, "
                              "see the README)");
-  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(topics, config_.topic.c_str(), RD_KAFKA_PARTITION_UA);
-  auto error = rd_kafka_subscribe(handle_.get(), topics);
-  rd_kafka_topic_partition_list_destroy(topics);
-  if (error) throw std::runtime_error(std::string("cluster: cannot join the group: ") + rd_kafka_err2str(error));
+  subscribe();
   spdlog::info("cluster: joining group {} as {} ({} shards)", config_.group, config_.instance_id, config_.shards);
   thread_ = std::thread([this] { run(); });
 }
@@ -103,6 +136,14 @@ void ShardConsumer::run() {
         it->second.read_to = std::max(it->second.read_to, message->offset);
         check_restored(partition);
       }
+    } else if (message->err == RD_KAFKA_RESP_ERR__FATAL) {
+      // Seen after a broker restart: "static consumer fenced by other
+      // consumer with same group.instance.id". A new consumer joins again.
+      std::array<char, 512> reason{};
+      rd_kafka_fatal_error(handle_.get(), reason.data(), reason.size());
+      rd_kafka_message_destroy(message);
+      join_again(reason.data());
+      continue;
     } else if (message->err) {
       spdlog::warn("cluster: state topic: {}", rd_kafka_message_errstr(message));
     } else {
@@ -215,6 +256,7 @@ void ShardConsumer::check_restored(int partition) {
 }
 
 std::shared_ptr<rd_kafka_consumer_group_metadata_s> ShardConsumer::group_metadata() const {
+  std::lock_guard lock(handle_mutex_);
   return {rd_kafka_consumer_group_metadata(handle_.get()), rd_kafka_consumer_group_metadata_destroy};
 }
 

@@ -93,6 +93,11 @@ class ShardConsumer {
     bool restored = false;
   };
 
+  rd_kafka_s* make_handle();
+  void subscribe();
+  // After a fatal consumer error: lets go of every shard (as lost), and
+  // joins the group again with a new consumer. Consumer thread.
+  void join_again(const std::string& why);
   void run();
   void rebalance(int error, rd_kafka_topic_partition_list_s* partitions);
   void ask_targets();
@@ -103,6 +108,7 @@ class ShardConsumer {
   boost::asio::io_context& io_;
   ShardConsumerConfig config_;
   Handlers handlers_;
+  mutable std::mutex handle_mutex_;  // handle_ is replaced by join_again() while the loop reads group_metadata()
   std::unique_ptr<rd_kafka_s, HandleDeleter> handle_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};

@@ -235,11 +235,22 @@ void TransactionalSink::finish(std::vector<Pending> batch, Outcome outcome) {
   busy_ = false;
   if (outcome.committed) {
     ++commits_;
+    failures_in_a_row_ = 0;
     unready_.clear();
   } else {
     ++aborts_;
     fenced_ += outcome.fenced;
+    ++failures_in_a_row_;
+    last_failure_ = std::chrono::steady_clock::now();
     unready_ = "transaction not committed: " + outcome.error;
+    // What was handed over after these records fails with them, so that the
+    // outbox produces it all again in its order: a source's checkpoint must
+    // never be committed ahead of the records of the poll it follows.
+    while (!pending_.empty()) {
+      batch.push_back(std::move(pending_.front()));
+      pending_.pop_front();
+      outcome.slots.emplace_back();
+    }
     spdlog::warn("kafka: transaction of {} records not committed{}: {}", batch.size(),
                  outcome.fenced ? " (this instance's group generation is over)" : "", outcome.error);
   }
@@ -271,6 +282,15 @@ void TransactionalSink::finish(std::vector<Pending> batch, Outcome outcome) {
     return;
   }
   schedule();
+}
+
+std::string TransactionalSink::unready_reason() const {
+  if (fatal_) return unready_;
+  // One transaction aborted at a rebalance is routine; failing again and
+  // again (brokers away) is not, while it lasts.
+  if (failures_in_a_row_ >= 3 && std::chrono::steady_clock::now() - last_failure_ < std::chrono::minutes(1))
+    return unready_;
+  return {};
 }
 
 void TransactionalSink::settle(std::function<void()> done) {

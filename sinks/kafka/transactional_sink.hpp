@@ -8,7 +8,8 @@
 // publishes too). A record is reported delivered only once its transaction
 // committed; an aborted transaction reports each of its records failed
 // (retried by the outbox), a record the broker refuses for good as
-// permanent. One transaction at a time, on a thread of its own (librdkafka's
+// permanent, and fails every record handed over after it too, so the outbox
+// produces them again in their order. One transaction at a time, on a thread of its own (librdkafka's
 // transaction calls block); reports run on the event loop. Owned by the
 // daemon.
 #include <atomic>
@@ -78,7 +79,9 @@ class TransactionalSink final : public Sink {
   // Commits what was handed over and waits up to `timeout` for it.
   bool flush(std::chrono::milliseconds timeout) override;
   std::size_t outstanding() const override { return outstanding_; }
-  std::string unready_reason() const override { return unready_; }
+  // Empty unless transactions keep failing (three in a row, the last within a
+  // minute) or the producer failed for good.
+  std::string unready_reason() const override;
   void observe_deliveries(DeliveryObserver observer) override { observer_ = std::move(observer); }
   std::uint64_t client_errors() const override { return client_errors_; }
 
@@ -125,6 +128,8 @@ class TransactionalSink final : public Sink {
   std::vector<std::function<void()>> settled_;
   std::size_t outstanding_ = 0;
   std::string unready_;
+  int failures_in_a_row_ = 0;
+  std::chrono::steady_clock::time_point last_failure_{};
   DeliveryObserver observer_;
   std::function<TransactionFence()> fence_;
   std::function<void(const std::vector<PartitionOffset>&)> committed_;
