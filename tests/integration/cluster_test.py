@@ -1,0 +1,483 @@
+"""Cluster mode ([cluster]): several newsd instances share a loopback feed
+farm (feed_farm.py) through a Kafka consumer group, on a broker of this
+test's own (kafka_broker.sh), while instances are killed, frozen, added and
+restarted and the broker restarts.
+
+What is checked, from the farm's request log (each request names its
+instance in the User-Agent) and a read_committed reader of the topic:
+- every story the farm published reaches the topic, and with
+  exactly_once = true every (id, version) exactly once;
+- a feed is polled by one instance at a time: after a handover the old
+  owner polls it at most once more (a stray), and no feed goes back and
+  forth between two instances faster than a rebalance can move it;
+- per host, request starts are min_host_delay apart, except the few pairs
+  from two instances around a handover;
+- a new owner's first request for a feed polled before is conditional;
+- at the end /readyz is 200 on every live instance and their /cluster owned
+  sets partition the shards.
+
+Sizes can be changed with NEWSD_CLUSTER_HOSTS, NEWSD_CLUSTER_FEEDS,
+NEWSD_CLUSTER_RATE (items per second); NEWSD_KEEP_TEST_DIRS=1 keeps the
+work directory (logs of each instance, the broker, farm.log).
+"""
+import collections
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from feed_farm import (Cluster, FeedFarm, KafkaBroker, LiveReader, close_pairs, describe,  # noqa: E402
+                       handovers, host_handovers, read_topic, tenures, unconditional_takeovers, version_of)
+
+HOSTS = int(os.environ.get("NEWSD_CLUSTER_HOSTS", "30"))
+FEEDS = int(os.environ.get("NEWSD_CLUSTER_FEEDS", "8"))
+RATE = float(os.environ.get("NEWSD_CLUSTER_RATE", "5"))
+SHARDS = 16
+INTERVAL = "2s"
+MIN_HOST_DELAY = 0.5          # seconds; with 8 feeds a host, a feed is polled about every 4 s
+SESSION_TIMEOUT = 6           # seconds
+# Request times are taken by the farm when it reads the request line, so two
+# starts newsd spaced exactly min_host_delay apart can arrive a little closer
+# when the first one waited for the farm (a loaded 2-core machine): a pair
+# counts as too close below min_host_delay - SLACK.
+SLACK = 0.25 * MIN_HOST_DELAY
+# A handover may bring two instances' requests to one host close together:
+# the old owner's last against the new owner's first, and a stray's against
+# its two neighbours. Each host handover or stray on a host allows this many
+# close pairs of two instances there; same-instance close pairs allow none.
+CLOSE_PAIRS_PER_HANDOVER = 2
+# The new owner's first request is checked for validators when the feed had
+# a 200 answer at least this long before (its state had time to reach Kafka).
+CONDITIONAL_GRACE = 10.0
+# A feed's owner changes only in a rebalance: an instance holding a feed
+# for less than this, between two tenures of the same other instance, means
+# the two were polling it at once (ping-pong), not a handover and back.
+MIN_TENURE = max(3 * FEEDS * MIN_HOST_DELAY, 2 * SESSION_TIMEOUT)
+
+
+class ClusterTestCase(unittest.TestCase):
+    def setUp(self):
+        self.workdir = tempfile.mkdtemp(prefix="newsd-cluster-")
+        self.t0 = time.monotonic()
+        self.events = []
+        self.broker = KafkaBroker(os.path.join(self.workdir, "kafka"))
+        self.broker.start()
+        self.addCleanup(self.cleanup)
+        self.cluster = None
+        self.reader = None
+        self.farm = None
+
+    def cleanup(self):
+        if self.cluster:
+            self.cluster.stop_all()
+        if self.reader:
+            self.reader.close()
+        if self.farm:
+            self.farm.close()
+            try:
+                self.write_farm_log(os.path.join(self.workdir, "farm.log"))
+            except OSError:
+                pass
+        try:
+            self.broker.stop()
+        except Exception as e:  # keep the test's own failure
+            print("broker stop failed:", e, file=sys.stderr)
+        if os.environ.get("NEWSD_KEEP_TEST_DIRS"):
+            print("\nwork directory kept:", self.workdir, file=sys.stderr)
+        else:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    # --- helpers ------------------------------------------------------------
+    def event(self, what):
+        self.events.append((time.monotonic(), what))
+        print("t=%6.1fs %s" % (time.monotonic() - self.t0, what), file=sys.stderr, flush=True)
+
+    def timeline(self):
+        return "; ".join("t=%.1f %s" % (t - self.t0, what) for t, what in self.events)
+
+    def rel(self, t):
+        return t - self.t0
+
+    def write_farm_log(self, path):
+        with open(path, "w") as f:
+            for r in self.farm.requests():
+                f.write("%.3f %s %s %s %s %d %s\n" % (r.t - self.t0, r.host, r.path, r.instance,
+                                                      "cond" if r.conditional else "-", r.status,
+                                                      ",".join(map(str, r.items[-3:]))))
+
+    def logs(self, n=2500):
+        return "\n".join("--- %s (%s) log tail:\n%s" % (i.id, "alive" if i.alive() else "dead", i.log_tail(n))
+                         for i in self.cluster.instances.values() if i.newsd)
+
+    def start_farm(self, hosts, feeds):
+        self.farm = FeedFarm(hosts=hosts, feeds_per_host=feeds)
+        self.group = "newsd-it-" + uuid.uuid4().hex[:8]
+        self.topic = "cl-" + uuid.uuid4().hex[:10]
+
+    def make_cluster(self, exactly_once):
+        self.cluster = Cluster(self.workdir, lambda: self.broker.bootstrap, self.farm.sources_toml(INTERVAL),
+                               self.group, self.topic, shards=SHARDS, exactly_once=exactly_once,
+                               session_timeout="%ds" % SESSION_TIMEOUT, min_host_delay="%dms" % (MIN_HOST_DELAY * 1000))
+        return self.cluster
+
+    def start(self, instance_id, fresh_state=False):
+        instance = self.cluster.instances.get(instance_id) or self.cluster.add(instance_id)
+        instance.start(fresh_state=fresh_state)
+        try:
+            instance.wait_healthy(60)
+        except AssertionError as e:
+            self.fail(str(e))
+        self.event("started %s (pid %d, %s state)" % (instance_id, instance.pid, "fresh" if fresh_state else "its"))
+        return instance
+
+    def settle(self, instances=None, timeout=150, what=""):
+        try:
+            owned = self.cluster.wait_stable(timeout=timeout, instances=instances)
+        except AssertionError as e:
+            self.fail("%s: %s\ntimeline: %s\n%s" % (what, e, self.timeline(), self.logs()))
+        self.event("settled%s: %s" % (" (" + what + ")" if what else "",
+                                      ", ".join("%s=%d shards" % (k, len(v)) for k, v in owned.items())))
+        return owned
+
+    def source_shards(self, instance):
+        """{source id: (shard, owned)} from the instance's /sources."""
+        data = instance.json("/sources")
+        self.assertIsNotNone(data, f"{instance.id}: /sources does not answer")
+        return {s["id"]: (s.get("shard"), s.get("owned")) for s in data["sources"]}
+
+    def wait_polled_by_others(self, source_ids, victim, since, timeout=90):
+        """Until every source of source_ids was polled after `since` by
+        another instance than `victim`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            by_feed = self.farm.feed_requests(since=since)
+            left = [s for s in source_ids if not any(r.instance != victim for r in by_feed.get(s, ()))]
+            if not left:
+                return
+            if time.monotonic() > deadline:
+                self.fail("%d of %d sources of %s were not polled by another instance within %ds after t=%.1f: "
+                          "%s\ntimeline: %s\n%s" % (len(left), len(source_ids), victim, timeout, self.rel(since),
+                                                     left[:10], self.timeline(), self.logs()))
+            time.sleep(0.5)
+
+    def wait_all_published(self, timeout):
+        """Until the reader has seen every item and every expected version."""
+        deadline = time.monotonic() + timeout
+        while True:
+            expected = self.expected_versions()
+            seen = self.reader.seen()
+            missing = [(k, v) for k, vs in expected.items() for v in vs if (k, v) not in seen]
+            if not missing:
+                return
+            if time.monotonic() > deadline:
+                self.fail(self.missing_message(missing, "within %ds after the farm stopped adding items" % timeout))
+            time.sleep(1)
+
+    def expected_versions(self):
+        return {item.id: set(range(1, 2 + item.edits)) for item in self.farm.items()}
+
+    def missing_message(self, missing, when):
+        items = self.farm.published()
+        never = {i.id for i in self.farm.never_served()}
+        by_feed = collections.Counter(items[k].feed.source_id for k, _ in missing)
+        polls = self.farm.feed_requests()
+        lines = []
+        for source_id, n in by_feed.most_common(8):
+            ps = polls.get(source_id, [])
+            lines.append("  %s: %d missing; its polls (instance@t): %s" % (
+                source_id, n, " ".join("%s@%.0f%s" % (r.instance, self.rel(r.t), "" if r.status == 200 else "/304")
+                                       for r in ps[-12:])))
+        return ("%d (id, version) of %d expected not on the topic %s (%d of them never served by the farm, "
+                "%d versions > 1); %d feeds affected:\n%s\ntimeline: %s\n%s" % (
+                    len(missing), sum(len(v) for v in self.expected_versions().values()), when,
+                    sum(1 for k, _ in missing if k in never), sum(1 for _, v in missing if v > 1),
+                    len(by_feed), "\n".join(lines), self.timeline(), self.logs()))
+
+    # --- the checks on the farm's log ---------------------------------------
+    def check_polling(self, analysis_start):
+        """Strays, ping-pong, politeness and conditional takeovers; returns a summary."""
+        by_feed = self.farm.feed_requests()
+        unattributed = [r for rs in by_feed.values() for r in rs if r.instance is None]
+        self.assertEqual(unattributed, [], "%d feed requests without ' newsd-instance/<id>' at the end of the "
+                         "User-Agent, e.g. %r" % (len(unattributed), unattributed[:1]))
+        hos, strays = handovers(by_feed)
+        per_feed_handovers = collections.Counter(h.source_id for h in hos)
+        too_many = {s: (len(v), per_feed_handovers[s]) for s, v in strays.items()
+                    if len(v) > per_feed_handovers[s]}
+        self.assertEqual(too_many, {}, "feeds with more stray polls by a previous owner than handovers "
+                         "({feed: (strays, handovers)}): %s; e.g. %s\ntimeline: %s" % (
+                             too_many, [describe(r, self.t0) for s in list(too_many)[:3] for r, _ in strays[s]],
+                             self.timeline()))
+        # Ping-pong: A, then B for less than MIN_TENURE, then A again (after the start-up).
+        ping_pong = []
+        for source_id, polls in by_feed.items():
+            ts, _ = tenures([r for r in polls if r.t >= analysis_start])
+            for a, b, c in zip(ts, ts[1:], ts[2:]):
+                if a.instance == c.instance and c.requests[0].t - b.requests[0].t < MIN_TENURE:
+                    ping_pong.append("%s: %s until t=%.1f, %s t=%.1f..%.1f (%d polls), %s again at t=%.1f" % (
+                        source_id, a.instance, self.rel(a.requests[-1].t), b.instance, self.rel(b.requests[0].t),
+                        self.rel(b.requests[-1].t), len(b.requests), c.instance, self.rel(c.requests[0].t)))
+        self.assertEqual(ping_pong, [], "%d feeds polled by two instances in turn (a tenure shorter than %.0fs "
+                         "between two of another instance): %s\ntimeline: %s" % (
+                             len(ping_pong), MIN_TENURE, ping_pong[:6], self.timeline()))
+
+        # Politeness per host.
+        by_host = self.farm.requests_by_host()
+        pairs = close_pairs(by_host, MIN_HOST_DELAY, SLACK)
+        same = [p for p in pairs if p[1].instance == p[2].instance]
+        self.assertEqual(same, [], "%d pairs of request starts to one host by one instance closer than %.3fs "
+                         "(min_host_delay %.3fs): %s" % (
+                             len(same), MIN_HOST_DELAY - SLACK, MIN_HOST_DELAY,
+                             ["%s gap %.3fs" % (describe(b, self.t0), gap) for _, a, b, gap in same[:8]]))
+        host_hos = host_handovers(by_host)
+        host_strays = collections.Counter()
+        for source_id, ss in strays.items():
+            host_strays[self.farm.by_source[source_id].host] += len(ss)
+        cross = collections.Counter(p[0] for p in pairs if p[1].instance != p[2].instance)
+        over = {h: (n, len(host_hos.get(h, ())), host_strays[h]) for h, n in cross.items()
+                if n > CLOSE_PAIRS_PER_HANDOVER * (len(host_hos.get(h, ())) + host_strays[h])}
+        self.assertEqual(over, {}, "hosts with more close request pairs of two instances than %d per handover or "
+                         "stray ({host: (pairs, handovers, strays)}): %s; e.g. %s" % (
+                             CLOSE_PAIRS_PER_HANDOVER, over,
+                             ["%s after %s: gap %.3fs" % (describe(b, self.t0), describe(a, self.t0), gap)
+                              for h, a, b, gap in pairs if h in over][:8]))
+
+        # Conditional takeovers.
+        bare = unconditional_takeovers(by_feed, CONDITIONAL_GRACE)
+        self.assertEqual(bare, [], "%d of %d handovers where the new owner's first request had neither "
+                         "If-None-Match nor If-Modified-Since although the feed had answered 200 at least %.0fs "
+                         "before: %s" % (len(bare), len(hos), CONDITIONAL_GRACE, [
+                             "%s %s->%s at t=%.1f (last 200 by %s at t=%.1f)" % (
+                                 h.source_id, h.old, h.new, self.rel(h.t), last.instance, self.rel(last.t))
+                             for h, last in bare[:8]]))
+        inm = sum(1 for h in hos if h.first_request.inm)
+        return ("%d feed handovers (%d with If-None-Match), %d stray polls, %d close pairs of two instances "
+                "over %d host handovers, %d feed requests in all" % (
+                    len(hos), inm, sum(len(v) for v in strays.values()), sum(cross.values()),
+                    sum(len(v) for v in host_hos.values()), sum(len(v) for v in by_feed.values())))
+
+    def check_final_state(self):
+        """/readyz, /cluster, /sources and metrics of the live instances,
+        and who polled each host in the last seconds."""
+        owned = self.settle(what="end")
+        live = self.cluster.live()
+        # /sources: shard per source, all of a host's feeds on one shard, owned = shard in /cluster owned.
+        host_shard = {}
+        owner_of_shard = {s: i for i, shards in owned.items() for s in shards}
+        for instance in live:
+            view = self.source_shards(instance)
+            self.assertEqual(set(view), set(self.farm.by_source), f"{instance.id}: /sources lists other sources")
+            for source_id, (shard, is_owned) in view.items():
+                self.assertIsInstance(shard, int, f"{instance.id} /sources {source_id}: shard {shard!r}")
+                self.assertTrue(0 <= shard < SHARDS, f"{instance.id} /sources {source_id}: shard {shard}")
+                host = self.farm.by_source[source_id].host
+                self.assertEqual(host_shard.setdefault(host, shard), shard,
+                                 f"{host}'s sources on two shards ({instance.id} /sources {source_id}: {shard}, "
+                                 f"another: {host_shard[host]})")
+                self.assertEqual(bool(is_owned), shard in owned[instance.id],
+                                 f"{instance.id} /sources {source_id}: shard {shard} owned={is_owned} but /cluster "
+                                 f"owned={owned[instance.id]}")
+        # The farm agrees: over the last polls, each host hears only from its shard's owner.
+        since = time.monotonic()
+        time.sleep(3 * FEEDS * MIN_HOST_DELAY)
+        wrong = collections.Counter()
+        for r in self.farm.requests(since=since):
+            owner = owner_of_shard.get(host_shard.get(r.host))
+            if r.host in host_shard and r.instance != owner:
+                wrong[(r.host, r.instance, owner)] += 1
+        self.assertEqual(dict(wrong), {}, "requests in the last %.0fs by an instance that does not own the host's "
+                         "shard ({(host, by, owner): n})" % (3 * FEEDS * MIN_HOST_DELAY))
+        metrics = {}
+        for instance in live:
+            metrics[instance.id] = {
+                "owned": instance.metric("newsd_cluster_owned_shards"),
+                "rebalances": instance.metric("newsd_cluster_rebalances_total"),
+                "committed": instance.metric("newsd_cluster_transactions_total", {"outcome": "committed"}),
+                "aborted": instance.metric("newsd_cluster_transactions_total", {"outcome": "aborted"}),
+                "fenced": instance.metric("newsd_cluster_fenced_total"),
+                "restore_s": instance.metric("newsd_cluster_restore_seconds_sum"),
+            }
+        self.assertEqual(sum(m["owned"] or 0 for m in metrics.values()), SHARDS,
+                         "newsd_cluster_owned_shards of the live instances: %s" % metrics)
+        for instance_id, m in metrics.items():
+            self.assertEqual(m["owned"], len(owned[instance_id]),
+                             f"{instance_id}: newsd_cluster_owned_shards {m['owned']} but /cluster owns "
+                             f"{len(owned[instance_id])}")
+        return owned, metrics
+
+    def check_records(self, exactly_once):
+        """Reads the topic (read_committed) and checks every item and version;
+        returns (records, summary)."""
+        records = read_topic(self.broker.bootstrap, self.topic, committed=True)
+        expected = self.expected_versions()
+        by_version = collections.defaultdict(list)
+        for r in records:
+            by_version[(r["key"], version_of(r))].append(r)
+        missing = [(k, v) for k, vs in expected.items() for v in vs if (k, v) not in by_version]
+        if missing:
+            self.fail(self.missing_message(missing, "read back with read_committed"))
+        unknown = sorted({k for k, _ in by_version} - set(expected))
+        self.assertEqual(unknown, [], "%d ids on the topic that the farm never published" % len(unknown))
+        extra_versions = sorted((k, v) for k, v in by_version if v not in expected[k])
+        self.assertEqual(extra_versions, [], "%d (id, version) beyond the farm's edits, e.g. %s" % (
+            len(extra_versions), [(k, v, by_version[(k, v)][0]["value"].get("title")) for k, v in extra_versions[:5]]))
+        items = self.farm.published()
+        for (key, version), rs in by_version.items():
+            self.assertEqual(rs[0]["value"].get("url"), items[key].link, f"record {key} v{version}: url")
+        repeats = {k: rs for k, rs in by_version.items() if len(rs) > 1}
+        if exactly_once:
+            if repeats:
+                uncommitted = read_topic(self.broker.bootstrap, self.topic, committed=False, validate=False)
+                self.fail("%d of %d (id, version) appear more than once on a read_committed read (%d records, "
+                          "%d read_uncommitted); e.g. %s\ntimeline: %s" % (
+                              len(repeats), len(by_version), len(records), len(uncommitted),
+                              ["%s v%s: %d times, offsets %s, sources %s, identical values: %s" % (
+                                  k[0], k[1], len(rs), [r["offset"] for r in rs],
+                                  sorted({items[k[0]].feed.source_id}), len({r["payload"] for r in rs}) == 1)
+                               for k, rs in list(repeats.items())[:6]], self.timeline()))
+        else:
+            differing = {k: rs for k, rs in repeats.items() if len({r["payload"] for r in rs}) > 1}
+            if differing:
+                k, rs = next(iter(differing.items()))
+                a, b = json.loads(rs[0]["payload"]), json.loads(rs[1]["payload"])
+                self.fail("%d of %d repeated (id, version) carry different values; e.g. %s v%s at offsets %s, "
+                          "fields that differ: %s" % (len(differing), len(repeats), k[0], k[1],
+                                                       [r["offset"] for r in rs],
+                                                       {f: (a.get(f), b.get(f)) for f in set(a) | set(b)
+                                                        if a.get(f) != b.get(f)}))
+        summary = "%d records for %d (id, version) of %d items (%d edited), %d repeated" % (
+            len(records), len(by_version), len(expected), sum(1 for i in items.values() if i.edits), len(repeats))
+        return records, summary
+
+
+class ClusterTest(ClusterTestCase):
+    def test_exactly_once_through_kill_freeze_join_restart_and_broker_restart(self):
+        self.start_farm(HOSTS, FEEDS)
+        cluster = self.make_cluster(exactly_once=True)
+        self.event("farm: %d hosts x %d feeds on port %d, %d shards, group %s" % (
+            HOSTS, FEEDS, self.farm.port, SHARDS, self.group))
+        for instance_id in ("n1", "n2", "n3"):
+            self.start(instance_id)
+        self.settle(what="n1 n2 n3")
+        started = time.monotonic()
+        self.reader = LiveReader(self.broker.bootstrap, self.topic)
+        self.farm.start_ticker(RATE)
+        self.event("ticker: %.1f items/s" % RATE)
+
+        # Steady: the initial items (3 a feed) reach the topic.
+        initial = len(self.farm.by_source) * 3
+        deadline = time.monotonic() + 120
+        while len(self.reader.keys()) < initial * 0.9:
+            if time.monotonic() > deadline:
+                self.fail("only %d of %d initial stories on the topic after 120s\n%s" % (
+                    len(self.reader.keys()), initial, self.logs()))
+            time.sleep(1)
+        self.event("%d stories on the topic" % len(self.reader.keys()))
+
+        # Edits of stories n1 published, just before n1 is killed: their
+        # version 2 is decided by n1 or by the shards' next owners.
+        n1 = cluster.instances["n1"]
+        n1_sources = sorted(s for s, (_, owned) in self.source_shards(n1).items() if owned)
+        self.assertTrue(n1_sources, "n1 owns no sources")
+        seen = self.reader.keys()
+        candidates = [item for s in n1_sources for item in self.farm.by_source[s].listed()
+                      if item.id in seen and item.edits == 0]
+        edited = candidates[::max(1, len(candidates) // 24)][:24]
+        self.farm.edit_items(edited)
+        self.event("edited %d stories on %d of n1's %d sources" % (
+            len(edited), len({i.feed.source_id for i in edited}), len(n1_sources)))
+        time.sleep(FEEDS * MIN_HOST_DELAY)  # about one poll of each feed
+
+        # SIGKILL n1 mid-stream.
+        n1.kill()
+        killed_at = time.monotonic()
+        self.event("SIGKILL n1")
+        self.settle(instances=[cluster.instances["n2"], cluster.instances["n3"]], what="n1 killed")
+        self.wait_polled_by_others(n1_sources, "n1", killed_at)
+        self.event("n1's %d sources polled by n2/n3 (%.1fs after the kill)" % (
+            len(n1_sources), time.monotonic() - killed_at))
+
+        # SIGSTOP n2 past the session timeout: n3 takes everything; SIGCONT.
+        n2, n3 = cluster.instances["n2"], cluster.instances["n3"]
+        n2_sources = sorted(s for s, (_, owned) in self.source_shards(n2).items() if owned)
+        n2.pause()
+        paused_at = time.monotonic()
+        self.event("SIGSTOP n2 (%d sources)" % len(n2_sources))
+        self.settle(instances=[n3], what="n2 frozen")
+        self.wait_polled_by_others(n2_sources, "n2", paused_at)
+        n2.resume()
+        self.event("SIGCONT n2 after %.1fs" % (time.monotonic() - paused_at))
+        self.settle(instances=[n2, n3], what="n2 back")
+
+        # A fourth instance joins; n1 comes back with the same id and an empty state directory.
+        self.start("n4")
+        self.settle(what="n4 joined")
+        self.start("n1", fresh_state=True)
+        self.settle(what="n1 restarted")
+
+        # The broker restarts (same ports, same data).
+        self.broker.stop()
+        self.event("broker stopped")
+        time.sleep(3)
+        self.broker.resume()
+        self.event("broker resumed")
+        self.settle(timeout=240, what="broker restarted")
+
+        time.sleep(10)
+        self.farm.stop_ticker()
+        self.event("ticker stopped: %d items published" % len(self.farm.items()))
+        self.wait_all_published(240)
+        self.event("every item and version seen by the reader")
+
+        records, record_summary = self.check_records(exactly_once=True)
+        polling_summary = self.check_polling(analysis_start=started)
+        owned, metrics = self.check_final_state()
+        for instance in cluster.live():
+            code = instance.terminate()
+            self.assertEqual(code, 0, f"{instance.id} exited {code} on SIGTERM: {instance.log_tail()}")
+        print("\n%s\n%s\nowned at the end: %s\nmetrics: %s\ntimeline: %s" % (
+            record_summary, polling_summary, owned, metrics, self.timeline()), file=sys.stderr)
+
+    def test_at_least_once_repeats_only_identical_values(self):
+        self.start_farm(max(4, HOSTS // 3), max(2, FEEDS // 2))
+        cluster = self.make_cluster(exactly_once=False)
+        self.event("farm: %d hosts, %d sources, exactly_once = false" % (len(self.farm.host_ips),
+                                                                         len(self.farm.by_source)))
+        self.start("n1")
+        self.start("n2")
+        self.settle(what="n1 n2")
+        self.reader = LiveReader(self.broker.bootstrap, self.topic)
+        self.farm.start_ticker(RATE / 2)
+        initial = len(self.farm.by_source) * 3
+        wait_until = time.monotonic() + 120
+        while len(self.reader.keys()) < initial * 0.9:
+            if time.monotonic() > wait_until:
+                self.fail("only %d of %d initial stories on the topic after 120s\n%s" % (
+                    len(self.reader.keys()), initial, self.logs()))
+            time.sleep(1)
+        n1 = cluster.instances["n1"]
+        n1_sources = sorted(s for s, (_, owned) in self.source_shards(n1).items() if owned)
+        n1.kill()
+        killed_at = time.monotonic()
+        self.event("SIGKILL n1 (%d sources)" % len(n1_sources))
+        self.settle(instances=[cluster.instances["n2"]], what="n1 killed")
+        self.wait_polled_by_others(n1_sources, "n1", killed_at)
+        self.start("n1")
+        self.settle(what="n1 restarted")
+        time.sleep(8)
+        self.farm.stop_ticker()
+        self.event("ticker stopped: %d items published" % len(self.farm.items()))
+        self.wait_all_published(180)
+        _, summary = self.check_records(exactly_once=False)
+        for instance in cluster.live():
+            self.assertEqual(instance.terminate(), 0, f"{instance.id} on SIGTERM: {instance.log_tail()}")
+        print("\n%s\ntimeline: %s" % (summary, self.timeline()), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
