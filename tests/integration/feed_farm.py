@@ -168,6 +168,10 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     allow_reuse_address = True
     request_queue_size = 256
 
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):  # a client that went away
+            super().handle_error(request, client_address)
+
 
 class FeedFarm:
     def __init__(self, hosts=30, feeds_per_host=8, window=20, initial_items=3, port=None, seed=1, first_octet=2):
@@ -381,30 +385,60 @@ Tenure = collections.namedtuple("Tenure", "instance requests")  # a run of one i
 
 
 def tenures(polls):
-    """The polls of one feed (time order) as tenures: runs of one instance,
-    where a single poll by another instance between two runs of the same
-    instance is a stray (a zombie's or a handover's extra poll), not a
-    tenure of its own. Returns (tenures, strays)."""
+    """The polls of one feed (or host), in time order, as tenures of one
+    instance each, and the strays: single polls by an instance that did not
+    hold the feed then (a zombie's, or an old owner's extra poll in a
+    handover). A handover needs a rebalance, so an instance that polls once
+    between two other tenures did not hold the feed: the strays are the
+    fewest single polls whose removal leaves no tenure of one poll except
+    the first and the last. Returns ([Tenure], [(stray poll, None)])."""
     runs = []
     for r in polls:
         if runs and runs[-1][0] == r.instance:
             runs[-1][1].append(r)
         else:
             runs.append((r.instance, [r]))
-    out, strays = [], []
-    i = 0
-    while i < len(runs):
+    if not runs:
+        return [], []
+    # Dynamic programming over the runs. State: (instance of the open
+    # tenure, its poll count capped at 2, whether it is the first tenure)
+    # -> (strays so far, back pointer).
+    last = len(runs) - 1
+    # Cost: (strays, minus the sum of their indexes): of two explanations
+    # with as many strays, the one whose strays come later (a zombie polls
+    # after the new owner started).
+    layers = [{(runs[0][0], min(2, len(runs[0][1])), True): ((0, 0), None, "keep")}]
+    for i in range(1, len(runs)):
         instance, rs = runs[i]
-        if out and len(rs) == 1 and i + 1 < len(runs) and runs[i + 1][0] == out[-1].instance:
-            strays.append((rs[0], out[-1].instance))  # (the stray poll, the owner around it)
-            out[-1].requests.extend(runs[i + 1][1])
-            i += 2
-            continue
-        if out and out[-1].instance == instance:
+        layer = {}
+
+        def offer(state, cost, back, action):
+            if state not in layer or cost < layer[state][0]:
+                layer[state] = (cost, back, action)
+        for state, (cost, _, _) in layers[-1].items():
+            open_instance, count, first = state
+            if len(rs) == 1 and i < last:
+                offer(state, (cost[0] + 1, cost[1] - i), state, "stray")
+            if instance == open_instance:
+                offer((instance, min(2, count + len(rs)), first), cost, state, "keep")
+            elif first or count >= 2:
+                offer((instance, min(2, len(rs)), False), cost, state, "keep")
+        layers.append(layer)
+    state = min(layers[-1], key=lambda s: layers[-1][s][0])
+    actions = []
+    for i in range(len(runs) - 1, -1, -1):
+        _, back, action = layers[i][state]
+        actions.append(action)
+        state = back
+    actions.reverse()
+    out, strays = [], []
+    for (instance, rs), action in zip(runs, actions):
+        if action == "stray":
+            strays.append((rs[0], None))
+        elif out and out[-1].instance == instance:
             out[-1].requests.extend(rs)
         else:
             out.append(Tenure(instance, list(rs)))
-        i += 1
     return out, strays
 
 
@@ -422,16 +456,6 @@ def handovers(by_feed):
             first = current.requests[0]
             result.append(Handover(source_id, previous.instance, current.instance, first.t, first))
     return sorted(result, key=lambda h: h.t), strays_by_feed
-
-
-def host_handovers(by_host):
-    """{host: [(t, old, new)]}: when a host's requests (all paths) passed
-    from one instance to another, single stray requests ignored."""
-    result = {}
-    for host, rs in by_host.items():
-        ts, _ = tenures(sorted(rs, key=lambda r: r.t))
-        result[host] = [(b.requests[0].t, a.instance, b.instance) for a, b in zip(ts, ts[1:])]
-    return result
 
 
 def close_pairs(by_host, min_delay, slack):
@@ -574,6 +598,7 @@ class LiveReader:
                     self.count += 1
                     self.first_seen.setdefault((record.get("key"), version_of(record)), (now, record.get("ts")))
             self._process.wait()
+            self._process.stdout.close()
             self._stop.wait(1.0)
 
     def keys(self):
@@ -723,7 +748,13 @@ session_timeout = "{c.session_timeout}"
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def log_tail(self, n=4000):
-        return self.newsd.log_text()[-n:] if self.newsd else ""
+        """The end of the log, without the per-source lines of shards
+        coming and going ("config: source ... added/removed")."""
+        if not self.newsd:
+            return ""
+        lines = [line for line in self.newsd.log_text().splitlines()
+                 if not re.search(r'"config: source \S+ (added|removed)"', line)]
+        return "\n".join(lines)[-n:]
 
     def log_lines(self, *words):
         return [line for line in self.newsd.log_text().splitlines() if all(w in line for w in words)]
@@ -788,8 +819,14 @@ class Cluster:
     def wait_stable(self, timeout=120, instances=None, settle=1.0):
         """Waits until assignment_problem() is None twice `settle` seconds apart."""
         last = ["not asked yet"]
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
+        reported = started
         while time.monotonic() < deadline:
+            if time.monotonic() - reported > 20:
+                reported = time.monotonic()
+                print("  still settling after %.0fs: %s" % (reported - started, last[0][:300]), file=sys.stderr,
+                      flush=True)
             for i in self.instances.values():
                 if i.newsd is not None and i.newsd.process is not None and not i.alive() and i.expect_alive:
                     raise AssertionError(f"newsd {i.id} exited ({i.newsd.process.returncode}): {i.log_tail()}")
