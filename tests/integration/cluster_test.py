@@ -188,9 +188,17 @@ class ClusterTestCase(unittest.TestCase):
         lines = []
         for source_id, n in by_feed.most_common(8):
             ps = polls.get(source_id, [])
-            lines.append("  %s: %d missing; its polls (instance@t): %s" % (
-                source_id, n, " ".join("%s@%.0f%s" % (r.instance, self.rel(r.t), "" if r.status == 200 else "/304")
-                                       for r in ps[-12:])))
+            gone = sorted({items[k].n for k, _ in missing if items[k].feed.source_id == source_id})
+            served = [items[k].first_served_mono for k, _ in missing
+                      if items[k].feed.source_id == source_id and items[k].first_served_mono is not None]
+            # The polls from the one that first served a missing item on, and the last ones.
+            start = min(served) if served else (ps[0].t if ps else 0)
+            around = [r for r in ps if r.t >= start - 0.001][:10]
+            lines.append("  %s: %d missing (items %s, first served at t=%s); polls (instance@t, status) from then: %s"
+                         " ... last: %s" % (
+                             source_id, n, gone[:10], "%.1f" % self.rel(min(served)) if served else "never",
+                             " ".join("%s@%.1f/%d" % (r.instance, self.rel(r.t), r.status) for r in around),
+                             " ".join("%s@%.1f/%d" % (r.instance, self.rel(r.t), r.status) for r in ps[-4:])))
         return ("%d (id, version) of %d expected not on the topic %s (%d of them never served by the farm, "
                 "%d versions > 1); %d feeds affected:\n%s\ntimeline: %s\n%s" % (
                     len(missing), sum(len(v) for v in self.expected_versions().values()), when,
