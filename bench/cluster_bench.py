@@ -41,7 +41,7 @@ def percentile(values, p):
 def fmt_latency(values):
     if not values:
         return "-"
-    return "%.2f / %.2f s (n=%d)" % (percentile(values, 50), percentile(values, 99), len(values))
+    return "%.2f / %.2f / %.2f s (n=%d)" % (percentile(values, 50), percentile(values, 99), max(values), len(values))
 
 
 class Run:
@@ -204,12 +204,12 @@ def main():
             shutil.rmtree(args.dir, ignore_errors=True)
 
     print()
-    print("%-9s %8s %8s %-28s %10s %10s %-28s %s" % ("instances", "polls/s", "200/s", "polls/s per instance",
-                                                     "CPU s/inst", "CPU s sum", "latency p50 / p99",
+    print("%-9s %8s %8s %-28s %10s %10s %-36s %s" % ("instances", "polls/s", "200/s", "polls/s per instance",
+                                                     "CPU s/inst", "CPU s sum", "latency p50 / p99 / max",
                                                      "record ts p50"))
     for r in results:
         cpu = r["cpu"]
-        print("%-9d %8.1f %8.1f %-28s %10.2f %10.2f %-28s %.2f s%s" % (
+        print("%-9d %8.1f %8.1f %-28s %10.2f %10.2f %-36s %.2f s%s" % (
             r["instances"], r["polls"], r["ok"], " ".join("%.0f" % v for v in r["by_instance"].values()),
             sum(cpu.values()) / len(cpu), sum(cpu.values()), fmt_latency(r["latency"]),
             percentile(r["stamped"], 50), "  (%d items not seen)" % r["missing"] if r["missing"] else ""))
@@ -236,7 +236,7 @@ def main():
             consumed, stamped, missing = rb[name]
             label = {"before": "items added 20 s before the kill", "during": "items added during the rebalance",
                      "during_moved": "  of them on moved sources", "during_kept": "  of them on the others"}[name]
-            print("  %-36s latency p50 / p99 %s%s" % (label, fmt_latency(consumed),
+            print("  %-36s latency p50 / p99 / max %s%s" % (label, fmt_latency(consumed),
                                                       "  (%d not seen)" % missing if missing else ""))
         if rb["before"][0] and rb["during"][0]:
             print("  during / before: p50 x%.2f, p99 x%.2f" % (

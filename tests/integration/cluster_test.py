@@ -486,6 +486,7 @@ class ClusterTest(ClusterTestCase):
                 self.fail("only %d of %d initial stories on the topic after 120s\n%s" % (
                     len(self.reader.keys()), initial, self.logs()))
             time.sleep(1)
+        time.sleep(3 * FEEDS * MIN_HOST_DELAY)  # a few polls of each feed, with new items
         n1 = cluster.instances["n1"]
         n1_sources = sorted(s for s, (_, owned) in self.source_shards(n1).items() if owned)
         n1.kill()
@@ -500,6 +501,8 @@ class ClusterTest(ClusterTestCase):
         self.event("ticker stopped: %d items published" % len(self.farm.items()))
         self.wait_all_published(180)
         _, summary = self.check_records(exactly_once=False)
+        summary += "\n" + self.check_polling(membership_events=sum(
+            1 for _, what in self.events if what.split()[0] in ("started", "SIGKILL")))
         for instance in cluster.live():
             self.assertEqual(instance.terminate(), 0, f"{instance.id} on SIGTERM: {instance.log_tail()}")
         print("\n%s\ntimeline: %s" % (summary, self.timeline()), file=sys.stderr)
