@@ -35,7 +35,9 @@ import os
 import random
 import re
 import signal
+import socket
 import socketserver
+import struct
 import subprocess
 import sys
 import threading
@@ -156,17 +158,44 @@ class Feed:
 
 
 # One request the farm answered. t: time.monotonic() when its request line
-# was read; instance: from the User-Agent suffix, None without one;
-# conditional: If-None-Match or If-Modified-Since sent; items: the item
-# numbers a 200 feed body listed.
+# was read; wall: time.time() then; sent: when its first bytes reached the
+# farm's socket (the kernel's receive time stamp, wall clock; on loopback
+# the time newsd sent it, however late the farm's thread got to it);
+# instance: from the User-Agent suffix, None without one; conditional:
+# If-None-Match or If-Modified-Since sent; items: the item numbers a 200
+# feed body listed.
 FarmRequest = collections.namedtuple(
-    "FarmRequest", "host path source_id t wall user_agent instance conditional inm ims status items")
+    "FarmRequest", "host path source_id t wall user_agent instance conditional inm ims status items sent")
+FarmRequest.__new__.__defaults__ = (None,)
+
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux
+
+
+def _arrival(sock):
+    """Waits for the next request's first bytes and returns the kernel's
+    receive time stamp of them (None when unavailable or at the end)."""
+    try:
+        data, ancillary, _, _ = sock.recvmsg(1, socket.CMSG_SPACE(16), socket.MSG_PEEK)
+    except OSError:
+        return None
+    for level, kind, payload in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(payload) >= 16:
+            seconds, nanoseconds = struct.unpack("qq", payload[:16])
+            return seconds + nanoseconds / 1e9
+    return None
 
 
 class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 256
+
+    def server_bind(self):
+        super().server_bind()
+        try:  # inherited by the accepted connections: their first request is stamped too
+            self.socket.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        except OSError:
+            pass
 
     def handle_error(self, request, client_address):
         if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):  # a client that went away
@@ -231,6 +260,19 @@ class FeedFarm:
             def log_message(self, *args):
                 pass
 
+            def setup(self):
+                super().setup()
+                try:
+                    self.connection.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+                except OSError:
+                    pass
+
+            def handle_one_request(self):
+                # newsd does not pipeline: a request's bytes are all read
+                # with it, so the next one starts a new receive.
+                self.sent = _arrival(self.connection)
+                super().handle_one_request()
+
             def do_GET(self):
                 t, wall = time.monotonic(), time.time()
                 host = self.connection.getsockname()[0]
@@ -241,7 +283,8 @@ class FeedFarm:
                 status, body, ctype, extra, source_id, listed = farm._answer(host, path, inm, ims, t)
                 with farm.lock:
                     farm.log.append(FarmRequest(host, path, source_id, t, wall, ua, match.group(1) if match else None,
-                                                bool(inm or ims), inm, ims, status, listed))
+                                                bool(inm or ims), inm, ims, status, listed,
+                                                self.sent if self.sent and self.sent <= wall else wall))
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", ctype)
@@ -385,13 +428,14 @@ Tenure = collections.namedtuple("Tenure", "instance requests")  # a run of one i
 
 
 def tenures(polls):
-    """The polls of one feed (or host), in time order, as tenures of one
-    instance each, and the strays: single polls by an instance that did not
-    hold the feed then (a zombie's, or an old owner's extra poll in a
-    handover). A handover needs a rebalance, so an instance that polls once
-    between two other tenures did not hold the feed: the strays are the
-    fewest single polls whose removal leaves no tenure of one poll except
-    the first and the last. Returns ([Tenure], [(stray poll, None)])."""
+    """The polls of one feed, in time order, as tenures of one instance
+    each, and the strays: single polls by an instance that did not hold the
+    feed then (a zombie's, or an old owner's extra poll in a handover). A
+    single poll between two tenures of one other instance (X, Y, X) is not
+    a tenure of Y's: the strays are the fewest single polls whose removal
+    leaves no such poll, and of two ways with as many, the one whose strays
+    come later (a zombie polls after the new owner started).
+    Returns ([Tenure], [(stray poll, None)])."""
     runs = []
     for r in polls:
         if runs and runs[-1][0] == r.instance:
@@ -400,14 +444,11 @@ def tenures(polls):
             runs.append((r.instance, [r]))
     if not runs:
         return [], []
-    # Dynamic programming over the runs. State: (instance of the open
-    # tenure, its poll count capped at 2, whether it is the first tenure)
-    # -> (strays so far, back pointer).
+    # Dynamic programming over the runs. State: (instance of the tenure
+    # before the open one, instance of the open tenure, its poll count
+    # capped at 2) -> ((strays, -sum of their indexes), back pointer, action).
     last = len(runs) - 1
-    # Cost: (strays, minus the sum of their indexes): of two explanations
-    # with as many strays, the one whose strays come later (a zombie polls
-    # after the new owner started).
-    layers = [{(runs[0][0], min(2, len(runs[0][1])), True): ((0, 0), None, "keep")}]
+    layers = [{(None, runs[0][0], min(2, len(runs[0][1]))): ((0, 0), None, "keep")}]
     for i in range(1, len(runs)):
         instance, rs = runs[i]
         layer = {}
@@ -416,13 +457,13 @@ def tenures(polls):
             if state not in layer or cost < layer[state][0]:
                 layer[state] = (cost, back, action)
         for state, (cost, _, _) in layers[-1].items():
-            open_instance, count, first = state
+            before, open_instance, count = state
             if len(rs) == 1 and i < last:
                 offer(state, (cost[0] + 1, cost[1] - i), state, "stray")
             if instance == open_instance:
-                offer((instance, min(2, count + len(rs)), first), cost, state, "keep")
-            elif first or count >= 2:
-                offer((instance, min(2, len(rs)), False), cost, state, "keep")
+                offer((before, instance, min(2, count + len(rs))), cost, state, "keep")
+            elif count >= 2 or before is None or before != instance:
+                offer((open_instance, instance, min(2, len(rs))), cost, state, "keep")
         layers.append(layer)
     state = min(layers[-1], key=lambda s: layers[-1][s][0])
     actions = []
@@ -459,14 +500,15 @@ def handovers(by_feed):
 
 
 def close_pairs(by_host, min_delay, slack):
-    """Consecutive request starts to one host less than min_delay - slack
-    apart: [(host, earlier, later, gap)]."""
+    """Consecutive request starts to one host (when they reached the farm's
+    socket) less than min_delay - slack apart: [(host, earlier, later, gap)]."""
     pairs = []
     for host, rs in by_host.items():
-        rs = sorted(rs, key=lambda r: r.t)
+        rs = sorted(rs, key=lambda r: r.sent if r.sent is not None else r.wall)
         for a, b in zip(rs, rs[1:]):
-            if b.t - a.t < min_delay - slack:
-                pairs.append((host, a, b, b.t - a.t))
+            gap = (b.sent or b.wall) - (a.sent or a.wall)
+            if gap < min_delay - slack:
+                pairs.append((host, a, b, gap))
     return pairs
 
 
