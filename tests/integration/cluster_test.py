@@ -333,8 +333,12 @@ class ClusterTestCase(unittest.TestCase):
                 "committed": instance.metric("newsd_cluster_transactions_total", {"outcome": "committed"}),
                 "aborted": instance.metric("newsd_cluster_transactions_total", {"outcome": "aborted"}),
                 "fenced": instance.metric("newsd_cluster_fenced_total"),
-                "restore_s": instance.metric("newsd_cluster_restore_seconds_sum"),
+                "restore_s": instance.metric("newsd_cluster_restore_seconds"),
             }
+        absent = ["%s: %s" % (i, ", ".join(k for k, v in m.items() if v is None)) for i, m in metrics.items()
+                  if None in m.values()]
+        self.assertEqual(absent, [], "metrics missing on /metrics (newsd_cluster_owned_shards, _rebalances_total, "
+                         "_transactions_total{outcome=committed|aborted}, _fenced_total, _restore_seconds)")
         self.assertEqual(sum(m["owned"] or 0 for m in metrics.values()), SHARDS,
                          "newsd_cluster_owned_shards of the live instances: %s" % metrics)
         for instance_id, m in metrics.items():

@@ -769,7 +769,8 @@ session_timeout = "{c.session_timeout}"
         return self.json("/cluster")
 
     def metric(self, name, labels=None):
-        """The sum of a metric's series (those with all of `labels`), None when unreachable."""
+        """The sum of a metric's series (those with all of `labels`); None
+        when /metrics does not answer or has no such series."""
         status, text = self.get("/metrics")
         if status != 200:
             return None
@@ -781,7 +782,7 @@ session_timeout = "{c.session_timeout}"
                 continue
             total += float(line.rsplit(" ", 1)[1])
             found = True
-        return total if found else 0.0
+        return total if found else None
 
     def cpu_seconds(self):
         """utime + stime of the process (/proc/PID/stat), in seconds."""
