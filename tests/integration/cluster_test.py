@@ -21,6 +21,7 @@ NEWSD_CLUSTER_RATE (items per second); NEWSD_CLUSTER_BROKER_RESTART=0 leaves
 the broker restart out (to look at the rest); NEWSD_KEEP_TEST_DIRS=1 keeps the
 work directory (logs of each instance, the broker, farm.log).
 """
+import bisect
 import collections
 import json
 import os
@@ -214,6 +215,18 @@ class ClusterTestCase(unittest.TestCase):
                     len(by_feed), "\n".join(lines), self.timeline(), self.logs()))
 
     # --- the checks on the farm's log ---------------------------------------
+    def incarnations(self, requests):
+        """The requests with an instance started more than once named by
+        its incarnation (n1#2 after n1's first restart): a restarted member
+        is another process, which static membership may give its shards back."""
+        out = []
+        for r in requests:
+            instance = self.cluster.instances.get(r.instance)
+            if instance is not None and len(instance.starts) > 1:
+                r = r._replace(instance="%s#%d" % (r.instance, bisect.bisect_right(instance.starts, r.t)))
+            out.append(r)
+        return out
+
     def check_polling(self, membership_events):
         """One poller per feed, politeness per host and conditional
         takeovers, from the farm's log; fails with every problem found, else
@@ -221,7 +234,7 @@ class ClusterTestCase(unittest.TestCase):
         freezes, thaws and broker restarts the test made (each may move a
         shard once)."""
         problems = []
-        by_feed = self.farm.feed_requests()
+        by_feed = {s: self.incarnations(rs) for s, rs in self.farm.feed_requests().items()}
         unattributed = [r for rs in by_feed.values() for r in rs if r.instance is None]
         if unattributed:
             problems.append("%d feed requests without ' newsd-instance/<id>' at the end of the User-Agent, e.g. %r"
@@ -247,7 +260,7 @@ class ClusterTestCase(unittest.TestCase):
                                 "%s@%.1f" % (r.instance, self.rel(r.t)) for r in by_feed[s])))
 
         # Politeness per host.
-        by_host = self.farm.requests_by_host()
+        by_host = {h: self.incarnations(rs) for h, rs in self.farm.requests_by_host().items()}
         pairs = close_pairs(by_host, MIN_HOST_DELAY, SLACK)
         same = [p for p in pairs if p[1].instance == p[2].instance]
         if same:

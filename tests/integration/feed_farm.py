@@ -674,6 +674,7 @@ class Instance:
         self.state_generation = 0
         self.newsd = None
         self.stopped = False  # SIGSTOPped
+        self.starts = []  # time.monotonic() of each start: its incarnations
 
     @property
     def state_dir(self):
@@ -708,6 +709,7 @@ session_timeout = "{c.session_timeout}"
     def start(self, fresh_state=False):
         if fresh_state:
             self.state_generation += 1
+        self.starts.append(time.monotonic())
         if self.newsd is None:
             self.newsd = Newsd(self.dir, self.config())
         else:
