@@ -29,6 +29,9 @@ struct DeliveryReport {
   bool delivered = false;
   std::string error;  // why not, when !delivered
   bool permanent = false;  // !delivered and never will be as it is (too large for the broker)
+  // !delivered for a reason that passes in a moment (a transaction aborted
+  // by a rebalance): try again after this, without growing the backoff. 0: back off.
+  std::chrono::milliseconds retry_soon{0};
 };
 
 enum class ProduceStatus {

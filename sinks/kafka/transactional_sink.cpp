@@ -263,6 +263,10 @@ void TransactionalSink::finish(std::vector<Pending> batch, Outcome outcome) {
       const bool own = slot.reported && slot.error != RD_KAFKA_RESP_ERR_NO_ERROR;
       report.error = own ? rd_kafka_err2str(slot.error) : "transaction aborted: " + outcome.error;
       report.permanent = own && refused_for_good(slot.error);
+      // The group moved on (a rebalance): the next transaction, with the new
+      // generation, commits in a moment; a backoff of seconds would only
+      // delay every source's new items.
+      if (outcome.fenced && !report.permanent) report.retry_soon = std::chrono::milliseconds(250);
     }
     --outstanding_;
     if (observer_)

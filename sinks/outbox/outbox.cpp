@@ -207,15 +207,16 @@ void Outbox::delivered(Pending& pending, const sinks::DeliveryReport& report) {
   } else if (!closed_) {
     auto now = std::chrono::steady_clock::now();
     // One line per backoff, not one per record of a failing burst.
-    if (now >= hold_until_)
+    if (now >= hold_until_ && report.retry_soon.count() == 0)
       spdlog::warn("kafka: record {} not delivered ({}); producing paused for {} ms", pending.entry.id,
                    report.error, retry_delay_.count());
-    hold_until_ = now + retry_delay_;
+    const bool soon = report.retry_soon.count() > 0;
+    hold_until_ = now + (soon ? report.retry_soon : retry_delay_);
     drive_.expires_at(hold_until_);
     drive_.async_wait([this](boost::system::error_code ec) {
       if (!ec) drive();
     });
-    retry_delay_ = std::min(retry_delay_ * 2, kMaxRetryDelay);
+    if (!soon) retry_delay_ = std::min(retry_delay_ * 2, kMaxRetryDelay);
     // Back at its place in sequence order: ahead of everything not produced yet.
     auto sequence = pending.entry.sequence;
     queue_.emplace(sequence, std::move(pending));

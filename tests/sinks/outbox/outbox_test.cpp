@@ -172,6 +172,25 @@ TEST_F(OutboxTest, ARecordFailedForATransientReasonGoesBeforeThoseNotProducedYet
   EXPECT_EQ(keys(sink_.produced), (std::vector<std::string>{"a", "a", "b", "c"}));
 }
 
+// A transaction aborted by a rebalance passes in a moment: its records go
+// again after the hint, again and again, without a growing backoff.
+TEST_F(OutboxTest, ARetrySoonFailureIsProducedAgainAfterItsHintWithoutGrowingTheBackoff) {
+  Outbox outbox(io_, *state_, sink_, 100);
+  ASSERT_TRUE(outbox.submit(records({"a"})));
+  ASSERT_TRUE(run_until(io_, [&] { return sink_.produced.size() == 1; }));
+  const auto started = std::chrono::steady_clock::now();
+  for (std::size_t n = 2; n <= 5; ++n) {
+    sinks::DeliveryReport aborted{false, "transaction aborted: generation", false};
+    aborted.retry_soon = std::chrono::milliseconds(50);
+    sink_.report(aborted);
+    ASSERT_TRUE(run_until(io_, [&] { return sink_.produced.size() == n; }, std::chrono::seconds(2)));
+  }
+  // Four exponential backoffs would be 1 + 2 + 4 + 8 s.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));
+  sink_.report();
+  ASSERT_TRUE(run_until(io_, [&] { return outbox.size() == 0; }));
+}
+
 TEST_F(OutboxTest, ARecordRefusedAtProduceIsDeadLetteredAndLeavesTheOutbox) {
   sink_.max_value = 1000;
   Outbox outbox(io_, *state_, sink_, 100);
