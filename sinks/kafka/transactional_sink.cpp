@@ -142,84 +142,93 @@ void TransactionalSink::begin() {
   });
 }
 
+namespace {
+
+// Takes `error` (may be null) into `out`; false when there was one.
+template <typename Outcome>
+bool no_error(rd_kafka_error_t* error, const char* step, Outcome& out) {
+  if (!error) return true;
+  out.error = std::string(step) + ": " + rd_kafka_error_string(error);
+  out.fatal = out.fatal || rd_kafka_error_is_fatal(error);
+  out.fenced = out.fenced || group_moved_on(rd_kafka_error_code(error));
+  rd_kafka_error_destroy(error);
+  return false;
+}
+
+}  // namespace
+
+bool TransactionalSink::produce_all(const std::vector<Pending>& batch, Outcome& out) {
+  rd_kafka_t* h = handle_.get();
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const auto& record = batch[i].record;
+    rd_kafka_headers_t* headers = rd_kafka_headers_new(record.headers.size());
+    for (const auto& [name, value] : record.headers)
+      rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()), value.data(),
+                          static_cast<ssize_t>(value.size()));
+    rd_kafka_resp_err_t err;
+    do {
+      err = rd_kafka_producev(
+          h, RD_KAFKA_V_TOPIC(record.topic.c_str()), RD_KAFKA_V_PARTITION(record.partition),
+          RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
+          RD_KAFKA_V_VALUE(record.null_value ? nullptr : const_cast<char*>(record.value.data()), record.value.size()),
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(&out.slots[i]),
+          RD_KAFKA_V_END);
+    } while (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && rd_kafka_poll(h, 100) >= 0);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_headers_destroy(headers);  // ownership passes to librdkafka only on success
+      out.slots[i].error = err;
+      out.slots[i].reported = true;
+      out.error = std::string("produce: ") + rd_kafka_err2str(err);
+      break;
+    }
+  }
+  rd_kafka_flush(h, kafka_timeout_ms(config_.transaction_timeout));
+  for (const auto& slot : out.slots) {
+    if (slot.reported && slot.error == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+    if (out.error.empty())
+      out.error = std::string("delivery: ") + (slot.reported ? rd_kafka_err2str(slot.error) : "no report in time");
+    return false;
+  }
+  return true;
+}
+
+bool TransactionalSink::commit(const std::vector<Pending>& batch, const TransactionFence& fence, Outcome& out) {
+  // The fence's offsets, each raised past what this transaction wrote to
+  // its partition: the next owner reads the partition up to there.
+  std::map<std::pair<std::string, std::int32_t>, std::int64_t> offsets;
+  for (const auto& o : fence.offsets) offsets[{o.topic, o.partition}] = o.offset;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto it = offsets.find({batch[i].record.topic, out.slots[i].partition});
+    if (it != offsets.end()) it->second = std::max(it->second, out.slots[i].offset + 1);
+  }
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
+  for (const auto& [where, offset] : offsets) {
+    rd_kafka_topic_partition_list_add(list, where.first.c_str(), where.second)->offset = offset;
+    out.offsets.push_back({where.first, where.second, offset});
+  }
+  const int timeout = kafka_timeout_ms(config_.transaction_timeout);
+  bool sent = no_error(rd_kafka_send_offsets_to_transaction(handle_.get(), list, fence.group.get(), timeout),
+                       "send_offsets", out);
+  rd_kafka_topic_partition_list_destroy(list);
+  return sent && no_error(rd_kafka_commit_transaction(handle_.get(), timeout), "commit_transaction", out);
+}
+
 TransactionalSink::Outcome TransactionalSink::run(std::vector<Pending>& batch, const TransactionFence& fence) {
   Outcome out;
   out.slots.resize(batch.size());
   rd_kafka_t* h = handle_.get();
   const int timeout = kafka_timeout_ms(config_.transaction_timeout);
-  // Takes `error` (may be null); false when there was one.
-  auto ok = [&](rd_kafka_error_t* error, const char* step) {
-    if (!error) return true;
-    out.error = std::string(step) + ": " + rd_kafka_error_string(error);
-    out.fatal = out.fatal || rd_kafka_error_is_fatal(error);
-    out.fenced = out.fenced || group_moved_on(rd_kafka_error_code(error));
-    rd_kafka_error_destroy(error);
-    return false;
-  };
   if (!initialized_) {
-    if (!ok(rd_kafka_init_transactions(h, timeout), "init_transactions")) return out;
+    if (!no_error(rd_kafka_init_transactions(h, timeout), "init_transactions", out)) return out;
     initialized_ = true;
   }
   if (!fence.group) {
     out.error = "this instance holds no shard";
     return out;
   }
-  if (!ok(rd_kafka_begin_transaction(h), "begin_transaction")) return out;
-
-  bool failed = false;
-  for (std::size_t i = 0; i < batch.size() && !failed; ++i) {
-    const auto& record = batch[i].record;
-    rd_kafka_headers_t* headers = rd_kafka_headers_new(record.headers.size());
-    for (const auto& [name, value] : record.headers)
-      rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()), value.data(),
-                          static_cast<ssize_t>(value.size()));
-    for (;;) {
-      auto err = rd_kafka_producev(
-          h, RD_KAFKA_V_TOPIC(record.topic.c_str()), RD_KAFKA_V_PARTITION(record.partition),
-          RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
-          RD_KAFKA_V_VALUE(record.null_value ? nullptr : const_cast<char*>(record.value.data()), record.value.size()),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(&out.slots[i]),
-          RD_KAFKA_V_END);
-      if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-        rd_kafka_poll(h, 100);
-        continue;
-      }
-      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        rd_kafka_headers_destroy(headers);
-        out.slots[i].error = err;
-        out.slots[i].reported = true;
-        out.error = std::string("produce: ") + rd_kafka_err2str(err);
-        failed = true;
-      }
-      break;
-    }
-  }
-  rd_kafka_flush(h, timeout);
-  for (const auto& slot : out.slots) {
-    if (slot.reported && slot.error == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
-    if (!failed) out.error = std::string("delivery: ") + (slot.reported ? rd_kafka_err2str(slot.error) : "no report in time");
-    failed = true;
-  }
-
-  if (!failed) {
-    // The fence's offsets, each raised past what this transaction wrote to
-    // its partition: the next owner reads the partition up to there.
-    std::map<std::pair<std::string, std::int32_t>, std::int64_t> offsets;
-    for (const auto& o : fence.offsets) offsets[{o.topic, o.partition}] = o.offset;
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      auto it = offsets.find({batch[i].record.topic, out.slots[i].partition});
-      if (it != offsets.end()) it->second = std::max(it->second, out.slots[i].offset + 1);
-    }
-    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
-    for (const auto& [where, offset] : offsets) {
-      rd_kafka_topic_partition_list_add(list, where.first.c_str(), where.second)->offset = offset;
-      out.offsets.push_back({where.first, where.second, offset});
-    }
-    failed = !ok(rd_kafka_send_offsets_to_transaction(h, list, fence.group.get(), timeout), "send_offsets");
-    rd_kafka_topic_partition_list_destroy(list);
-    if (!failed) failed = !ok(rd_kafka_commit_transaction(h, timeout), "commit_transaction");
-  }
-  if (failed && !out.fatal) {
+  if (!no_error(rd_kafka_begin_transaction(h), "begin_transaction", out)) return out;
+  out.committed = produce_all(batch, out) && commit(batch, fence, out);
+  if (!out.committed && !out.fatal) {
     rd_kafka_error_t* error = rd_kafka_abort_transaction(h, timeout);
     if (error) {
       out.fatal = rd_kafka_error_is_fatal(error);
@@ -227,7 +236,6 @@ TransactionalSink::Outcome TransactionalSink::run(std::vector<Pending>& batch, c
       rd_kafka_error_destroy(error);
     }
   }
-  out.committed = !failed;
   return out;
 }
 

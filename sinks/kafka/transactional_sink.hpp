@@ -111,6 +111,9 @@ class TransactionalSink final : public Sink {
   void begin();
   // On the transaction thread: one whole transaction.
   Outcome run(std::vector<Pending>& batch, const TransactionFence& fence);
+  // Its steps: the records, each one's delivery report; the offsets and the commit.
+  bool produce_all(const std::vector<Pending>& batch, Outcome& out);
+  bool commit(const std::vector<Pending>& batch, const TransactionFence& fence, Outcome& out);
   void finish(std::vector<Pending> batch, Outcome outcome);
 
   boost::asio::io_context& io_;
