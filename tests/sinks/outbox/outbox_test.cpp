@@ -546,6 +546,8 @@ TEST_F(OutboxTest, AClusterMemberDiscardsWhatAPreviousRunLeftInsteadOfReplayingI
     unreachable.queue_capacity = 0;
     Outbox first(io_, *state_, unreachable, 10);
     ASSERT_EQ(first.submit(records({"a", "b"})), 2u);
+    first.close();
+    io_.poll();  // its posted work runs while it exists
   }
   reopen_state();
   Outbox outbox(io_, *state_, sink_, 10);
