@@ -20,18 +20,8 @@
 
 namespace newsd::daemon {
 namespace asio = boost::asio;
-namespace {
-
-std::string shard_list(const std::vector<int>& shards) {
-  std::string out;
-  for (int shard : shards) out += (out.empty() ? "" : ",") + std::to_string(shard);
-  return out;
-}
-
-}  // namespace
-
 ClusterNode::ClusterNode(asio::io_context& io, const Config& config, ClusterParts parts)
-    : io_(io), config_(config.cluster), parts_(parts), wait_(io) {
+    : io_(io), config_(config.cluster), parts_(parts) {
   ShardConsumerConfig consumer;
   consumer.brokers = config.kafka.brokers;
   consumer.properties = config.kafka.properties;

@@ -120,7 +120,6 @@ class ClusterNode {
   bool taking_handoffs_ = false;
   bool handoff_busy_ = false;  // take_handoff() under way: a revocation waits for it
   double restore_seconds_ = 0;
-  boost::asio::steady_timer wait_;
   bool stopping_ = false;
 };
 

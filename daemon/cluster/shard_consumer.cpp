@@ -22,11 +22,6 @@ std::vector<int> partitions_of(const rd_kafka_topic_partition_list_t* list) {
   return out;
 }
 
-std::string shard_list(const std::vector<int>& shards) {
-  std::string out;
-  for (int shard : shards) out += (out.empty() ? "" : ",") + std::to_string(shard);
-  return out;
-}
 
 }  // namespace
 

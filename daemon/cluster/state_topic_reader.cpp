@@ -56,6 +56,12 @@ rd_kafka_conf_s* state_consumer_conf(const std::string& brokers, const std::map<
   return conf;
 }
 
+std::string shard_list(const std::vector<int>& shards) {
+  std::string out;
+  for (int shard : shards) out += (out.empty() ? "" : ",") + std::to_string(shard);
+  return out;
+}
+
 rd_kafka_s* new_state_consumer(rd_kafka_conf_s* conf, const std::string& what) {
   std::array<char, 512> error{};
   rd_kafka_t* handle = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error.data(), error.size());

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 struct rd_kafka_s;
 struct rd_kafka_conf_s;
@@ -33,6 +34,9 @@ StateRecord state_record(const rd_kafka_message_s& message);
 rd_kafka_conf_s* state_consumer_conf(const std::string& brokers, const std::map<std::string, std::string>& properties,
                                      const std::string& client_id, const std::string& group, bool read_committed,
                                      const std::map<std::string, std::string>& extra);
+
+// "0,3,5": shards as the cluster's log lines name them.
+std::string shard_list(const std::vector<int>& shards);
 
 // A consumer made of `conf` (taken, also on failure), its events served by
 // rd_kafka_consumer_poll(). Throws std::runtime_error naming `what`.
